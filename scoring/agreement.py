@@ -1,0 +1,376 @@
+"""The sales/marketing agreement: the one configuration the engine runs and the bot explains.
+
+Everything here is plain, validated data. Loading it from a file and reading
+secrets from the environment is the delivery layer's job (``bot/settings.py``).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time
+from enum import StrEnum
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+
+from scoring.conditions import Condition
+from scoring.durations import Duration
+
+
+class Stage(StrEnum):
+    """Where a lead is in the funnel. Labels and descriptions come from the agreement."""
+
+    CAPTURED = "captured"
+    MQL = "mql"
+    SAL = "sal"
+    SQL = "sql"
+    RECYCLED = "recycled"
+    DISQUALIFIED = "disqualified"
+    UNREACHABLE = "unreachable"
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HOURS = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown timezone {value!r} (use an IANA name like Europe/Berlin)") from None
+    return value
+
+
+class Definition(_Model):
+    """Version stamp of the shared definition; it is a contract revisited every quarter."""
+
+    version: str = "1"
+    last_changed: date | None = None
+    review_every_months: int = Field(default=3, ge=1, le=12)
+    reviewers: list[EmailStr] = Field(default_factory=list)
+
+
+class StageText(_Model):
+    label: str
+    description: str = ""
+
+
+def _default_stages() -> dict[Stage, StageText]:
+    return {
+        Stage.CAPTURED: StageText(label="Captured", description="Known to marketing, not yet qualified."),
+        Stage.MQL: StageText(label="MQL", description="Marketing qualified lead: meets the shared definition and is offered to sales."),
+        Stage.SAL: StageText(label="SAL", description="Sales accepted lead: a rep has accepted it and owns the follow-up."),
+        Stage.SQL: StageText(label="SQL", description="Sales qualified lead: sales confirmed real buying intent after a conversation."),
+        Stage.RECYCLED: StageText(label="Recycled", description="Not ready to buy; back in marketing nurture."),
+        Stage.DISQUALIFIED: StageText(label="Disqualified", description="Not a fit; will not be offered again."),
+        Stage.UNREACHABLE: StageText(label="Unreachable", description="Not reached after the agreed touches; in the unreachable nurture programme."),
+    }
+
+
+class Stages(_Model):
+    skip_sal: bool = False
+    text: dict[Stage, StageText] = Field(default_factory=_default_stages)
+
+    @field_validator("text", mode="after")
+    @classmethod
+    def _fill(cls, value: dict[Stage, StageText]) -> dict[Stage, StageText]:
+        return {**_default_stages(), **value}
+
+
+class Disqualifier(Condition):
+    reason: str = Field(min_length=1)
+
+
+class Qualification(_Model):
+    threshold: int = 50
+    required_fields: list[str] = Field(default_factory=lambda: ["email"])
+    disqualifiers: list[Disqualifier] = Field(default_factory=list)
+    icp: str = ""
+
+
+class ScoringRule(Condition):
+    """Explicit (demographic fit) points when the condition holds; points may be negative."""
+
+    name: str = Field(min_length=1)
+    points: int
+
+
+class EventRule(_Model):
+    label: str = ""
+    points: int = 0
+    cap: int | None = Field(default=None, ge=0)
+
+
+class Implicit(_Model):
+    """Behaviour points; ``half_life`` halves an event's points every period since it happened."""
+
+    half_life: Duration | None = None
+    fast_track: list[str] = Field(default_factory=list)
+    events: dict[str, EventRule] = Field(default_factory=dict)
+
+    @property
+    def event_types(self) -> frozenset[str]:
+        return frozenset(self.events) | frozenset(self.fast_track)
+
+
+class Scoring(_Model):
+    explicit: list[ScoringRule] = Field(default_factory=list)
+    implicit: Implicit = Field(default_factory=Implicit)
+
+
+class WorkingHours(_Model):
+    start: time
+    end: time
+
+    @classmethod
+    def parse(cls, text: str) -> WorkingHours:
+        match = _HOURS.match(text.strip())
+        if not match:
+            raise ValueError(f"{text!r} is not working hours; write it like 09:00-17:30")
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2):
+            raise ValueError(f"{text!r} has an impossible time")
+        start = time(h1, m1)
+        end = time(23, 59, 59) if h2 == 24 else time(h2, m2)
+        if end <= start:
+            raise ValueError(f"{text!r} ends before it starts")
+        return cls(start=start, end=end)
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+class DateRange(_Model):
+    start: date = Field(alias="from")
+    end: date = Field(alias="to")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DateRange:
+        if self.end < self.start:
+            raise ValueError("`to` is before `from`")
+        return self
+
+    def __contains__(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+class ChannelRef(_Model):
+    """A conversation on each platform: a Slack channel id and/or a Teams conversation id."""
+
+    slack: str | None = None
+    teams: str | None = None
+
+    @model_validator(mode="after")
+    def _some(self) -> ChannelRef:
+        if not self.slack and not self.teams:
+            raise ValueError("give a `slack` channel id, a `teams` conversation id, or both")
+        return self
+
+
+class Person(_Model):
+    name: str = Field(min_length=1)
+    email: EmailStr
+    slack_id: str | None = None
+    teams_id: str | None = None
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        return _check_timezone(value)
+
+
+class Rep(Person):
+    working_hours: WorkingHours = Field(default_factory=lambda: WorkingHours.parse("09:00-17:00"))
+    working_days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
+        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"], min_length=1
+    )
+    capacity: int = Field(default=25, ge=1)
+    weight: int = Field(default=1, ge=1, le=100)
+    manager: EmailStr | None = None
+    out_of_office: list[DateRange] = Field(default_factory=list)
+
+    @field_validator("working_hours", mode="before")
+    @classmethod
+    def _hours(cls, value: object) -> object:
+        return WorkingHours.parse(value) if isinstance(value, str) else value
+
+
+class Team(_Model):
+    name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    handoff: Literal["direct", "channel"] = "direct"
+    channel: ChannelRef | None = None
+    reps: list[Rep] = Field(min_length=1)
+    managers: list[Person] = Field(default_factory=list)
+    sla: str = "default"
+    fast_track_sla: str | None = None
+    holidays: list[date] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _channel_mode(self) -> Team:
+        if self.handoff == "channel" and self.channel is None:
+            raise ValueError("handoff = \"channel\" needs a `channel`")
+        return self
+
+
+class RoutingRule(_Model):
+    name: str = Field(min_length=1)
+    when: list[Condition] = Field(min_length=1)
+    team: str
+
+
+class Routing(_Model):
+    rules: list[RoutingRule] = Field(default_factory=list)
+    default_team: str | None = None
+    account_owners: dict[str, EmailStr] = Field(default_factory=dict)
+
+
+class Channels(_Model):
+    marketing_feedback: ChannelRef | None = None
+    managers: ChannelRef | None = None
+
+
+class RejectionReason(_Model):
+    code: str = Field(pattern=r"^[a-z0-9_]+$", max_length=40)
+    label: str = Field(min_length=1, max_length=75)
+    outcome: Literal["recycle", "disqualify"]
+    note_required: bool = False
+
+
+SlaAction = Literal["nudge", "escalate", "reassign"]
+
+
+class SlaStep(_Model):
+    after: Duration
+    action: SlaAction
+
+
+class Cadence(_Model):
+    window: Duration
+    calls: int = Field(default=0, ge=0)
+    emails: int = Field(default=0, ge=0)
+
+
+class SlaPolicy(_Model):
+    """Chains of steps, each ``after`` a delay counted from the offer (or the acceptance)."""
+
+    business_hours: bool = False
+    accept: list[SlaStep] = Field(default_factory=list)
+    when_exhausted: Literal["channel", "repeat", "stop"] = "channel"
+    first_touch: list[SlaStep] = Field(default_factory=list)
+    cadence: Cadence | None = None
+
+    @field_validator("accept", "first_touch")
+    @classmethod
+    def _ordered(cls, steps: list[SlaStep]) -> list[SlaStep]:
+        for before, after in zip(steps, steps[1:], strict=False):
+            if after.after <= before.after:
+                raise ValueError("steps must be in increasing order of `after`")
+        return steps
+
+    @model_validator(mode="after")
+    def _no_reassign_after_accept(self) -> SlaPolicy:
+        if any(s.action == "reassign" for s in self.first_touch):
+            raise ValueError("first_touch steps may only nudge or escalate")
+        return self
+
+
+def _default_policies() -> dict[str, SlaPolicy]:
+    return {"default": SlaPolicy()}
+
+
+class Sla(_Model):
+    policies: dict[str, SlaPolicy] = Field(default_factory=_default_policies)
+
+
+class Commitment(_Model):
+    mqls_per_quarter: int = Field(default=0, ge=0)
+
+
+class Digest(_Model):
+    day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    time: str = Field(default="08:00", pattern=r"^\d{2}:\d{2}$")
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        return _check_timezone(value)
+
+
+class Roles(_Model):
+    admins: list[EmailStr] = Field(default_factory=list)
+    marketing: list[Person] = Field(default_factory=list)
+
+
+WebhookEvent = Literal[
+    "lead.qualified", "lead.offered", "lead.accepted", "lead.rejected", "lead.touched",
+    "lead.sql", "lead.unreachable", "lead.escalated",
+]
+
+
+class Webhook(_Model):
+    url: str = Field(pattern=r"^https?://")
+    events: list[WebhookEvent] = Field(min_length=1)
+
+
+class Retention(_Model):
+    contact_details_after: Duration | None = None
+
+
+class Agreement(_Model):
+    """The whole agreement. Build it with ``scoring.agreement_check.load_agreement``."""
+
+    definition: Definition = Field(default_factory=Definition)
+    stages: Stages = Field(default_factory=Stages)
+    qualification: Qualification = Field(default_factory=Qualification)
+    scoring: Scoring = Field(default_factory=Scoring)
+    teams: list[Team] = Field(min_length=1)
+    routing: Routing = Field(default_factory=Routing)
+    channels: Channels = Field(default_factory=Channels)
+    rejection_reasons: list[RejectionReason] = Field(min_length=1)
+    sla: Sla = Field(default_factory=Sla)
+    commitment: Commitment = Field(default_factory=Commitment)
+    digest: Digest = Field(default_factory=Digest)
+    roles: Roles = Field(default_factory=Roles)
+    holidays: list[date] = Field(default_factory=list)
+    webhooks: list[Webhook] = Field(default_factory=list)
+    retention: Retention = Field(default_factory=Retention)
+    import_columns: dict[str, str] = Field(default_factory=dict, alias="import")
+
+    def team(self, name: str) -> Team | None:
+        return next((t for t in self.teams if t.name == name), None)
+
+    def reason(self, code: str) -> RejectionReason | None:
+        return next((r for r in self.rejection_reasons if r.code == code), None)
+
+    def reps(self) -> list[tuple[Team, Rep]]:
+        return [(t, r) for t in self.teams for r in t.reps]
+
+    def rep(self, email: str) -> tuple[Team, Rep] | None:
+        email = email.lower()
+        return next(((t, r) for t, r in self.reps() if r.email.lower() == email), None)
+
+    def people(self) -> list[Person]:
+        """Everyone Baton knows, reps first, each email once."""
+        seen: dict[str, Person] = {}
+        for person in [r for _, r in self.reps()] + [m for t in self.teams for m in t.managers] + list(self.roles.marketing):
+            seen.setdefault(person.email.lower(), person)
+        return list(seen.values())
+
+    def person_by(self, *, email: str | None = None, slack_id: str | None = None,
+                  teams_id: str | None = None) -> Person | None:
+        for person in self.people():
+            if (email and person.email.lower() == email.lower()) or (
+                slack_id and person.slack_id == slack_id) or (teams_id and person.teams_id == teams_id):
+                return person
+        return None
+
+    def managed_teams(self, email: str) -> list[Team]:
+        email = email.lower()
+        return [t for t in self.teams if any(m.email.lower() == email for m in t.managers)]
