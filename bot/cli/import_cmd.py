@@ -1,0 +1,86 @@
+"""``baton import leads.csv``: the intake API's work, from a CSV file."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import click
+from pydantic import ValidationError
+
+from bot.api.errors import validation_problems
+from bot.cli.common import config_option, load
+from bot.runtime import Runtime
+from handlers import intake
+from handlers.intake import LeadIn
+from scoring.lead import LEAD_FIELDS
+
+_INTEGER_FIELDS = {"employees"}
+_NUMBER_FIELDS = {"revenue"}
+
+
+def row_to_lead(row: dict[str, str], columns: dict[str, str]) -> dict[str, Any]:
+    """Map CSV columns to lead fields: configured names first, then columns named like the fields."""
+    lead: dict[str, Any] = {}
+    custom: dict[str, Any] = {}
+    for column, raw in row.items():
+        if column is None or raw is None or not raw.strip():
+            continue
+        name = columns.get(column, column.strip())
+        value: Any = raw.strip()
+        if name in _INTEGER_FIELDS:
+            value = int(value.replace(",", "")) if value.replace(",", "").isdigit() else value
+        elif name in _NUMBER_FIELDS:
+            try:
+                value = float(value.replace(",", ""))
+            except ValueError:
+                pass
+        if name in LEAD_FIELDS:
+            lead[name] = value
+        else:
+            custom[name] = value
+    if custom:
+        lead["custom"] = custom
+    return lead
+
+
+@click.command("import")
+@config_option
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_leads(config_path: str | None, path: Path) -> None:
+    """Import leads from a CSV file (column mapping in the [import] section of the config)."""
+    settings, agreement = load(config_path)
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    leads: list[tuple[int, LeadIn]] = []
+    problems: list[str] = []
+    for number, row in enumerate(rows, start=2):  # line 1 is the header
+        try:
+            leads.append((number, LeadIn.model_validate(row_to_lead(row, agreement.import_columns))))
+        except ValidationError as exc:
+            problems += [f"line {number}: {p['field']}: {p['message']}" for p in validation_problems(exc)]
+    if problems:
+        click.echo(f"{path}: {len(problems)} problems; nothing was imported.", err=True)
+        for line in problems[:50]:
+            click.echo(f"  {line}", err=True)
+        raise SystemExit(1)
+    summary = asyncio.run(_import(settings, agreement, leads))
+    click.echo(f"Imported {len(leads)} leads: " + ", ".join(f"{v} {k}" for k, v in sorted(summary.items())))
+
+
+async def _import(settings: Any, agreement: Any, leads: list[tuple[int, LeadIn]]) -> Counter[str]:
+    runtime = Runtime(settings=settings, agreement=agreement)
+    await runtime.prepare()
+    summary: Counter[str] = Counter()
+    try:
+        with click.progressbar(leads, label="Importing", show_pos=True) as bar:
+            for _, lead in bar:
+                (outcome,) = await intake.ingest(runtime.services, [lead], actor="csv-import")
+                summary[outcome.status] += 1
+                summary["offered" if outcome.offered else ("qualified" if outcome.qualified else "not qualified")] += 1
+    finally:
+        await runtime.db.dispose()
+    return summary

@@ -1,0 +1,117 @@
+"""Settings: the agreement from one TOML file, secrets and deployment knobs from the environment.
+
+Built once at start-up; nothing else in Baton reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from scoring.agreement import Agreement
+from scoring.agreement_check import AgreementError, format_validation_errors, load_agreement
+from store.db import DEFAULT_URL
+
+DEFAULT_CONFIG = "baton.toml"
+
+
+class ConfigError(Exception):
+    """Start-up cannot go on; ``problems`` names each by its path."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        super().__init__(f"{source}:\n" + "\n".join(f"  {p}" for p in problems))
+        self.source = source
+        self.problems = problems
+
+
+class Settings(BaseModel):
+    """Deployment settings and secrets (never logged: see ``redacted``)."""
+
+    config_path: Path
+    database_url: str = DEFAULT_URL
+    host: str = "127.0.0.1"
+    port: int = Field(default=3978, ge=1, le=65535)
+    intake_token: str | None = None
+    intake_hmac_secret: str | None = None
+    webhook_secret: str | None = None
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    microsoft_app_id: str | None = None
+    microsoft_app_password: str | None = None
+    microsoft_app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = "MultiTenant"
+    microsoft_app_tenant_id: str | None = None
+    teams_enabled: bool = False
+    log_format: Literal["text", "json"] = "text"
+    log_level: str = "INFO"
+    outbox_interval: float = Field(default=1.0, gt=0)
+    timer_interval: float = Field(default=1.0, gt=0)
+    shutdown_grace: float = Field(default=10.0, ge=0)
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
+
+    def redacted(self) -> dict[str, object]:
+        secret = {"intake_token", "intake_hmac_secret", "webhook_secret", "slack_bot_token",
+                  "slack_signing_secret", "slack_app_token", "microsoft_app_password"}
+        return {k: ("***" if k in secret and v else v) for k, v in self.model_dump().items()}
+
+
+_ENV = {
+    "BATON_DATABASE_URL": "database_url", "BATON_HOST": "host", "BATON_PORT": "port",
+    "BATON_INTAKE_TOKEN": "intake_token", "BATON_INTAKE_HMAC_SECRET": "intake_hmac_secret",
+    "BATON_WEBHOOK_SECRET": "webhook_secret", "SLACK_BOT_TOKEN": "slack_bot_token",
+    "SLACK_SIGNING_SECRET": "slack_signing_secret", "SLACK_APP_TOKEN": "slack_app_token",
+    "SLACK_API_URL": "slack_api_url", "MICROSOFT_APP_ID": "microsoft_app_id",
+    "MICROSOFT_APP_PASSWORD": "microsoft_app_password", "MICROSOFT_APP_TYPE": "microsoft_app_type",
+    "MICROSOFT_APP_TENANT_ID": "microsoft_app_tenant_id", "BATON_TEAMS": "teams_enabled",
+    "BATON_LOG_FORMAT": "log_format", "BATON_LOG_LEVEL": "log_level",
+    "BATON_OUTBOX_INTERVAL": "outbox_interval", "BATON_TIMER_INTERVAL": "timer_interval",
+    "BATON_SHUTDOWN_GRACE": "shutdown_grace",
+}
+
+
+def load_settings(config_path: str | Path | None = None, environ: Mapping[str, str] | None = None,
+                  **overrides: object) -> Settings:
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {field: env[name] for name, field in _ENV.items() if env.get(name)}
+    values["config_path"] = Path(config_path or env.get("BATON_CONFIG") or DEFAULT_CONFIG)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    if values.get("microsoft_app_id"):
+        values.setdefault("teams_enabled", True)
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        fields = {v: k for k, v in _ENV.items()}
+        problems = [_rename(p, fields) for p in format_validation_errors(exc)]
+        raise ConfigError("environment", problems) from None
+
+
+def _rename(problem: str, fields: dict[str, str]) -> str:
+    field, _, message = problem.partition(": ")
+    return f"{fields.get(field, field)}: {message}"
+
+
+def load_agreement_file(path: Path) -> Agreement:
+    """Read and validate the agreement; every problem is reported at once, by its path."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(path), ["file not found (set --config or BATON_CONFIG)"]) from None
+    except OSError as exc:
+        raise ConfigError(str(path), [f"cannot read the file: {exc.strerror}"]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from None
+    try:
+        return load_agreement(data)
+    except AgreementError as exc:
+        raise ConfigError(str(path), exc.problems) from None

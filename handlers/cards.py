@@ -1,0 +1,103 @@
+"""Build the lead card view-model from what the store holds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import outbox
+from handlers.people import person_ref
+from handlers.services import Services
+from handlers.views.actions import ButtonData
+from handlers.views.lead_card import LeadCard, ScoreLineView, follow_up_buttons, offer_buttons
+from scoring.agreement import Agreement, Stage
+from store.models import AuditEvent, Handoff, HandoffState, Lead
+
+# Card status by lead stage once the offer is no longer open.
+_STATUS_BY_STAGE = {Stage.SQL: "sql", Stage.UNREACHABLE: "unreachable"}
+
+
+def card_key(handoff: Handoff) -> str:
+    return f"lead:{handoff.lead_id}:card:{handoff.id}"
+
+
+def local_time(agreement: Agreement, email: str | None, at: datetime, fmt: str = "%a %H:%M %Z") -> str:
+    person = agreement.person_by(email=email) if email else None
+    zone = ZoneInfo(person.timezone if person else agreement.digest.timezone)
+    return at.astimezone(zone).strftime(fmt)
+
+
+def minutes_between(start: datetime, end: datetime) -> int:
+    return max(0, round((end - start).total_seconds() / 60))
+
+
+def build_card(agreement: Agreement, lead: Lead, handoff: Handoff, notes: list[str] | None = None) -> LeadCard:
+    """The card for ``handoff`` as things stand now."""
+    data = lead.data
+    explanation = lead.explanation
+    name = " ".join(p for p in (data.get("first_name"), data.get("last_name")) if p) or lead.email or "(forgotten)"
+    buttons_for = ButtonData(lead_id=lead.id, handoff_id=handoff.id)
+    status: str = handoff.state
+    buttons = []
+    status_by = person_ref(agreement, handoff.decided_by)
+    status_text = None
+    if handoff.state == HandoffState.OFFERED:
+        buttons = offer_buttons(buttons_for, handoff.mode)
+    elif handoff.state == HandoffState.ACCEPTED:
+        status = _STATUS_BY_STAGE.get(Stage(lead.stage), "accepted")
+        if status == "accepted":
+            buttons = follow_up_buttons(buttons_for)
+        if handoff.decided_at:
+            status_text = (f"at {local_time(agreement, handoff.decided_by, handoff.decided_at, '%H:%M %Z')}, "
+                           f"{minutes_between(handoff.offered_at, handoff.decided_at)} min after offer")
+    elif handoff.decided_at:
+        status_text = f"at {local_time(agreement, handoff.decided_by, handoff.decided_at, '%H:%M %Z')}"
+    return LeadCard(
+        lead_id=lead.id, handoff_id=handoff.id, name=name, email=lead.email or "",
+        title=data.get("title"), company=data.get("company"), employees=data.get("employees"),
+        industry=data.get("industry"), country=data.get("country"), source=data.get("source"),
+        campaign=data.get("campaign"), score=lead.score, threshold=explanation.get("threshold", 0),
+        explicit=explanation.get("explicit", 0), implicit=explanation.get("implicit", 0),
+        lines=[ScoreLineView(**line) for line in explanation.get("lines", [])],
+        fast_track=lead.fast_track, fast_track_events=explanation.get("fast_track_events", []),
+        stage_label=agreement.stages.text[Stage(lead.stage)].label, team=handoff.team,
+        mode=handoff.mode,  # type: ignore[arg-type]
+        offered_to=person_ref(agreement, handoff.rep), due_at=handoff.due_at,
+        due_text=local_time(agreement, handoff.rep, handoff.due_at) if handoff.due_at else None,
+        status=status,  # type: ignore[arg-type]
+        status_by=status_by, status_text=status_text, notes=notes or [], buttons=buttons,
+    )
+
+
+_NOTE_ACTIONS = {
+    "sla.nudged": "Reminder sent",
+    "sla.escalated": "Escalated to the manager",
+    "lead.touched": "Touch logged",
+    "lead.reassigned": "Reassigned",
+    "lead.taken_over": "Taken over by the manager",
+}
+
+
+async def card_notes(session: AsyncSession, agreement: Agreement, handoff: Handoff) -> list[str]:
+    """The card's running history since the offer: reminders, escalations, touches."""
+    events = (await session.scalars(
+        select(AuditEvent).where(AuditEvent.lead_id == handoff.lead_id,
+                                 AuditEvent.action.in_(_NOTE_ACTIONS),
+                                 AuditEvent.at >= handoff.offered_at)
+        .order_by(AuditEvent.id))).all()
+    notes = []
+    for event in events:
+        detail = (event.after or {}).get("note")
+        when = local_time(agreement, handoff.rep or handoff.decided_by, event.at, "%a %H:%M")
+        notes.append(f"{_NOTE_ACTIONS[event.action]}{': ' + detail if detail else ''} ({when})")
+    return notes
+
+
+async def refresh_card(session: AsyncSession, services: Services, lead: Lead, handoff: Handoff) -> None:
+    """Re-render the card for everyone who has it."""
+    notes = await card_notes(session, services.agreement, handoff)
+    await outbox.update(session, services, card_key(handoff),
+                        build_card(services.agreement, lead, handoff, notes))

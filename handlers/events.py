@@ -1,0 +1,47 @@
+"""The audit trail and the CRM's view of it: one call records both, in the caller's transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import outbox
+from handlers.services import Services
+from store.models import AuditEvent, Lead
+
+# Audit actions that the CRM hears about through outbound webhooks.
+WEBHOOK_EVENTS = {
+    "lead.qualified": "lead.qualified",
+    "lead.offered": "lead.offered",
+    "lead.accepted": "lead.accepted",
+    "lead.rejected": "lead.rejected",
+    "lead.touched": "lead.touched",
+    "lead.sql": "lead.sql",
+    "lead.unreachable": "lead.unreachable",
+    "lead.escalated": "lead.escalated",
+}
+
+
+async def record(session: AsyncSession, services: Services, lead: Lead | None, actor: str,
+                 action: str, before: dict[str, Any] | None = None,
+                 after: dict[str, Any] | None = None) -> AuditEvent:
+    """Append an audit event and, if the CRM subscribes to it, enqueue the webhook."""
+    now = services.clock.now()
+    event = AuditEvent(lead_id=lead.id if lead else None, actor=actor, action=action,
+                       before=before, after=after, at=now)
+    session.add(event)
+    webhook_event = WEBHOOK_EVENTS.get(action)
+    if webhook_event and lead is not None:
+        subscribers = [w for w in services.agreement.webhooks if webhook_event in w.events]
+        if subscribers:
+            await session.flush()
+            body = {"event": webhook_event, "occurred_at": now.isoformat(), "event_id": event.id,
+                    "lead": {"id": lead.id, "external_id": lead.external_id, "stage": lead.stage,
+                             "owner": lead.owner, "team": lead.team, "score": lead.score},
+                    "actor": actor, "data": after or {}}
+            for index, hook in enumerate(services.agreement.webhooks):
+                if hook in subscribers:
+                    await outbox.webhook(session, services, hook.url, body,
+                                         dedupe=f"{event.id}:{index}")
+    return event

@@ -1,0 +1,58 @@
+"""Offering a qualified lead: the handoff row, its frozen SLA, the card and the audit event."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import events, outbox, sla
+from handlers.cards import build_card, card_key
+from handlers.services import Services
+from scoring.agreement import Stage
+from scoring.route import RoutingDecision
+from store.models import Handoff, HandoffState, Lead
+
+
+def routing_record(decision: RoutingDecision) -> dict[str, object]:
+    """The routing decision as stored on the lead and returned by the API."""
+    return {
+        "team": decision.team, "rep": decision.rep, "mode": decision.mode,
+        "matched": decision.matched, "trace": list(decision.trace),
+        "skipped": [{"email": s.email, "reason": s.reason} for s in decision.skipped],
+    }
+
+
+async def make_offer(session: AsyncSession, services: Services, lead: Lead, decision: RoutingDecision,
+                     actor: str, previous_reps: list[str] | None = None) -> Handoff:
+    """Offer ``lead`` as ``decision`` says, in the caller's transaction."""
+    agreement = services.agreement
+    now = services.clock.now()
+    team = agreement.team(decision.team) if decision.team else None
+    if team is None:
+        team = agreement.teams[0]
+    handoff = Handoff(
+        lead_id=lead.id, team=team.name, rep=decision.rep.lower() if decision.rep else None,
+        mode=decision.mode, state=HandoffState.OFFERED, fence=1,
+        policy=sla.choose_policy(agreement, team, lead.fast_track),
+        previous_reps=list(previous_reps or []), offered_at=now,
+    )
+    session.add(handoff)
+    await session.flush()
+    handoff.due_at = await sla.start_chain(session, services, handoff, "accept", now)
+    lead.team = team.name
+    lead.routing = routing_record(decision)
+    lead.stage = Stage.MQL
+    lead.updated_at = now
+
+    card = build_card(agreement, lead, handoff)
+    key = card_key(handoff)
+    if handoff.mode == "direct" and handoff.rep:
+        await outbox.post(session, services, card, to_person=handoff.rep, key=key)
+    elif handoff.mode == "channel" and team.channel:
+        await outbox.post(session, services, card, to_channel=team.channel, key=key)
+    elif agreement.channels.managers:
+        # Nobody could take it: the managers see it rather than nobody.
+        await outbox.post(session, services, card, to_channel=agreement.channels.managers, key=key)
+    await events.record(session, services, lead, actor, "lead.offered", None,
+                        {"handoff_id": handoff.id, "team": team.name, "rep": handoff.rep,
+                         "mode": handoff.mode, "due_at": handoff.due_at.isoformat() if handoff.due_at else None})
+    return handoff

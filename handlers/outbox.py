@@ -1,0 +1,102 @@
+"""Enqueue messages in the caller's transaction; ``handlers.delivery`` sends them after commit.
+
+A view addressed to a person or a channel fans out to one row per platform on
+which that person or channel exists, so the same card reaches Slack and Teams.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.services import Services
+from scoring.agreement import ChannelRef
+from store.models import OutboxMessage, OutboxStatus
+
+CHAT_PLATFORMS = ("slack", "teams")
+
+
+def _addresses(services: Services, person: str | None, channel: ChannelRef | None) -> list[tuple[str, dict[str, Any]]]:
+    if channel is not None:
+        return [(p, {"channel": ref}) for p, ref in (("slack", channel.slack), ("teams", channel.teams)) if ref]
+    assert person is not None
+    found = services.agreement.person_by(email=person)
+    email = person.lower()
+    if found is None:
+        return []
+    out: list[tuple[str, dict[str, Any]]] = []
+    if found.slack_id:
+        out.append(("slack", {"user": found.slack_id, "email": email}))
+    if found.teams_id or "teams" in services.platforms:
+        out.append(("teams", {"user": found.teams_id, "email": email}))
+    return out
+
+
+async def _insert(session: AsyncSession, services: Services, row: dict[str, Any]) -> None:
+    now = services.clock.now()
+    row = {"status": OutboxStatus.PENDING, "attempts": 0, "next_attempt_at": now, "created_at": now, **row}
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(OutboxMessage).values(**row)
+    if row.get("dedupe_key"):
+        # A retried job that enqueues the same message again is a no-op, not a second send.
+        statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    await session.execute(statement)
+
+
+async def post(session: AsyncSession, services: Services, view: BaseModel, *,
+               to_person: str | None = None, to_channel: ChannelRef | None = None,
+               key: str | None = None, dedupe: str | None = None,
+               image: bytes | None = None, image_name: str = "chart.png") -> int:
+    """Post ``view`` to a person (DM) or a channel; returns how many platform rows were written."""
+    if (to_person is None) == (to_channel is None):
+        raise ValueError("post to exactly one of a person or a channel")
+    addresses = _addresses(services, to_person, to_channel)
+    payload_view = view.model_dump(mode="json")
+    for platform, address in addresses:
+        payload: dict[str, Any] = {"op": "post", **address, "view": payload_view}
+        if image is not None:
+            payload["image_b64"] = base64.b64encode(image).decode()
+            payload["image_name"] = image_name
+        await _insert(session, services, {
+            "platform": platform, "kind": "post", "payload": payload, "message_key": key,
+            "dedupe_key": f"{platform}:{dedupe}" if dedupe else None,
+        })
+    if not addresses:
+        # Visible in `baton outbox list` rather than silently dropped.
+        await _insert(session, services, {
+            "platform": "none", "kind": "post", "payload": {"op": "post", "view": payload_view,
+                                                          "person": to_person},
+            "message_key": key, "status": OutboxStatus.FAILED,
+            "last_error": f"{to_person} has no Slack or Teams identity in the configuration",
+        })
+    return len(addresses)
+
+
+async def update(session: AsyncSession, services: Services, key: str, view: BaseModel) -> int:
+    """Replace every platform's copy of the message posted under ``key``."""
+    platforms = (await session.scalars(
+        select(OutboxMessage.platform).where(
+            OutboxMessage.message_key == key, OutboxMessage.kind == "post",
+            OutboxMessage.platform.in_(CHAT_PLATFORMS)).distinct())).all()
+    payload_view = view.model_dump(mode="json")
+    for platform in platforms:
+        await _insert(session, services, {
+            "platform": platform, "kind": "update", "message_key": key,
+            "payload": {"op": "update", "view": payload_view},
+        })
+    return len(platforms)
+
+
+async def webhook(session: AsyncSession, services: Services, url: str, body: dict[str, Any],
+                  dedupe: str | None = None) -> None:
+    await _insert(session, services, {
+        "platform": "webhook", "kind": "webhook", "payload": {"url": url, "body": body},
+        "dedupe_key": f"webhook:{dedupe}" if dedupe else None,
+    })

@@ -1,0 +1,58 @@
+"""Load and save what routing needs from the store: rep load, round-robin credit, OOO."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.services import Services
+from scoring.agreement import Stage
+from scoring.route import RoutingState
+from store.models import Handoff, HandoffState, Lead, RepState
+
+
+async def ensure_reps(session: AsyncSession, services: Services) -> None:
+    """Give every configured rep a row for run-time state (idempotent)."""
+    known = set((await session.scalars(select(RepState.email))).all())
+    now = services.clock.now()
+    for team, rep in services.agreement.reps():
+        email = rep.email.lower()
+        if email not in known:
+            session.add(RepState(email=email, team=team.name, updated_at=now))
+    await session.flush()
+
+
+async def load_state(session: AsyncSession, services: Services, team: str | None = None,
+                     exclude: Iterable[str] = ()) -> RoutingState:
+    """Routing state for all reps, locking the team's rows on PostgreSQL so concurrent
+    intakes take turns on the round-robin credit instead of picking the same rep."""
+    reps_query = select(RepState)
+    if services.db.is_postgres:
+        reps_query = reps_query.with_for_update()
+    reps = (await session.scalars(reps_query)).all()
+    offers = await session.execute(
+        select(Handoff.rep, func.count()).where(Handoff.state == HandoffState.OFFERED,
+                                                Handoff.rep.is_not(None)).group_by(Handoff.rep))
+    owned = await session.execute(
+        select(Lead.owner, func.count()).where(Lead.stage == Stage.SAL, Lead.owner.is_not(None))
+        .group_by(Lead.owner))
+    active: dict[str, int] = {}
+    for email, count in [*offers.all(), *owned.all()]:
+        active[email] = active.get(email, 0) + count
+    return RoutingState(
+        active=active,
+        rr_credit={r.email: r.rr_credit for r in reps},
+        out_of_office=frozenset(r.email for r in reps if r.out_of_office),
+        exclude=frozenset(e.lower() for e in exclude),
+    )
+
+
+async def save_credit(session: AsyncSession, services: Services, credit: Mapping[str, int]) -> None:
+    reps = {r.email: r for r in (await session.scalars(select(RepState))).all()}
+    for email, value in credit.items():
+        rep = reps.get(email)
+        if rep is not None and rep.rr_credit != value:
+            rep.rr_credit = value
+            rep.updated_at = services.clock.now()

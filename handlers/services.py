@@ -1,0 +1,29 @@
+"""What every use case is given: the store, the agreement, the clock and a way to wake delivery."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from handlers.clock import Clock, SystemClock
+from scoring.agreement import Agreement
+from store.db import Database
+
+
+def _nothing() -> None:
+    return None
+
+
+@dataclass
+class Services:
+    """Injected into handlers; the delivery layer builds exactly one per process."""
+
+    db: Database
+    agreement: Agreement
+    clock: Clock = field(default_factory=SystemClock)
+    # Called after a commit that enqueued messages, so delivery need not wait for its next poll.
+    wake_delivery: Callable[[], None] = _nothing
+    instance: str = "baton"
+    # Chat platforms this process delivers to; a person without a Slack id can still be
+    # reached on Teams by email once they have installed the app.
+    platforms: frozenset[str] = frozenset({"slack"})

@@ -1,0 +1,67 @@
+"""Typed button actions and their packed values (Slack caps a value at 2,000 characters)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel
+
+ACTION_PREFIX = "baton:"
+_VALUE_VERSION = "v1"
+
+
+class Action(StrEnum):
+    ACCEPT = "accept"
+    CLAIM = "claim"
+    REJECT = "reject"
+    LOG_CALL = "log_call"
+    LOG_EMAIL = "log_email"
+    MEETING_BOOKED = "meeting_booked"
+    UNREACHABLE = "unreachable"
+    REASSIGN = "reassign"
+    TAKE_OVER = "take_over"
+
+    @property
+    def action_id(self) -> str:
+        return ACTION_PREFIX + self.value
+
+
+class InvalidButton(ValueError):
+    """A button value that Baton did not write (forged, truncated or from an old version)."""
+
+
+@dataclass(frozen=True)
+class ButtonData:
+    """What a lead button carries: which lead and which offer it was rendered for."""
+
+    lead_id: int
+    handoff_id: int
+
+    def pack(self) -> str:
+        return f"{_VALUE_VERSION}:{self.lead_id}:{self.handoff_id}"
+
+    @classmethod
+    def unpack(cls, value: str | None) -> ButtonData:
+        if not value or len(value) > 100:
+            raise InvalidButton("missing or oversized button value")
+        parts = value.split(":")
+        if len(parts) != 3 or parts[0] != _VALUE_VERSION or not all(p.isdigit() for p in parts[1:]):
+            raise InvalidButton(f"not a Baton button value: {value[:40]!r}")
+        return cls(lead_id=int(parts[1]), handoff_id=int(parts[2]))
+
+
+class Choice(BaseModel):
+    label: str
+    value: str
+
+
+class Button(BaseModel):
+    """A button (or, with ``choices``, a picker) bound to one action."""
+
+    action: Action
+    label: str
+    value: str
+    style: Literal["primary", "danger"] | None = None
+    choices: list[Choice] = []

@@ -1,0 +1,80 @@
+"""The lead card: what a rep sees when a lead is offered, and after they act on it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+from handlers.people import PersonRef
+from handlers.views import register_view
+from handlers.views.actions import Action, Button, ButtonData
+
+
+class ScoreLineView(BaseModel):
+    rule: str
+    kind: Literal["explicit", "implicit"]
+    points: int
+    detail: str = ""
+
+
+@register_view
+class LeadCard(BaseModel):
+    """Everything a card shows. Built once by ``handlers.cards``; each platform renders it."""
+
+    type: Literal["lead_card"] = "lead_card"
+    lead_id: int
+    handoff_id: int | None
+    name: str
+    email: str
+    title: str | None = None
+    company: str | None = None
+    employees: int | None = None
+    industry: str | None = None
+    country: str | None = None
+    source: str | None = None
+    campaign: str | None = None
+    score: int
+    threshold: int
+    explicit: int = 0
+    implicit: int = 0
+    lines: list[ScoreLineView] = []
+    fast_track: bool = False
+    fast_track_events: list[str] = []
+    stage_label: str
+    team: str | None = None
+    mode: Literal["direct", "channel", "none"] = "direct"
+    offered_to: PersonRef | None = None
+    due_at: datetime | None = None
+    due_text: str | None = None  # the deadline in the recipient's time zone, e.g. "Mon 09:25 EST"
+    status: Literal["offered", "accepted", "rejected", "reassigned", "sql", "unreachable", "withdrawn"]
+    status_by: PersonRef | None = None
+    status_text: str | None = None  # e.g. "at 10:42, 3 min after offer"
+    notes: list[str] = []  # nudges, escalations, touches: the card's running history
+    buttons: list[Button] = []
+
+    @property
+    def headline(self) -> str:
+        at = f" at {self.company}" if self.company else ""
+        return f"{self.name}{at}"
+
+
+def offer_buttons(data: ButtonData, mode: str) -> list[Button]:
+    value = data.pack()
+    first = Action.CLAIM if mode == "channel" else Action.ACCEPT
+    return [
+        Button(action=first, label="Claim" if first is Action.CLAIM else "Accept", value=value,
+               style="primary"),
+        Button(action=Action.REJECT, label="Reject", value=value, style="danger"),
+    ]
+
+
+def follow_up_buttons(data: ButtonData) -> list[Button]:
+    value = data.pack()
+    return [
+        Button(action=Action.LOG_CALL, label="Log call", value=value),
+        Button(action=Action.LOG_EMAIL, label="Log email", value=value),
+        Button(action=Action.MEETING_BOOKED, label="Meeting booked", value=value, style="primary"),
+        Button(action=Action.UNREACHABLE, label="Unreachable", value=value),
+    ]

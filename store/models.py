@@ -1,0 +1,246 @@
+"""The durable state of Baton. One class per table; behaviour lives in ``handlers/``.
+
+Every table a later query filters or sorts on carries the index for it, named
+after the question it answers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from store.types import UTCDateTime
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+
+
+class HandoffState(StrEnum):
+    """An offer of a lead to a rep (or a team channel)."""
+
+    OFFERED = "offered"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    REASSIGNED = "reassigned"
+    WITHDRAWN = "withdrawn"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class TimerStatus(StrEnum):
+    PENDING = "pending"
+    FIRED = "fired"
+    CANCELLED = "cancelled"
+
+
+class Lead(Base):
+    __tablename__ = "leads"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    external_id: Mapped[str] = mapped_column(String(128), unique=True)
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    data: Mapped[dict[str, Any]]
+    stage: Mapped[str] = mapped_column(String(32))
+    score: Mapped[int] = mapped_column(Integer, default=0)
+    fast_track: Mapped[bool] = mapped_column(default=False)
+    explanation: Mapped[dict[str, Any]]
+    routing: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    team: Mapped[str | None] = mapped_column(String(64))
+    owner: Mapped[str | None] = mapped_column(String(320))
+    source: Mapped[str | None] = mapped_column(String(200))
+    campaign: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    qualified_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None]
+    first_touch_at: Mapped[datetime | None]
+    sql_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    forgotten_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_leads_stage_updated", "stage", "updated_at"),
+        Index("ix_leads_qualified_at", "qualified_at"),
+        Index("ix_leads_owner_stage", "owner", "stage"),
+        Index("ix_leads_team_qualified", "team", "qualified_at"),
+    )
+
+
+class Activity(Base):
+    __tablename__ = "activities"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    type: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+
+
+class RepState(Base):
+    """What Baton learns about a rep at run time; who the rep is lives in the agreement."""
+
+    __tablename__ = "reps"
+
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    team: Mapped[str] = mapped_column(String(64))
+    out_of_office: Mapped[bool] = mapped_column(default=False)
+    rr_credit: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime]
+
+
+class Handoff(Base):
+    """One offer of a lead. ``fence`` grows on every change so stale timers can tell."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    team: Mapped[str] = mapped_column(String(64))
+    rep: Mapped[str | None] = mapped_column(String(320))
+    mode: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default=HandoffState.OFFERED)
+    fence: Mapped[int] = mapped_column(Integer, default=1)
+    policy: Mapped[dict[str, Any]]
+    previous_reps: Mapped[list[Any]]
+    offered_at: Mapped[datetime]
+    due_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(320))
+
+    __table_args__ = (
+        Index("ix_handoffs_rep_state", "rep", "state"),
+        Index("ix_handoffs_lead", "lead_id"),
+        Index("ix_handoffs_state_offered", "state", "offered_at"),
+        # At most one open offer per lead: the database enforces "exactly one owner".
+        Index("uq_handoffs_open_per_lead", "lead_id", unique=True,
+              sqlite_where=text("state = 'offered'"), postgresql_where=text("state = 'offered'")),
+    )
+
+
+class Feedback(Base):
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    handoff_id: Mapped[int | None] = mapped_column(ForeignKey("handoffs.id", ondelete="SET NULL"))
+    rep: Mapped[str] = mapped_column(String(320))
+    reason: Mapped[str] = mapped_column(String(40))
+    outcome: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(200))
+    campaign: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_feedback_created_reason", "created_at", "reason"),)
+
+
+class Touch(Base):
+    __tablename__ = "touches"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    rep: Mapped[str] = mapped_column(String(320))
+    kind: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_touches_rep_created", "rep", "created_at"),)
+
+
+class AuditEvent(Base):
+    """Append-only: who did what to which lead, with the state before and after."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(64))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_audit_lead_at", "lead_id", "at"),
+        Index("ix_audit_action_at", "action", "at"),
+    )
+
+
+class OutboxMessage(Base):
+    """A message to deliver, written in the transaction that caused it."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]]
+    message_key: Mapped[str | None] = mapped_column(String(200))
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_outbox_status_next", "status", "next_attempt_at"),
+        Index("ix_outbox_platform_key", "platform", "message_key"),
+    )
+
+
+class SentMessage(Base):
+    """Where a delivered message landed, so it can be updated later (Slack channel+ts, Teams activity)."""
+
+    __tablename__ = "sent_messages"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(200))
+    message_id: Mapped[str] = mapped_column(String(200))
+    sent_at: Mapped[datetime]
+
+
+class Timer(Base):
+    """A pending SLA step. It fires only while ``fence`` equals its handoff's fence."""
+
+    __tablename__ = "timers"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    handoff_id: Mapped[int | None] = mapped_column(ForeignKey("handoffs.id", ondelete="CASCADE"))
+    chain: Mapped[str] = mapped_column(String(16))
+    step: Mapped[int] = mapped_column(Integer)
+    fence: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default=TimerStatus.PENDING)
+    fired_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        # Partial: a sweep reads only what is pending, however many timers have fired.
+        Index("ix_timers_pending_due", "due_at", sqlite_where=text("status = 'pending'"),
+              postgresql_where=text("status = 'pending'")),
+    )
+
+
+class PeriodicRun(Base):
+    """One row per job and period: the primary key makes a second replica's run a no-op."""
+
+    __tablename__ = "periodic_runs"
+
+    job: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_at: Mapped[datetime]
+    instance: Mapped[str] = mapped_column(String(128))
