@@ -70,6 +70,9 @@ class Runtime:
             await ensure_reps(session, self.services)
 
     async def start(self) -> None:
+        from bot.jobs import register_jobs
+
+        register_jobs(self)
         for component in self.components:
             await component.start()
         self._tasks.append(asyncio.create_task(self.worker.run(self._stop, self.settings.outbox_interval)))

@@ -244,3 +244,21 @@ class PeriodicRun(Base):
     period: Mapped[str] = mapped_column(String(64), primary_key=True)
     started_at: Mapped[datetime]
     instance: Mapped[str] = mapped_column(String(128))
+
+
+class Conversation(Base):
+    """Where a platform lets Baton speak proactively: a Teams ConversationReference, by person or channel.
+
+    ``key`` is an AAD object id, a lower-case email or a channel/conversation id; one reference
+    may be stored under several keys. ``gone`` marks a conversation the bot was removed from.
+    """
+
+    __tablename__ = "conversations"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(320), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    reference: Mapped[dict[str, Any]]
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    gone: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 12:02:08.615836
+Create Date: 2026-11-23 12:08:06.927211
 """
 from __future__ import annotations
 
@@ -17,6 +17,16 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('conversations',
+    sa.Column('platform', sa.String(length=16), nullable=False),
+    sa.Column('key', sa.String(length=320), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('reference', sa.JSON(), nullable=False),
+    sa.Column('tenant_id', sa.String(length=64), nullable=True),
+    sa.Column('gone', sa.Boolean(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('platform', 'key')
+    )
     op.create_table('leads',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('external_id', sa.String(length=128), nullable=False),
@@ -241,3 +251,4 @@ def downgrade() -> None:
         batch_op.drop_index('ix_leads_owner_stage')
 
     op.drop_table('leads')
+    op.drop_table('conversations')
