@@ -26,7 +26,7 @@ def register_view(cls: V) -> V:
 def load_view(data: dict[str, Any]) -> BaseModel:
     """Rebuild a view from its JSON form (as stored in the outbox)."""
     # Import for their registration side effect; views live in small modules of their own.
-    from handlers.views import lead_card, notice  # noqa: F401
+    from handlers.views import lead_card, notice, reject_form  # noqa: F401
 
     try:
         cls = _VIEWS[data["type"]]

@@ -29,7 +29,8 @@ class Notice(BaseModel):
 
     type: Literal["notice"] = "notice"
     title: str
-    mention: PersonRef | None = None
+    mention: PersonRef | None = None  # who it is about or for; shown under the title
+
     lines: list[str] = []
     fields: list[Field] = []
     tables: list[Table] = []

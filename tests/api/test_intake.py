@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from typing import Any
@@ -39,7 +40,7 @@ async def test_a_batch_answers_per_lead_with_score_stage_and_reasons(api: Any) -
     response = await api.post("/api/leads", json=leads, headers=auth())
     results = (await response.json())["results"]
     assert [r["stage"] for r in results] == ["mql", "disqualified", "captured"]
-    assert results[1]["not_qualified"] == ["Company under 100 employees"]
+    assert "Company under 100 employees" in results[1]["not_qualified"]
     assert any("below the threshold" in reason for reason in results[2]["not_qualified"])
 
 
@@ -153,7 +154,8 @@ async def test_a_list_over_the_limit_is_refused(api: Any, db: Database) -> None:
 async def test_a_body_over_one_mebibyte_is_refused(api: Any, db: Database) -> None:
     body = json.dumps([lead_payload(company="x" * 250) for _ in range(4000)]).encode()
     assert len(body) > 1024 * 1024
-    response = await api.post("/api/leads", data=body, headers={**auth(), "Content-Type": "application/json"})
+    response = await api.post("/api/leads", data=io.BytesIO(body),
+                              headers={**auth(), "Content-Type": "application/json"})
     assert response.status == 413 and "limit" in (await response.json())["error"]
     await assert_nothing_written(db)
 

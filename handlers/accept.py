@@ -1,0 +1,54 @@
+"""What happens when a rep clicks Accept (direct offer) or Claim (team channel offer).
+
+Accepting is a compare-and-set on the handoff's state: however many clicks race,
+retried requests included, exactly one wins and its side effects happen once.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from handlers import events, sla
+from handlers.cards import refresh_card
+from handlers.offer_access import OfferContext, load_offer, may_take, not_open
+from handlers.outcome import Outcome
+from handlers.services import Services
+from handlers.views.actions import ButtonData
+from scoring.agreement import Stage
+from store.models import Handoff, HandoffState
+
+
+async def accept(services: Services, data: ButtonData, actor_email: str, source: str) -> Outcome:
+    actor = actor_email.lower()
+    async with services.db.transaction() as session:
+        found = await load_offer(session, services, data)
+        if not isinstance(found, OfferContext):
+            return found
+        lead, handoff = found.lead, found.handoff
+        if handoff.state != HandoffState.OFFERED:
+            return not_open(services, handoff, actor)
+        refusal = may_take(services, handoff, actor)
+        if refusal:
+            return refusal
+        now = services.clock.now()
+        won = await session.execute(
+            update(Handoff).where(Handoff.id == handoff.id, Handoff.state == HandoffState.OFFERED)
+            .values(state=HandoffState.ACCEPTED, decided_by=actor, decided_at=now, fence=Handoff.fence + 1)
+            .execution_options(synchronize_session=False))
+        if won.rowcount != 1:  # type: ignore[attr-defined]
+            await session.refresh(handoff)
+            return not_open(services, handoff, actor)
+        await session.refresh(handoff)
+        before = {"stage": lead.stage, "owner": lead.owner}
+        lead.stage = Stage.SQL if services.agreement.stages.skip_sal else Stage.SAL
+        lead.owner, lead.accepted_at, lead.updated_at = actor, now, now
+        if lead.stage == Stage.SQL:
+            lead.sql_at = now
+        await sla.cancel_timers(session, handoff.id, "accept")
+        await sla.start_chain(session, services, handoff, "first_touch", now)
+        await events.record(session, services, lead, actor, "lead.accepted", before,
+                            {"stage": lead.stage, "owner": actor, "handoff_id": handoff.id, "source": source})
+        await refresh_card(session, services, lead, handoff)
+        label = services.agreement.stages.text[Stage(lead.stage)].label
+    services.wake_delivery()
+    return Outcome.done(f"You accepted {lead.data.get('first_name') or 'the lead'}; it is now your {label}.")

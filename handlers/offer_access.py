@@ -1,0 +1,66 @@
+"""Loading an offer for an action and deciding who may act on it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.outcome import Outcome
+from handlers.people import person_ref
+from handlers.services import Services
+from handlers.views.actions import ButtonData
+from store.models import Handoff, HandoffState, Lead
+
+
+@dataclass
+class OfferContext:
+    lead: Lead
+    handoff: Handoff
+
+
+def _name(services: Services, email: str | None) -> str:
+    ref = person_ref(services.agreement, email)
+    return ref.name if ref else "someone"
+
+
+async def load_offer(session: AsyncSession, services: Services, data: ButtonData,
+                     lock: bool = False) -> OfferContext | Outcome:
+    """The lead and handoff a button refers to, or a polite refusal if they do not match."""
+    query = select(Handoff).where(Handoff.id == data.handoff_id)
+    if lock and services.db.is_postgres:
+        query = query.with_for_update()
+    handoff = await session.scalar(query)
+    lead = await session.get(Lead, data.lead_id) if handoff else None
+    if handoff is None or lead is None or handoff.lead_id != lead.id:
+        return Outcome.refused("not_found", "I can't find that lead any more; it may have been removed.")
+    return OfferContext(lead=lead, handoff=handoff)
+
+
+def may_take(services: Services, handoff: Handoff, actor_email: str) -> Outcome | None:
+    """``None`` if the actor may accept or reject this offer, else the refusal to show them."""
+    actor = actor_email.lower()
+    if handoff.mode == "direct" and handoff.rep:
+        if actor == handoff.rep:
+            return None
+        return Outcome.refused("not_allowed", f"This lead was offered to {_name(services, handoff.rep)}; "
+                                              "only they can accept or reject it.")
+    team = services.agreement.team(handoff.team)
+    members = {r.email.lower() for r in team.reps} if team else set()
+    members |= {m.email.lower() for m in team.managers} if team else set()
+    if actor in members:
+        return None
+    return Outcome.refused("not_allowed", f"This lead is for the {handoff.team} team; only its reps can take it.")
+
+
+def not_open(services: Services, handoff: Handoff, actor_email: str) -> Outcome:
+    """Why an offer that is no longer open cannot be acted on."""
+    if handoff.state == HandoffState.ACCEPTED:
+        who = "you" if handoff.decided_by == actor_email.lower() else _name(services, handoff.decided_by)
+        return Outcome.refused("already_taken", f"Already accepted by {who}.")
+    if handoff.state == HandoffState.REJECTED:
+        return Outcome.refused("finished", f"Already rejected by {_name(services, handoff.decided_by)}.")
+    if handoff.state == HandoffState.REASSIGNED:
+        return Outcome.refused("finished", "This offer was reassigned to someone else.")
+    return Outcome.refused("finished", "This offer is closed.")

@@ -1,0 +1,125 @@
+"""What happens when a rep rejects a lead: the reason form, the feedback, and the word to marketing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import update
+
+from handlers import events, outbox, sla
+from handlers.cards import refresh_card
+from handlers.offer_access import OfferContext, load_offer, may_take, not_open
+from handlers.outcome import Outcome
+from handlers.people import person_ref
+from handlers.services import Services
+from handlers.views.actions import ButtonData, Choice
+from handlers.views.notice import Field, Notice
+from handlers.views.reject_form import RejectForm
+from scoring.agreement import Stage
+from store.models import Feedback, Handoff, HandoffState, Lead
+
+NOTE_MAX = 2000
+
+
+@dataclass
+class RejectResult:
+    ok: bool
+    message: str
+    errors: dict[str, str] = field(default_factory=dict)  # form field ("reason", "note") -> problem
+
+
+def _lead_name(lead: Lead) -> str:
+    data = lead.data
+    return " ".join(p for p in (data.get("first_name"), data.get("last_name")) if p) or lead.email or "this lead"
+
+
+async def reject_form(services: Services, data: ButtonData, actor_email: str) -> RejectForm | Outcome:
+    """The form to show, or why this person cannot reject this lead (checked before opening it)."""
+    async with services.db.transaction() as session:
+        found = await load_offer(session, services, data)
+        if not isinstance(found, OfferContext):
+            return found
+        if found.handoff.state != HandoffState.OFFERED:
+            return not_open(services, found.handoff, actor_email)
+        refusal = may_take(services, found.handoff, actor_email)
+        if refusal:
+            return refusal
+        reasons = services.agreement.rejection_reasons
+        return RejectForm(lead_id=found.lead.id, handoff_id=found.handoff.id, value=data.pack(),
+                          lead_name=_lead_name(found.lead), company=found.lead.data.get("company"),
+                          reasons=[Choice(label=r.label, value=r.code) for r in reasons],
+                          note_required=[r.code for r in reasons if r.note_required], note_max=NOTE_MAX)
+
+
+def validate(services: Services, reason: str | None, note: str | None) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    found = services.agreement.reason(reason) if reason else None
+    if not reason:
+        errors["reason"] = "Choose a reason."
+    elif found is None:
+        errors["reason"] = f"{reason!r} is not one of the agreed rejection reasons."
+    note = (note or "").strip()
+    if found and found.note_required and not note:
+        errors["note"] = f"A note is required for “{found.label}”: tell marketing what you found."
+    if len(note) > NOTE_MAX:
+        errors["note"] = f"Keep the note under {NOTE_MAX:,} characters (it has {len(note):,})."
+    return errors
+
+
+async def reject(services: Services, data: ButtonData, actor_email: str, reason: str | None,
+                 note: str | None, source: str) -> RejectResult:
+    actor = actor_email.lower()
+    errors = validate(services, reason, note)
+    if errors:
+        return RejectResult(False, "Please fix the form.", errors)
+    assert reason is not None
+    rejection = services.agreement.reason(reason)
+    assert rejection is not None
+    note = (note or "").strip() or None
+    async with services.db.transaction() as session:
+        found = await load_offer(session, services, data)
+        if not isinstance(found, OfferContext):
+            return RejectResult(False, found.message)
+        lead, handoff = found.lead, found.handoff
+        refusal = not_open(services, handoff, actor) if handoff.state != HandoffState.OFFERED else \
+            may_take(services, handoff, actor)
+        if refusal:
+            return RejectResult(False, refusal.message)
+        now = services.clock.now()
+        won = await session.execute(
+            update(Handoff).where(Handoff.id == handoff.id, Handoff.state == HandoffState.OFFERED)
+            .values(state=HandoffState.REJECTED, decided_by=actor, decided_at=now, fence=Handoff.fence + 1)
+            .execution_options(synchronize_session=False))
+        if won.rowcount != 1:  # type: ignore[attr-defined]
+            await session.refresh(handoff)
+            return RejectResult(False, not_open(services, handoff, actor).message)
+        await session.refresh(handoff)
+        before = {"stage": lead.stage}
+        lead.stage = Stage.RECYCLED if rejection.outcome == "recycle" else Stage.DISQUALIFIED
+        lead.finished_at, lead.updated_at = now, now
+        session.add(Feedback(lead_id=lead.id, handoff_id=handoff.id, rep=actor, reason=rejection.code,
+                             outcome=rejection.outcome, note=note, source=lead.source, campaign=lead.campaign,
+                             created_at=now))
+        await sla.cancel_timers(session, handoff.id)
+        await events.record(session, services, lead, actor, "lead.rejected", before,
+                            {"stage": lead.stage, "reason": rejection.code, "note": note, "source": source})
+        await refresh_card(session, services, lead, handoff)
+        channel = services.agreement.channels.marketing_feedback
+        if channel:
+            await outbox.post(session, services, feedback_notice(services, lead, actor, rejection.label, note),
+                              to_channel=channel, key=f"feedback:{lead.id}:{handoff.id}")
+        stage_label = services.agreement.stages.text[Stage(lead.stage)].label
+    services.wake_delivery()
+    return RejectResult(True, f"Rejected: {rejection.label}. Marketing has your feedback; the lead is {stage_label}.")
+
+
+def feedback_notice(services: Services, lead: Lead, actor: str, reason_label: str, note: str | None) -> Notice:
+    data = lead.data
+    fields = [Field(label="Reason", value=reason_label)]
+    if note:
+        fields.append(Field(label="Note", value=note))
+    fields += [Field(label=label, value=str(value)) for label, value in (
+        ("Score", lead.score), ("Source", data.get("source")), ("Campaign", data.get("campaign")),
+        ("Title", data.get("title")), ("Company", data.get("company"))) if value not in (None, "")]
+    return Notice(title=f"Lead rejected: {_lead_name(lead)}", mention=person_ref(services.agreement, actor),
+                  fields=fields, context=f"Lead {lead.external_id}")
