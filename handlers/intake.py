@@ -28,6 +28,7 @@ from store.models import Activity as ActivityRow
 from store.models import Lead
 
 MAX_BATCH = 1000
+CHUNK = 100  # leads committed together by one intake request
 # A lead in one of these stages may (re)qualify and be offered; later stages belong to sales.
 _MAY_QUALIFY = {Stage.CAPTURED, Stage.RECYCLED}
 
@@ -88,10 +89,18 @@ def explanation_record(result: ScoreResult) -> dict[str, Any]:
 
 
 async def ingest(services: Services, leads: Sequence[LeadIn], actor: str = "intake") -> list[IntakeOutcome]:
+    """Ingest leads; each lead's changes and the messages they cause are atomic (a savepoint),
+    and a chunk of leads is committed together so a batch costs one commit, not one per lead."""
     check_event_types(services.agreement, [
         (f"leads[{i}].activities[{j}].type", a.type)
         for i, lead in enumerate(leads) for j, a in enumerate(lead.activities)])
-    return [await _with_retry(services, lead, actor) for lead in leads]
+    outcomes: list[IntakeOutcome] = []
+    for start in range(0, len(leads), CHUNK):
+        async with services.db.transaction() as session:
+            for lead in leads[start:start + CHUNK]:
+                outcomes.append(await _with_savepoint(session, services, lead, actor))
+        services.wake_delivery()
+    return outcomes
 
 
 async def add_activities(services: Services, external_id: str, activities: Sequence[ActivityIn],
@@ -107,15 +116,14 @@ async def add_activities(services: Services, external_id: str, activities: Seque
     return outcome
 
 
-async def _with_retry(services: Services, lead_in: LeadIn, actor: str) -> IntakeOutcome:
+async def _with_savepoint(session: AsyncSession, services: Services, lead_in: LeadIn,
+                          actor: str) -> IntakeOutcome:
     # Two requests creating the same new lead at once: the loser's insert hits the unique
-    # index, and on the retry it finds the winner's row and updates it instead.
+    # index, its savepoint rolls back, and the retry finds the winner's row and updates it.
     for attempt in range(3):
         try:
-            async with services.db.transaction() as session:
-                outcome = await _ingest_one(session, services, lead_in, actor)
-            services.wake_delivery()
-            return outcome
+            async with session.begin_nested():
+                return await _ingest_one(session, services, lead_in, actor)
         except IntegrityError:
             if attempt == 2:
                 raise
@@ -155,15 +163,18 @@ async def _apply(session: AsyncSession, services: Services, lead: Lead, data: di
             changed = True
             lead.data = merged
             lead.source, lead.campaign = merged.get("source"), merged.get("campaign")
-    for item in activities:
-        session.add(ActivityRow(lead_id=lead.id, type=item.type, occurred_at=item.occurred_at or now,
-                                created_at=now))
+    new = [Activity(item.type, item.occurred_at or now) for item in activities]
+    for item in new:
+        session.add(ActivityRow(lead_id=lead.id, type=item.type, occurred_at=item.occurred_at, created_at=now))
         changed = True
-    await session.flush()
-    rows = (await session.execute(
-        select(ActivityRow.type, ActivityRow.occurred_at).where(ActivityRow.lead_id == lead.id))).all()
-    result = score(LeadData.model_validate(lead.data), [Activity(t, at) for t, at in rows],
-                   services.agreement, now)
+    if created:
+        history = new  # nothing stored before this request
+    else:
+        await session.flush()
+        rows = (await session.execute(
+            select(ActivityRow.type, ActivityRow.occurred_at).where(ActivityRow.lead_id == lead.id))).all()
+        history = [Activity(t, at) for t, at in rows]
+    result = score(LeadData.model_validate(lead.data), history, services.agreement, now)
     before = {"stage": lead.stage, "score": lead.score}
     lead.score, lead.fast_track = result.total, result.fast_track
     lead.explanation = explanation_record(result)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.services import Services
@@ -32,14 +32,12 @@ async def load_state(session: AsyncSession, services: Services, team: str | None
     if services.db.is_postgres:
         reps_query = reps_query.with_for_update()
     reps = (await session.scalars(reps_query)).all()
-    offers = await session.execute(
-        select(Handoff.rep, func.count()).where(Handoff.state == HandoffState.OFFERED,
-                                                Handoff.rep.is_not(None)).group_by(Handoff.rep))
-    owned = await session.execute(
-        select(Lead.owner, func.count()).where(Lead.stage == Stage.SAL, Lead.owner.is_not(None))
-        .group_by(Lead.owner))
+    offers = (select(Handoff.rep.label("rep"), func.count().label("n"))
+              .where(Handoff.state == HandoffState.OFFERED, Handoff.rep.is_not(None)).group_by(Handoff.rep))
+    owned = (select(Lead.owner.label("rep"), func.count().label("n"))
+             .where(Lead.stage == Stage.SAL, Lead.owner.is_not(None)).group_by(Lead.owner))
     active: dict[str, int] = {}
-    for email, count in [*offers.all(), *owned.all()]:
+    for email, count in (await session.execute(union_all(offers, owned))).all():
         active[email] = active.get(email, 0) + count
     return RoutingState(
         active=active,
@@ -50,9 +48,8 @@ async def load_state(session: AsyncSession, services: Services, team: str | None
 
 
 async def save_credit(session: AsyncSession, services: Services, credit: Mapping[str, int]) -> None:
-    reps = {r.email: r for r in (await session.scalars(select(RepState))).all()}
     for email, value in credit.items():
-        rep = reps.get(email)
+        rep = await session.get(RepState, email)  # loaded by load_state: no query
         if rep is not None and rep.rr_credit != value:
             rep.rr_credit = value
             rep.updated_at = services.clock.now()

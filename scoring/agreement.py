@@ -185,11 +185,16 @@ class Person(_Model):
         return _check_timezone(value)
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def _weekdays() -> list[Weekday]:
+    return ["mon", "tue", "wed", "thu", "fri"]
+
+
 class Rep(Person):
     working_hours: WorkingHours = Field(default_factory=lambda: WorkingHours.parse("09:00-17:00"))
-    working_days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
-        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"], min_length=1
-    )
+    working_days: list[Weekday] = Field(default_factory=_weekdays, min_length=1)
     capacity: int = Field(default=25, ge=1)
     weight: int = Field(default=1, ge=1, le=100)
     manager: EmailStr | None = None

@@ -120,7 +120,7 @@ def _decay(age: timedelta, half_life: timedelta | None) -> float:
     # Interest fades: an event counts half as much each half-life after it happened.
     if half_life is None:
         return 1.0
-    return 0.5 ** (age / half_life)
+    return math.pow(0.5, age / half_life)
 
 
 def _clip(raw: float, rule: EventRule) -> float:

@@ -1,0 +1,56 @@
+"""After acceptance: touches, meetings (SQL) and only the owner may log them."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from handlers.accept import accept
+from handlers.services import Services
+from handlers.touch import log_touch
+from handlers.views.actions import Action, ButtonData
+from store.models import AuditEvent, Lead, Timer, Touch
+
+
+async def accepted(services: Services, offer: ButtonData) -> ButtonData:
+    assert (await accept(services, offer, "alice@example.com", source="test")).ok
+    return offer
+
+
+async def test_logging_a_call_records_the_first_touch_and_stops_its_sla(services: Services,
+                                                                        alice_offer: ButtonData) -> None:
+    data = await accepted(services, alice_offer)
+    outcome = await log_touch(services, data, "alice@example.com", Action.LOG_CALL, source="test")
+    assert outcome.ok and outcome.message == "Logged a call."
+    async with services.db.transaction() as session:
+        lead = await session.get(Lead, data.lead_id)
+        touch = (await session.scalars(select(Touch))).one()
+        first_touch = (await session.scalars(select(Timer).where(Timer.chain == "first_touch"))).one()
+    assert lead is not None and lead.first_touch_at is not None and touch.kind == "call"
+    assert first_touch.status == "cancelled"
+
+
+async def test_meeting_booked_makes_the_lead_an_sql(services: Services, alice_offer: ButtonData) -> None:
+    data = await accepted(services, alice_offer)
+    await log_touch(services, data, "alice@example.com", Action.MEETING_BOOKED, source="test")
+    async with services.db.transaction() as session:
+        lead = await session.get(Lead, data.lead_id)
+        actions = (await session.scalars(select(AuditEvent.action))).all()
+    assert lead is not None and lead.stage == "sql" and lead.sql_at is not None
+    assert "lead.sql" in actions
+
+
+async def test_only_the_owner_may_log_touches(services: Services, alice_offer: ButtonData) -> None:
+    data = await accepted(services, alice_offer)
+    outcome = await log_touch(services, data, "bob@example.com", Action.LOG_EMAIL, source="test")
+    assert outcome.code == "not_allowed" and "Alice Example" in outcome.message
+
+
+async def test_the_team_manager_may_log_touches(services: Services, alice_offer: ButtonData) -> None:
+    data = await accepted(services, alice_offer)
+    outcome = await log_touch(services, data, "morgan.manager@example.com", Action.LOG_EMAIL, source="test")
+    assert outcome.ok
+
+
+async def test_touches_before_acceptance_are_refused(services: Services, alice_offer: ButtonData) -> None:
+    outcome = await log_touch(services, alice_offer, "alice@example.com", Action.LOG_CALL, source="test")
+    assert outcome.code == "finished"
