@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import events, routing_state
-from handlers.offer import make_offer
+from handlers.offer import complete_offer, prepare_offer
 from handlers.services import Services
 from scoring.agreement import Agreement, Stage
 from scoring.lead import Activity, LeadData
@@ -28,7 +28,7 @@ from store.models import Activity as ActivityRow
 from store.models import Lead
 
 MAX_BATCH = 1000
-CHUNK = 100  # leads committed together by one intake request
+CHUNK = 100  # leads committed together in one transaction
 # A lead in one of these stages may (re)qualify and be offered; later stages belong to sales.
 _MAY_QUALIFY = {Stage.CAPTURED, Stage.RECYCLED}
 
@@ -89,16 +89,15 @@ def explanation_record(result: ScoreResult) -> dict[str, Any]:
 
 
 async def ingest(services: Services, leads: Sequence[LeadIn], actor: str = "intake") -> list[IntakeOutcome]:
-    """Ingest leads; each lead's changes and the messages they cause are atomic (a savepoint),
-    and a chunk of leads is committed together so a batch costs one commit, not one per lead."""
+    """Ingest leads in chunks. A chunk is one transaction: every lead's changes and the
+    messages they cause commit together, and the chunk's reads and inserts are set-wise,
+    so a batch of 100 costs a handful of round trips instead of hundreds."""
     check_event_types(services.agreement, [
         (f"leads[{i}].activities[{j}].type", a.type)
         for i, lead in enumerate(leads) for j, a in enumerate(lead.activities)])
     outcomes: list[IntakeOutcome] = []
     for start in range(0, len(leads), CHUNK):
-        async with services.db.transaction() as session:
-            for lead in leads[start:start + CHUNK]:
-                outcomes.append(await _with_savepoint(session, services, lead, actor))
+        outcomes += await _chunk_with_retry(services, leads[start:start + CHUNK], actor)
         services.wake_delivery()
     return outcomes
 
@@ -111,102 +110,140 @@ async def add_activities(services: Services, external_id: str, activities: Seque
         lead = await session.scalar(select(Lead).where(Lead.external_id == external_id))
         if lead is None:
             return None
-        outcome = await _apply(session, services, lead, None, activities, actor)
+        batch = _Batch(session, services, actor)
+        (outcome,) = await batch.run([(lead, None, list(activities), False)])
     services.wake_delivery()
     return outcome
 
 
-async def _with_savepoint(session: AsyncSession, services: Services, lead_in: LeadIn,
-                          actor: str) -> IntakeOutcome:
+async def _chunk_with_retry(services: Services, chunk: Sequence[LeadIn], actor: str) -> list[IntakeOutcome]:
     # Two requests creating the same new lead at once: the loser's insert hits the unique
-    # index, its savepoint rolls back, and the retry finds the winner's row and updates it.
+    # index, its transaction rolls back, and the retry finds the winner's row and updates it.
     for attempt in range(3):
         try:
-            async with session.begin_nested():
-                return await _ingest_one(session, services, lead_in, actor)
+            async with services.db.transaction() as session:
+                return await _ingest_chunk(session, services, chunk, actor)
         except IntegrityError:
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
 
 
-async def _ingest_one(session: AsyncSession, services: Services, lead_in: LeadIn, actor: str) -> IntakeOutcome:
-    email = lead_in.email.lower()
-    existing = (await session.scalars(
-        select(Lead).where(or_(Lead.external_id == lead_in.external_id, Lead.email == email))
-        .order_by((Lead.external_id == lead_in.external_id).desc()).limit(1))).first()
-    data = lead_in.model_dump(mode="json", exclude={"activities"}, exclude_none=True)
-    data["email"] = email
+async def _ingest_chunk(session: AsyncSession, services: Services, chunk: Sequence[LeadIn],
+                        actor: str) -> list[IntakeOutcome]:
+    emails = {lead.email.lower() for lead in chunk}
+    ids = {lead.external_id for lead in chunk}
+    found = (await session.scalars(select(Lead).where(or_(Lead.external_id.in_(ids), Lead.email.in_(emails))))).all()
+    by_id = {lead.external_id: lead for lead in found}
+    by_email = {lead.email: lead for lead in found if lead.email}
     now = services.clock.now()
-    if existing is None:
-        lead = Lead(external_id=lead_in.external_id, email=email, data=data, stage=Stage.CAPTURED,
-                    score=0, fast_track=False, explanation={}, created_at=now, updated_at=now,
-                    source=lead_in.source, campaign=lead_in.campaign)
-        session.add(lead)
+    work: list[tuple[Lead, dict[str, Any] | None, list[ActivityIn], bool]] = []
+    created: list[Lead] = []
+    for item in chunk:
+        data = item.model_dump(mode="json", exclude={"activities"}, exclude_none=True)
+        data["email"] = email = item.email.lower()
+        lead = by_id.get(item.external_id) or by_email.get(email)
+        is_new = lead is None
+        if lead is None:
+            lead = Lead(external_id=item.external_id, email=email, data=data, stage=Stage.CAPTURED, score=0,
+                        fast_track=False, explanation={}, created_at=now, updated_at=now,
+                        source=item.source, campaign=item.campaign)
+            created.append(lead)
+            by_id[item.external_id], by_email[email] = lead, lead
+        work.append((lead, data, list(item.activities), is_new and lead not in [w[0] for w in work]))
+    session.add_all(created)
+    await session.flush()  # one multi-row INSERT ... RETURNING for the new leads
+    for lead in created:
+        await events.record(session, services, lead, actor, "lead.captured", None, {"external_id": lead.external_id})
+    outcomes = await _Batch(session, services, actor).run(work)
+    for (lead, data, _, _), outcome in zip(work, outcomes, strict=True):
+        if data and lead.external_id != data["external_id"]:
+            outcome.duplicate_of = lead.external_id
+    return outcomes
+
+
+class _Batch:
+    """Scores, qualifies and offers a set of leads within one transaction."""
+
+    def __init__(self, session: AsyncSession, services: Services, actor: str) -> None:
+        self.session, self.services, self.actor = session, services, actor
+
+    async def run(self, work: Sequence[tuple[Lead, dict[str, Any] | None, list[ActivityIn], bool]]
+                  ) -> list[IntakeOutcome]:
+        session, services = self.session, self.services
+        now = services.clock.now()
+        history = await self._stored_activities([lead.id for lead, _, _, new in work if not new])
+        outcomes: list[IntakeOutcome] = []
+        to_offer: list[tuple[Lead, IntakeOutcome]] = []
+        for lead, data, activities, created in work:
+            changed = created
+            if data is not None:
+                merged = {**lead.data, **data, "external_id": lead.external_id}
+                if merged != lead.data:
+                    changed = True
+                    lead.data = merged
+                    lead.source, lead.campaign = merged.get("source"), merged.get("campaign")
+            new = [Activity(a.type, a.occurred_at or now) for a in activities]
+            session.add_all([ActivityRow(lead_id=lead.id, type=a.type, occurred_at=a.occurred_at, created_at=now)
+                             for a in new])
+            changed = changed or bool(new)
+            history.setdefault(lead.id, []).extend(new)
+            result = score(LeadData.model_validate(lead.data), history[lead.id], services.agreement, now)
+            before = {"stage": lead.stage, "score": lead.score}
+            lead.score, lead.fast_track = result.total, result.fast_track
+            lead.explanation = explanation_record(result)
+            stage = Stage(lead.stage)
+            outcome = IntakeOutcome(
+                external_id=data["external_id"] if data else lead.external_id, lead_id=lead.id,
+                status="created" if created else ("updated" if changed else "unchanged"),
+                score=lead.score, stage=lead.stage, qualified=result.qualified, offered=False,
+                not_qualified=[] if result.qualified else result.not_qualified_reasons())
+            if stage in _MAY_QUALIFY and result.stage is Stage.MQL and not any(lead is o[0] for o in to_offer):
+                lead.qualified_at, lead.finished_at, lead.owner = now, None, None
+                lead.stage = Stage.MQL
+                await events.record(session, services, lead, self.actor, "lead.qualified", before,
+                                    {"stage": Stage.MQL, "score": result.total, "fast_track": result.fast_track})
+                to_offer.append((lead, outcome))
+            elif stage is Stage.CAPTURED and result.stage is not stage:
+                lead.stage = result.stage
+                await events.record(session, services, lead, self.actor, "lead.stage_changed", before,
+                                    {"stage": result.stage, "score": result.total})
+            if changed or before["score"] != lead.score:
+                lead.updated_at = now
+            outcomes.append(outcome)
+        if to_offer:
+            await self._offer(to_offer)
+        for outcome, (lead, _, _, _) in zip(outcomes, work, strict=True):
+            outcome.stage = lead.stage
+        return outcomes
+
+    async def _stored_activities(self, lead_ids: list[int]) -> dict[int, list[Activity]]:
+        history: dict[int, list[Activity]] = {}
+        if lead_ids:
+            rows = await self.session.execute(select(ActivityRow.lead_id, ActivityRow.type, ActivityRow.occurred_at)
+                                              .where(ActivityRow.lead_id.in_(lead_ids)))
+            for lead_id, kind, at in rows.all():
+                history.setdefault(lead_id, []).append(Activity(kind, at))
+        return history
+
+    async def _offer(self, to_offer: list[tuple[Lead, IntakeOutcome]]) -> None:
+        """Route each lead in turn against one routing state kept current in memory, then write
+        the handoffs in one statement and finish each offer."""
+        session, services = self.session, self.services
+        now = services.clock.now()
+        state = await routing_state.load_state(session, services)
+        offers = []
+        for lead, outcome in to_offer:
+            decision = route(LeadData.model_validate(lead.data), services.agreement, state, now)
+            state = routing_state.after_offer(state, decision)
+            handoff = prepare_offer(services, lead, decision)
+            offers.append((lead, outcome, decision, handoff))
+        session.add_all([handoff for _, _, _, handoff in offers])
         await session.flush()
-        await events.record(session, services, lead, actor, "lead.captured", None,
-                            {"external_id": lead.external_id})
-        return await _apply(session, services, lead, data, lead_in.activities, actor, created=True)
-    outcome = await _apply(session, services, existing, data, lead_in.activities, actor)
-    if existing.external_id != lead_in.external_id:
-        outcome.duplicate_of = existing.external_id
-    return outcome
-
-
-async def _apply(session: AsyncSession, services: Services, lead: Lead, data: dict[str, Any] | None,
-                 activities: Sequence[ActivityIn], actor: str, created: bool = False) -> IntakeOutcome:
-    now = services.clock.now()
-    changed = created
-    if data is not None:
-        merged = {**lead.data, **data, "external_id": lead.external_id}
-        if merged != lead.data:
-            changed = True
-            lead.data = merged
-            lead.source, lead.campaign = merged.get("source"), merged.get("campaign")
-    new = [Activity(item.type, item.occurred_at or now) for item in activities]
-    for item in new:
-        session.add(ActivityRow(lead_id=lead.id, type=item.type, occurred_at=item.occurred_at, created_at=now))
-        changed = True
-    if created:
-        history = new  # nothing stored before this request
-    else:
-        await session.flush()
-        rows = (await session.execute(
-            select(ActivityRow.type, ActivityRow.occurred_at).where(ActivityRow.lead_id == lead.id))).all()
-        history = [Activity(t, at) for t, at in rows]
-    result = score(LeadData.model_validate(lead.data), history, services.agreement, now)
-    before = {"stage": lead.stage, "score": lead.score}
-    lead.score, lead.fast_track = result.total, result.fast_track
-    lead.explanation = explanation_record(result)
-    stage = Stage(lead.stage)
-    offered = False
-    if stage in _MAY_QUALIFY and result.stage is Stage.MQL:
-        lead.qualified_at, lead.finished_at, lead.owner = now, None, None
-        lead.stage = Stage.MQL
-        await events.record(session, services, lead, actor, "lead.qualified", before,
-                            {"stage": Stage.MQL, "score": result.total, "fast_track": result.fast_track})
-        await _route_and_offer(session, services, lead, actor)
-        offered = True
-    elif stage is Stage.CAPTURED and result.stage is not stage:
-        lead.stage = result.stage
-        await events.record(session, services, lead, actor, "lead.stage_changed", before,
-                            {"stage": result.stage, "score": result.total})
-    if changed or before["score"] != lead.score:
-        lead.updated_at = now
-    return IntakeOutcome(
-        external_id=lead.external_id, lead_id=lead.id,
-        status="created" if created else ("updated" if changed else "unchanged"),
-        score=lead.score, stage=lead.stage, qualified=result.qualified, offered=offered,
-        routing=lead.routing if offered else None,
-        not_qualified=[] if result.qualified else result.not_qualified_reasons(),
-    )
-
-
-async def _route_and_offer(session: AsyncSession, services: Services, lead: Lead, actor: str) -> None:
-    state = await routing_state.load_state(session, services)
-    decision = route(LeadData.model_validate(lead.data), services.agreement, state, services.clock.now())
-    await routing_state.save_credit(session, services, decision.rr_credit)
-    await make_offer(session, services, lead, decision, actor)
+        for lead, outcome, decision, handoff in offers:
+            await complete_offer(session, services, lead, handoff, decision, self.actor)
+            outcome.offered, outcome.routing = True, lead.routing
+        await routing_state.save_credit(session, services, state.rr_credit)
 
 
 async def lead_summary(services: Services, external_id: str) -> dict[str, Any] | None:

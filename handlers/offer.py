@@ -24,19 +24,35 @@ def routing_record(decision: RoutingDecision) -> dict[str, object]:
 async def make_offer(session: AsyncSession, services: Services, lead: Lead, decision: RoutingDecision,
                      actor: str, previous_reps: list[str] | None = None) -> Handoff:
     """Offer ``lead`` as ``decision`` says, in the caller's transaction."""
+    handoff = prepare_offer(services, lead, decision, previous_reps)
+    session.add(handoff)
+    await session.flush()
+    await complete_offer(session, services, lead, handoff, decision, actor)
+    return handoff
+
+
+def prepare_offer(services: Services, lead: Lead, decision: RoutingDecision,
+                  previous_reps: list[str] | None = None) -> Handoff:
+    """The handoff row for an offer (not yet added); ``complete_offer`` runs once it has an id.
+
+    Split in two so intake can insert a whole batch of handoffs in one statement."""
     agreement = services.agreement
-    now = services.clock.now()
-    team = agreement.team(decision.team) if decision.team else None
-    if team is None:
-        team = agreement.teams[0]
-    handoff = Handoff(
+    team = (agreement.team(decision.team) if decision.team else None) or agreement.teams[0]
+    return Handoff(
         lead_id=lead.id, team=team.name, rep=decision.rep.lower() if decision.rep else None,
         mode=decision.mode, state=HandoffState.OFFERED, fence=1,
         policy=sla.choose_policy(agreement, team, lead.fast_track),
-        previous_reps=list(previous_reps or []), offered_at=now,
+        previous_reps=list(previous_reps or []), offered_at=services.clock.now(),
     )
-    session.add(handoff)
-    await session.flush()
+
+
+async def complete_offer(session: AsyncSession, services: Services, lead: Lead, handoff: Handoff,
+                         decision: RoutingDecision, actor: str) -> None:
+    """Start the SLA, update the lead, enqueue the card and audit the offer."""
+    agreement = services.agreement
+    team = agreement.team(handoff.team)
+    assert team is not None
+    now = services.clock.now()
     handoff.due_at = await sla.start_chain(session, services, handoff, "accept", now)
     lead.team = team.name
     lead.routing = routing_record(decision)
@@ -55,4 +71,3 @@ async def make_offer(session: AsyncSession, services: Services, lead: Lead, deci
     await events.record(session, services, lead, actor, "lead.offered", None,
                         {"handoff_id": handoff.id, "team": team.name, "rep": handoff.rep,
                          "mode": handoff.mode, "due_at": handoff.due_at.isoformat() if handoff.due_at else None})
-    return handoff

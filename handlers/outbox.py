@@ -41,12 +41,14 @@ def _addresses(services: Services, person: str | None, channel: ChannelRef | Non
 async def _insert(session: AsyncSession, services: Services, row: dict[str, Any]) -> None:
     now = services.clock.now()
     row = {"status": OutboxStatus.PENDING, "attempts": 0, "next_attempt_at": now, "created_at": now, **row}
+    if not row.get("dedupe_key"):
+        # Added to the unit of work: the ORM writes a whole batch of these in one statement.
+        session.add(OutboxMessage(**row))
+        return
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(OutboxMessage).values(**row)
-    if row.get("dedupe_key"):
-        # A retried job that enqueues the same message again is a no-op, not a second send.
-        statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    # A retried job that enqueues the same message again is a no-op, not a second send.
+    statement = insert(OutboxMessage).values(**row).on_conflict_do_nothing(index_elements=["dedupe_key"])
     await session.execute(statement)
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from sqlalchemy import func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.services import Services
 from scoring.agreement import Stage
-from scoring.route import RoutingState
+from scoring.route import RoutingDecision, RoutingState
 from store.models import Handoff, HandoffState, Lead, RepState
 
 
@@ -45,6 +46,15 @@ async def load_state(session: AsyncSession, services: Services, team: str | None
         out_of_office=frozenset(r.email for r in reps if r.out_of_office),
         exclude=frozenset(e.lower() for e in exclude),
     )
+
+
+def after_offer(state: RoutingState, decision: RoutingDecision) -> RoutingState:
+    """The state as the next lead in the same batch must see it: new credit, one more active offer."""
+    active = dict(state.active)
+    if decision.rep:
+        rep = decision.rep.lower()
+        active[rep] = active.get(rep, 0) + 1
+    return replace(state, active=active, rr_credit=dict(decision.rr_credit))
 
 
 async def save_credit(session: AsyncSession, services: Services, credit: Mapping[str, int]) -> None:

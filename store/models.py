@@ -11,12 +11,14 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, orm_insert_sentinel
 
 from store.types import UTCDateTime
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
 Id = BigInteger().with_variant(Integer(), "sqlite")
+# Tables written in bulk carry an insert sentinel (``_sentinel``): without it SQLite cannot
+# return generated ids in order, and the ORM would insert a batch one row at a time.
 
 
 class Base(DeclarativeBase):
@@ -49,6 +51,7 @@ class Lead(Base):
     __tablename__ = "leads"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()
     external_id: Mapped[str] = mapped_column(String(128), unique=True)
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
     data: Mapped[dict[str, Any]]
@@ -82,6 +85,7 @@ class Activity(Base):
     __tablename__ = "activities"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
     type: Mapped[str] = mapped_column(String(64))
     occurred_at: Mapped[datetime]
@@ -106,6 +110,7 @@ class Handoff(Base):
     __tablename__ = "handoffs"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
     team: Mapped[str] = mapped_column(String(64))
     rep: Mapped[str | None] = mapped_column(String(320))
@@ -133,6 +138,7 @@ class Feedback(Base):
     __tablename__ = "feedback"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
     handoff_id: Mapped[int | None] = mapped_column(ForeignKey("handoffs.id", ondelete="SET NULL"))
     rep: Mapped[str] = mapped_column(String(320))
@@ -150,6 +156,7 @@ class Touch(Base):
     __tablename__ = "touches"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
     rep: Mapped[str] = mapped_column(String(320))
     kind: Mapped[str] = mapped_column(String(16))
@@ -164,6 +171,7 @@ class AuditEvent(Base):
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"))
     actor: Mapped[str] = mapped_column(String(320))
     action: Mapped[str] = mapped_column(String(64))
@@ -183,6 +191,7 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()
     platform: Mapped[str] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]]
@@ -219,6 +228,7 @@ class Timer(Base):
     __tablename__ = "timers"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
     handoff_id: Mapped[int | None] = mapped_column(ForeignKey("handoffs.id", ondelete="CASCADE"))
     chain: Mapped[str] = mapped_column(String(16))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 12:08:06.927211
+Create Date: 2026-11-23 12:15:47.602757
 """
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ def upgrade() -> None:
     )
     op.create_table('leads',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('_sentinel', sa.Integer(), nullable=True),
     sa.Column('external_id', sa.String(length=128), nullable=False),
     sa.Column('email', sa.String(length=320), nullable=True),
     sa.Column('data', sa.JSON(), nullable=False),
@@ -61,6 +62,7 @@ def upgrade() -> None:
 
     op.create_table('outbox',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('_sentinel', sa.Integer(), nullable=True),
     sa.Column('platform', sa.String(length=16), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('payload', sa.JSON(), nullable=False),
@@ -104,6 +106,7 @@ def upgrade() -> None:
     )
     op.create_table('activities',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('_sentinel', sa.Integer(), nullable=True),
     sa.Column('lead_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('type', sa.String(length=64), nullable=False),
     sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
@@ -116,6 +119,7 @@ def upgrade() -> None:
 
     op.create_table('audit_events',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('_sentinel', sa.Integer(), nullable=True),
     sa.Column('lead_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('actor', sa.String(length=320), nullable=False),
     sa.Column('action', sa.String(length=64), nullable=False),
@@ -131,6 +135,7 @@ def upgrade() -> None:
 
     op.create_table('handoffs',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('_sentinel', sa.Integer(), nullable=True),
     sa.Column('lead_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('team', sa.String(length=64), nullable=False),
     sa.Column('rep', sa.String(length=320), nullable=True),
@@ -154,6 +159,7 @@ def upgrade() -> None:
 
     op.create_table('touches',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('_sentinel', sa.Integer(), nullable=True),
     sa.Column('lead_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('rep', sa.String(length=320), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
@@ -167,6 +173,7 @@ def upgrade() -> None:
 
     op.create_table('feedback',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('_sentinel', sa.Integer(), nullable=True),
     sa.Column('lead_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('handoff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('rep', sa.String(length=320), nullable=False),
@@ -186,6 +193,7 @@ def upgrade() -> None:
 
     op.create_table('timers',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('_sentinel', sa.Integer(), nullable=True),
     sa.Column('lead_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('handoff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('chain', sa.String(length=16), nullable=False),
