@@ -107,7 +107,8 @@ async def main() -> None:
     print(f"{'what':48} {'leads/s':>10}")
     print(f"{'floor: bare executemany, 100 rows per txn':48} {floor_rate:10.0f}")
     print(f"{'POST /api/leads, batches of 100':48} {batch_rate:10.0f}  ({batch_rate / floor_rate:.2f} of floor)")
-    print(f"{'POST /api/leads, one lead per request':48} {single_rate:10.0f}  ({single_rate / floor_rate:.2f} of floor)")
+    print(f"{'POST /api/leads, one lead per request':48} {single_rate:10.0f}  "
+          f"({single_rate / floor_rate:.2f} of floor)")
 
 
 if __name__ == "__main__":

@@ -34,11 +34,17 @@ def minutes_between(start: datetime, end: datetime) -> int:
     return max(0, round((end - start).total_seconds() / 60))
 
 
+def lead_name(lead: Lead) -> str:
+    """The person's name as people say it, falling back to the email (or a forgotten marker)."""
+    data = lead.data
+    return " ".join(p for p in (data.get("first_name"), data.get("last_name")) if p) or lead.email or "(forgotten)"
+
+
 def build_card(agreement: Agreement, lead: Lead, handoff: Handoff, notes: list[str] | None = None) -> LeadCard:
     """The card for ``handoff`` as things stand now."""
     data = lead.data
     explanation = lead.explanation
-    name = " ".join(p for p in (data.get("first_name"), data.get("last_name")) if p) or lead.email or "(forgotten)"
+    name = lead_name(lead)
     buttons_for = ButtonData(lead_id=lead.id, handoff_id=handoff.id)
     status: str = handoff.state
     buttons = []

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import update
 
 from handlers import events, outbox, sla
-from handlers.cards import refresh_card
+from handlers.cards import lead_name, refresh_card
 from handlers.offer_access import OfferContext, load_offer, may_take, not_open
 from handlers.outcome import Outcome
 from handlers.people import person_ref
@@ -28,11 +28,6 @@ class RejectResult:
     errors: dict[str, str] = field(default_factory=dict)  # form field ("reason", "note") -> problem
 
 
-def _lead_name(lead: Lead) -> str:
-    data = lead.data
-    return " ".join(p for p in (data.get("first_name"), data.get("last_name")) if p) or lead.email or "this lead"
-
-
 async def reject_form(services: Services, data: ButtonData, actor_email: str) -> RejectForm | Outcome:
     """The form to show, or why this person cannot reject this lead (checked before opening it)."""
     async with services.db.transaction() as session:
@@ -46,7 +41,7 @@ async def reject_form(services: Services, data: ButtonData, actor_email: str) ->
             return refusal
         reasons = services.agreement.rejection_reasons
         return RejectForm(lead_id=found.lead.id, handoff_id=found.handoff.id, value=data.pack(),
-                          lead_name=_lead_name(found.lead), company=found.lead.data.get("company"),
+                          lead_name=lead_name(found.lead), company=found.lead.data.get("company"),
                           reasons=[Choice(label=r.label, value=r.code) for r in reasons],
                           note_required=[r.code for r in reasons if r.note_required], note_max=NOTE_MAX)
 
@@ -121,5 +116,5 @@ def feedback_notice(services: Services, lead: Lead, actor: str, reason_label: st
     fields += [Field(label=label, value=str(value)) for label, value in (
         ("Score", lead.score), ("Source", data.get("source")), ("Campaign", data.get("campaign")),
         ("Title", data.get("title")), ("Company", data.get("company"))) if value not in (None, "")]
-    return Notice(title=f"Lead rejected: {_lead_name(lead)}", mention=person_ref(services.agreement, actor),
+    return Notice(title=f"Lead rejected: {lead_name(lead)}", mention=person_ref(services.agreement, actor),
                   fields=fields, context=f"Lead {lead.external_id}")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from handlers import events, outbox, sla
-from handlers.cards import refresh_card
+from handlers.cadence import cadence_met
+from handlers.cards import lead_name, refresh_card
 from handlers.offer_access import OfferContext, load_offer
 from handlers.outcome import Outcome
 from handlers.people import person_ref
@@ -11,7 +14,7 @@ from handlers.services import Services
 from handlers.views.actions import Action, ButtonData
 from handlers.views.notice import Field, Notice
 from scoring.agreement import Stage
-from store.models import HandoffState, Lead, Touch
+from store.models import Handoff, HandoffState, Lead, Touch
 
 _KIND = {Action.LOG_CALL: "call", Action.LOG_EMAIL: "email", Action.MEETING_BOOKED: "meeting"}
 
@@ -40,45 +43,54 @@ async def log_touch(services: Services, data: ButtonData, actor_email: str, acti
             return Outcome.refused("not_allowed", f"This lead belongs to {owner.name if owner else 'someone else'}.")
         if lead.stage not in (Stage.SAL, Stage.SQL):
             return Outcome.refused("finished", f"This lead is already {lead.stage}; nothing to log.")
-        now = services.clock.now()
         if action is Action.UNREACHABLE:
-            from handlers.cadence import cadence_met
-
-            met, progress = await cadence_met(session, services.agreement, lead, handoff)
-            if not met:
-                return Outcome.refused("invalid", f"Not yet: the agreement asks for more attempts first ({progress}).")
-            before = {"stage": lead.stage}
-            lead.stage, lead.finished_at, lead.updated_at = Stage.UNREACHABLE, now, now
-            await sla.cancel_timers(session, handoff.id)
-            await events.record(session, services, lead, actor, "lead.unreachable", before,
-                                {"stage": Stage.UNREACHABLE, "attempts": progress, "source": source})
-            channel = services.agreement.channels.marketing_feedback
-            if channel:
-                notice = Notice(title=f"Unreachable: {lead.data.get('first_name', '')} {lead.data.get('last_name', '')}".strip(),
-                                mention=person_ref(services.agreement, actor),
-                                lines=["Moved to the unreachable nurture programme after the agreed attempts."],
-                                fields=[Field(label="Attempts", value=progress),
-                                        Field(label="Source", value=str(lead.source or "—"))],
-                                context=f"Lead {lead.external_id}")
-                await outbox.post(session, services, notice, to_channel=channel,
-                                  key=f"unreachable:{lead.id}")
-            message = "Marked unreachable; marketing will nurture it."
+            outcome = await _unreachable(session, services, lead, handoff, actor, source)
         else:
-            kind = _KIND[action]
-            session.add(Touch(lead_id=lead.id, rep=actor, kind=kind, created_at=now))
-            first = lead.first_touch_at is None
-            if first:
-                lead.first_touch_at = now
-                await sla.cancel_timers(session, handoff.id, "first_touch")
-            before = {"stage": lead.stage}
-            lead.updated_at = now
-            await events.record(session, services, lead, actor, "lead.touched", before,
-                                {"kind": kind, "note": f"{kind} by {person_ref(services.agreement, actor).name}"})  # type: ignore[union-attr]
-            message = f"Logged a {kind}."
-            if action is Action.MEETING_BOOKED and lead.stage != Stage.SQL:
-                lead.stage, lead.sql_at = Stage.SQL, now
-                await events.record(session, services, lead, actor, "lead.sql", before, {"stage": Stage.SQL})
-                message = f"Meeting booked: the lead is now {services.agreement.stages.text[Stage.SQL].label}."
-        await refresh_card(session, services, lead, handoff)
+            outcome = await _touch(session, services, lead, handoff, actor, action)
+        if outcome.ok:
+            await refresh_card(session, services, lead, handoff)
     services.wake_delivery()
-    return Outcome.done(message)
+    return outcome
+
+
+async def _touch(session: AsyncSession, services: Services, lead: Lead, handoff: Handoff, actor: str,
+                 action: Action) -> Outcome:
+    now = services.clock.now()
+    kind = _KIND[action]
+    session.add(Touch(lead_id=lead.id, rep=actor, kind=kind, created_at=now))
+    if lead.first_touch_at is None:
+        lead.first_touch_at = now
+        await sla.cancel_timers(session, handoff.id, "first_touch")
+    before = {"stage": lead.stage}
+    lead.updated_at = now
+    who = person_ref(services.agreement, actor)
+    await events.record(session, services, lead, actor, "lead.touched", before,
+                        {"kind": kind, "note": f"{kind} by {who.name if who else actor}"})
+    if action is Action.MEETING_BOOKED and lead.stage != Stage.SQL:
+        lead.stage, lead.sql_at = Stage.SQL, now
+        await events.record(session, services, lead, actor, "lead.sql", before, {"stage": Stage.SQL})
+        return Outcome.done(f"Meeting booked: the lead is now {services.agreement.stages.text[Stage.SQL].label}.")
+    return Outcome.done(f"Logged a {kind}.")
+
+
+async def _unreachable(session: AsyncSession, services: Services, lead: Lead, handoff: Handoff, actor: str,
+                       source: str) -> Outcome:
+    """Only after the agreed attempts; the lead goes to marketing's unreachable nurture programme."""
+    met, progress = await cadence_met(session, services.agreement, lead, handoff)
+    if not met:
+        return Outcome.refused("invalid", f"Not yet: the agreement asks for more attempts first ({progress}).")
+    now = services.clock.now()
+    before = {"stage": lead.stage}
+    lead.stage, lead.finished_at, lead.updated_at = Stage.UNREACHABLE, now, now
+    await sla.cancel_timers(session, handoff.id)
+    await events.record(session, services, lead, actor, "lead.unreachable", before,
+                        {"stage": Stage.UNREACHABLE, "attempts": progress, "source": source})
+    channel = services.agreement.channels.marketing_feedback
+    if channel:
+        notice = Notice(title=f"Unreachable: {lead_name(lead)}", mention=person_ref(services.agreement, actor),
+                        lines=["Moved to the unreachable nurture programme after the agreed attempts."],
+                        fields=[Field(label="Attempts", value=progress),
+                                Field(label="Source", value=str(lead.source or "—"))],
+                        context=f"Lead {lead.external_id}")
+        await outbox.post(session, services, notice, to_channel=channel, key=f"unreachable:{lead.id}")
+    return Outcome.done("Marked unreachable; marketing will nurture it.")

@@ -60,16 +60,19 @@ class StageText(_Model):
     description: str = ""
 
 
+_STAGE_TEXT = {
+    Stage.CAPTURED: ("Captured", "Known to marketing, not yet qualified."),
+    Stage.MQL: ("MQL", "Marketing qualified lead: meets the shared definition and is offered to sales."),
+    Stage.SAL: ("SAL", "Sales accepted lead: a rep has accepted it and owns the follow-up."),
+    Stage.SQL: ("SQL", "Sales qualified lead: sales confirmed real buying intent after a conversation."),
+    Stage.RECYCLED: ("Recycled", "Not ready to buy; back in marketing nurture."),
+    Stage.DISQUALIFIED: ("Disqualified", "Not a fit; will not be offered again."),
+    Stage.UNREACHABLE: ("Unreachable", "Not reached after the agreed touches; in the unreachable nurture programme."),
+}
+
+
 def _default_stages() -> dict[Stage, StageText]:
-    return {
-        Stage.CAPTURED: StageText(label="Captured", description="Known to marketing, not yet qualified."),
-        Stage.MQL: StageText(label="MQL", description="Marketing qualified lead: meets the shared definition and is offered to sales."),
-        Stage.SAL: StageText(label="SAL", description="Sales accepted lead: a rep has accepted it and owns the follow-up."),
-        Stage.SQL: StageText(label="SQL", description="Sales qualified lead: sales confirmed real buying intent after a conversation."),
-        Stage.RECYCLED: StageText(label="Recycled", description="Not ready to buy; back in marketing nurture."),
-        Stage.DISQUALIFIED: StageText(label="Disqualified", description="Not a fit; will not be offered again."),
-        Stage.UNREACHABLE: StageText(label="Unreachable", description="Not reached after the agreed touches; in the unreachable nurture programme."),
-    }
+    return {stage: StageText(label=label, description=text) for stage, (label, text) in _STAGE_TEXT.items()}
 
 
 class Stages(_Model):
@@ -364,7 +367,8 @@ class Agreement(_Model):
     def people(self) -> list[Person]:
         """Everyone Baton knows, reps first, each email once."""
         seen: dict[str, Person] = {}
-        for person in [r for _, r in self.reps()] + [m for t in self.teams for m in t.managers] + list(self.roles.marketing):
+        everyone = [r for _, r in self.reps()] + [m for t in self.teams for m in t.managers]
+        for person in everyone + list(self.roles.marketing):
             seen.setdefault(person.email.lower(), person)
         return list(seen.values())
 

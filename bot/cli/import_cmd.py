@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 from collections import Counter
 from pathlib import Path
@@ -34,10 +35,8 @@ def row_to_lead(row: dict[str, str], columns: dict[str, str]) -> dict[str, Any]:
         if name in _INTEGER_FIELDS:
             value = int(value.replace(",", "")) if value.replace(",", "").isdigit() else value
         elif name in _NUMBER_FIELDS:
-            try:
+            with contextlib.suppress(ValueError):  # left as text: validation names the field
                 value = float(value.replace(",", ""))
-            except ValueError:
-                pass
         if name in LEAD_FIELDS:
             lead[name] = value
         else:

@@ -8,7 +8,7 @@ from handlers.accept import accept
 from handlers.services import Services
 from handlers.touch import log_touch
 from handlers.views.actions import Action, ButtonData
-from store.models import AuditEvent, Lead, Timer, Touch
+from store.models import AuditEvent, Lead, OutboxMessage, Timer, Touch
 
 
 async def accepted(services: Services, offer: ButtonData) -> ButtonData:
@@ -54,3 +54,28 @@ async def test_the_team_manager_may_log_touches(services: Services, alice_offer:
 async def test_touches_before_acceptance_are_refused(services: Services, alice_offer: ButtonData) -> None:
     outcome = await log_touch(services, alice_offer, "alice@example.com", Action.LOG_CALL, source="test")
     assert outcome.code == "finished"
+
+
+async def test_unreachable_is_refused_before_the_agreed_attempts(services: Services, alice_offer: ButtonData) -> None:
+    data = await accepted(services, alice_offer)
+    await log_touch(services, data, "alice@example.com", Action.LOG_CALL, source="test")
+    outcome = await log_touch(services, data, "alice@example.com", Action.UNREACHABLE, source="test")
+    assert outcome.code == "invalid" and "1 of 3 calls" in outcome.message
+    async with services.db.transaction() as session:
+        lead = await session.get(Lead, data.lead_id)
+    assert lead is not None and lead.stage == "sal"
+
+
+async def test_unreachable_after_the_agreed_attempts_goes_to_nurture_and_tells_marketing(
+        services: Services, alice_offer: ButtonData) -> None:
+    data = await accepted(services, alice_offer)
+    for action in [Action.LOG_CALL, Action.LOG_EMAIL] * 3:
+        await log_touch(services, data, "alice@example.com", action, source="test")
+    outcome = await log_touch(services, data, "alice@example.com", Action.UNREACHABLE, source="test")
+    assert outcome.ok
+    async with services.db.transaction() as session:
+        lead = await session.get(Lead, data.lead_id)
+        notice = (await session.scalars(select(OutboxMessage).where(
+            OutboxMessage.message_key == f"unreachable:{data.lead_id}"))).one()
+    assert lead is not None and lead.stage == "unreachable" and lead.finished_at is not None
+    assert notice.payload["channel"] == "C0MKTGFEEDBK"
