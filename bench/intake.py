@@ -46,7 +46,8 @@ async def reset(url: str) -> None:
     database = Database(url)
     if database.is_postgres:
         async with database.engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
     await upgrade(database.engine)
     await database.dispose()
 

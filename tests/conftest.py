@@ -53,7 +53,8 @@ def pg_migrated() -> Iterator[str | None]:
     async def migrate() -> None:
         database = Database(PG_URL)
         async with database.engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
         await upgrade(database.engine)
         await database.dispose()
 
