@@ -1,8 +1,11 @@
-"""Starting SLA chains: which policy applies, and when each step falls due.
+"""SLA chains: which policy applies, when each step falls due, and writing the step timers.
 
 A chain's policy is frozen onto the handoff when the offer is made, so editing
-the configuration later does not change escalations already running. Firing the
-steps is ``handlers.timers``' job.
+the configuration later does not change escalations already running. Every
+step's due time is counted from the chain's start (the offer for ``accept``,
+the acceptance for ``first_touch`` and ``cadence``), never from the previous
+firing, so a late sweep does not push the whole chain back. Firing the steps is
+``handlers.timers``' job.
 """
 
 from __future__ import annotations
@@ -10,15 +13,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from scoring.business_hours import WorkCalendar, add_working_time
-from sqlalchemy import update
+from sqlalchemy import literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.services import Services
-from scoring.agreement import Agreement, SlaPolicy, Team
+from scoring.agreement import Agreement, SlaPolicy, SlaStep, Team
+from scoring.business_hours import WorkCalendar, add_working_time
 from store.models import Handoff, Timer, TimerStatus
 
 Chain = Literal["accept", "first_touch", "cadence"]
+# Written as a literal, not a bound parameter: only then can SQLite (and PostgreSQL's generic
+# plans) prove the query matches the partial index on pending timers.
+IS_PENDING = Timer.status == literal_column("'pending'")
+CHAINS: tuple[Chain, ...] = ("accept", "first_touch", "cadence")
 
 
 def choose_policy(agreement: Agreement, team: Team, fast_track: bool) -> dict[str, Any]:
@@ -31,6 +38,26 @@ def choose_policy(agreement: Agreement, team: Team, fast_track: bool) -> dict[st
 def frozen_policy(handoff: Handoff) -> SlaPolicy:
     data = {k: v for k, v in handoff.policy.items() if k != "name"}
     return SlaPolicy.model_validate(data)
+
+
+def steps_of(policy: SlaPolicy, chain: Chain) -> list[SlaStep]:
+    """The chain's steps; the cadence check is a one-step chain at the end of its window."""
+    if chain == "accept":
+        return list(policy.accept)
+    if chain == "first_touch":
+        return list(policy.first_touch)
+    return [SlaStep(after=policy.cadence.window, action="escalate")] if policy.cadence else []
+
+
+def chain_rep(handoff: Handoff, chain: Chain) -> str | None:
+    """Whose working hours a chain counts: the offered rep, or whoever accepted (a channel claim)."""
+    return handoff.rep if chain == "accept" else (handoff.decided_by or handoff.rep)
+
+
+def chain_start(handoff: Handoff, chain: Chain) -> datetime:
+    if chain == "accept" or handoff.decided_at is None:
+        return handoff.offered_at
+    return handoff.decided_at
 
 
 def calendar_for(agreement: Agreement, rep_email: str | None) -> WorkCalendar | None:
@@ -51,28 +78,64 @@ def due_after(start: datetime, delay: timedelta, policy: SlaPolicy,
 
 def deadline(start: datetime, policy: SlaPolicy, chain: Chain, calendar: WorkCalendar | None) -> datetime | None:
     """The moment the SLA counts as missed: the first step that escalates or reassigns."""
-    steps = policy.accept if chain == "accept" else policy.first_touch
+    steps = steps_of(policy, chain)
     breach = next((s for s in steps if s.action in ("escalate", "reassign")), steps[-1] if steps else None)
-    return due_after(start, breach.after, policy, calendar) if breach else None
+    if breach is None:
+        return None
+    # A cadence window is calendar time ("3 calls in 14 days"), not working time.
+    return due_after(start, breach.after, policy, None if chain == "cadence" else calendar)
+
+
+def step_due(services: Services, handoff: Handoff, chain: Chain, step: int) -> datetime | None:
+    """When ``step`` of ``chain`` falls due for ``handoff``, or None past the chain's end."""
+    policy = frozen_policy(handoff)
+    steps = steps_of(policy, chain)
+    if step >= len(steps):
+        return None
+    calendar = None if chain == "cadence" else calendar_for(services.agreement, chain_rep(handoff, chain))
+    return due_after(chain_start(handoff, chain), steps[step].after, policy, calendar)
+
+
+def schedule_step(session: AsyncSession, services: Services, handoff: Handoff, chain: Chain,
+                  step: int) -> Timer | None:
+    """Add the pending timer for ``step`` (fenced with the handoff's current fence), if the chain has it."""
+    due = step_due(services, handoff, chain, step)
+    if due is None:
+        return None
+    timer = Timer(lead_id=handoff.lead_id, handoff_id=handoff.id, chain=chain, step=step,
+                  fence=handoff.fence, status=TimerStatus.PENDING, due_at=due)
+    session.add(timer)
+    return timer
 
 
 async def start_chain(session: AsyncSession, services: Services, handoff: Handoff, chain: Chain,
                       start: datetime) -> datetime | None:
-    """Write the chain's first pending timer; returns the SLA deadline to show people."""
+    """Write the chain's first pending timer; returns the SLA deadline to show people.
+
+    Starting ``first_touch`` (at acceptance) also schedules the cadence check at the end of
+    the cadence window, so the accept handler needs one call. ``start`` must be the chain's
+    start as stored on the handoff (``offered_at`` / ``decided_at``): later steps count from it.
+    """
     policy = frozen_policy(handoff)
-    steps = policy.accept if chain == "accept" else policy.first_touch
-    calendar = calendar_for(services.agreement, handoff.rep)
-    if steps:
-        session.add(Timer(lead_id=handoff.lead_id, handoff_id=handoff.id, chain=chain, step=0,
-                          fence=handoff.fence, status=TimerStatus.PENDING,
-                          due_at=due_after(start, steps[0].after, policy, calendar)))
-    return deadline(start, policy, chain, calendar)
+    schedule_step(session, services, handoff, chain, 0)
+    if chain == "first_touch" and policy.cadence is not None:
+        await start_chain(session, services, handoff, "cadence", start)
+    return deadline(start, policy, chain, calendar_for(services.agreement, chain_rep(handoff, chain)))
 
 
 async def cancel_timers(session: AsyncSession, handoff_id: int, chain: Chain | None = None) -> None:
     """Cancel pending timers of a handoff (stale ones would be fenced out anyway; this keeps sweeps small)."""
-    statement = update(Timer).where(Timer.handoff_id == handoff_id,
-                                    Timer.status == TimerStatus.PENDING)
+    # Narrowed through the lead's index: a handoff's timers are a lead's timers.
+    lead_id = select(Handoff.lead_id).where(Handoff.id == handoff_id).scalar_subquery()
+    statement = update(Timer).where(Timer.lead_id == lead_id, Timer.handoff_id == handoff_id, IS_PENDING)
     if chain:
         statement = statement.where(Timer.chain == chain)
     await session.execute(statement.values(status=TimerStatus.CANCELLED))
+
+
+async def fired_steps(session: AsyncSession, handoff: Handoff, chain: Chain) -> set[int]:
+    """Steps of ``chain`` already fired for ``handoff`` (read through the lead index: a lead has few timers)."""
+    rows = await session.scalars(
+        select(Timer.step).where(Timer.lead_id == handoff.lead_id, Timer.handoff_id == handoff.id,
+                                 Timer.chain == chain, Timer.status == TimerStatus.FIRED))
+    return set(rows.all())

@@ -10,6 +10,9 @@ if TYPE_CHECKING:
 
 # One line per module with jobs; each adds its APScheduler jobs to runtime.scheduler.
 JOB_MODULES: list[str] = [
+    "bot.jobs.retention",
+    "bot.jobs.timers",
+    "bot.jobs.digest",
 ]
 
 

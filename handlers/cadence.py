@@ -1,0 +1,46 @@
+"""The cadence SLA: a minimum of calls and emails within a window after acceptance.
+
+``cadence_met`` answers "has the rep made the agreed attempts?" both for the
+check at the end of the window (``handlers.timers``) and for the Unreachable
+button (``handlers.touch``), so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import sla
+from scoring.agreement import Agreement
+from store.models import Handoff, Lead, Touch
+
+# Touch kinds as ``handlers.touch`` records them.
+CALL, EMAIL = "call", "email"
+
+
+def _part(done: int, wanted: int, noun: str) -> str:
+    return f"{done} of {wanted} {noun}{'' if wanted == 1 else 's'}"
+
+
+async def cadence_met(session: AsyncSession, agreement: Agreement, lead: Lead,
+                      handoff: Handoff) -> tuple[bool, str]:
+    """(met?, progress such as "2 of 3 calls and 3 of 3 emails logged") under the handoff's frozen policy.
+
+    Touches on the lead since the acceptance count, whoever logged them (a manager's call
+    is an attempt too). No cadence in the policy means there is nothing to meet.
+    """
+    cadence = sla.frozen_policy(handoff).cadence
+    if cadence is None or (cadence.calls == 0 and cadence.emails == 0):
+        return True, "no minimum number of attempts is agreed"
+    since = handoff.decided_at or handoff.offered_at
+    rows = await session.execute(
+        select(Touch.kind, func.count()).where(Touch.lead_id == lead.id, Touch.created_at >= since)
+        .group_by(Touch.kind))
+    counts = {str(kind): int(n) for kind, n in rows.all()}
+    calls, emails = counts.get(CALL, 0), counts.get(EMAIL, 0)
+    parts = []
+    if cadence.calls:
+        parts.append(_part(calls, cadence.calls, "call"))
+    if cadence.emails:
+        parts.append(_part(emails, cadence.emails, "email"))
+    return calls >= cadence.calls and emails >= cadence.emails, " and ".join(parts) + " logged"

@@ -1,0 +1,172 @@
+"""The messages an SLA step sends: the nudge to the rep, the escalation to the managers.
+
+Each step also appends its audit event and refreshes the lead card, so the card
+carries the running history ("Reminder sent", "Escalated to the manager").
+Everything happens in the caller's transaction: the timer's firing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import events, outbox, sla
+from handlers.cards import card_key, local_time, refresh_card
+from handlers.people import person_ref
+from handlers.services import Services
+from handlers.views.actions import Action, Button, ButtonData, Choice
+from handlers.views.notice import Field, Notice
+from scoring.agreement import Agreement, Rep, Team
+from store.models import Handoff, Lead, RepState
+
+# The actor of automatic steps in the audit trail.
+SLA_ACTOR = "baton:sla"
+
+
+def lead_name(lead: Lead) -> str:
+    data = lead.data
+    name = " ".join(p for p in (data.get("first_name"), data.get("last_name")) if p) or lead.email or "a lead"
+    return f"{name} at {data['company']}" if data.get("company") else name
+
+
+def elapsed(delta: timedelta) -> str:
+    minutes = max(0, round(delta.total_seconds() / 60))
+    if minutes < 120:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h"
+    return f"{minutes // (24 * 60)} days"
+
+
+def manager_emails(agreement: Agreement, handoff: Handoff) -> list[str]:
+    """The team's managers, plus the rep's own manager if the config names another one."""
+    team = agreement.team(handoff.team)
+    emails = [m.email.lower() for m in team.managers] if team else []
+    found = agreement.rep(handoff.rep) if handoff.rep else None
+    if found and found[1].manager and found[1].manager.lower() not in emails:
+        emails.append(found[1].manager.lower())
+    return emails
+
+
+def _on_leave(rep: Rep, today: date) -> bool:
+    return any(today in period for period in rep.out_of_office)
+
+
+async def eligible_reps(session: AsyncSession, services: Services, team: Team,
+                        exclude: Iterable[str | None] = ()) -> list[Rep]:
+    """Reps of ``team`` who could take a lead now: not excluded, not out of office (flag or config dates)."""
+    skip = {e.lower() for e in exclude if e}
+    away = set((await session.scalars(select(RepState.email).where(RepState.out_of_office))).all())
+    now = services.clock.now()
+    return [r for r in team.reps
+            if r.email.lower() not in skip and r.email.lower() not in away
+            and not _on_leave(r, now.astimezone(ZoneInfo(r.timezone)).date())]
+
+
+def manager_buttons(handoff: Handoff, choices: list[Rep]) -> list[Button]:
+    """Reassign (a picker of the team's other eligible reps) and Take over."""
+    value = ButtonData(lead_id=handoff.lead_id, handoff_id=handoff.id).pack()
+    buttons = []
+    if choices:
+        buttons.append(Button(action=Action.REASSIGN, label="Reassign", value=value,
+                              choices=[Choice(label=r.name, value=r.email.lower()) for r in choices]))
+    buttons.append(Button(action=Action.TAKE_OVER, label="Take over", value=value, style="primary"))
+    return buttons
+
+
+def _fields(lead: Lead) -> list[Field]:
+    fields = [Field(label="Score", value=str(lead.score))]
+    if lead.data.get("title"):
+        fields.append(Field(label="Title", value=str(lead.data["title"])))
+    return fields
+
+
+async def tell_managers(session: AsyncSession, services: Services, handoff: Handoff, notice: Notice,
+                        dedupe: str) -> list[str]:
+    """DM every manager and post to the managers channel; returns the managers' emails."""
+    managers = manager_emails(services.agreement, handoff)
+    for email in managers:
+        await outbox.post(session, services, notice, to_person=email, dedupe=f"{dedupe}:dm:{email}")
+    channel = services.agreement.channels.managers
+    if channel is not None:
+        await outbox.post(session, services, notice, to_channel=channel, dedupe=f"{dedupe}:managers")
+    return managers
+
+
+async def nudge(session: AsyncSession, services: Services, lead: Lead, handoff: Handoff,
+                chain: sla.Chain, dedupe: str) -> None:
+    """Remind whoever holds the lead: the offered rep (or the channel), or the owner after acceptance."""
+    agreement, now = services.agreement, services.clock.now()
+    start = sla.chain_start(handoff, chain)
+    who = sla.chain_rep(handoff, chain)
+    due = sla.deadline(start, sla.frozen_policy(handoff), chain, sla.calendar_for(agreement, who))
+    deadline_text = f" The SLA deadline is {local_time(agreement, who, due)}." if due else ""
+    if chain == "accept":
+        title = f"Reminder: {lead_name(lead)} is waiting for an answer"
+        line = f"Offered {elapsed(now - start)} ago; please accept or reject it.{deadline_text}"
+    else:
+        title = f"Reminder: first touch for {lead_name(lead)}"
+        line = f"Accepted {elapsed(now - start)} ago and no call or email is logged yet.{deadline_text}"
+    notice = Notice(title=title, mention=person_ref(agreement, who), lines=[line], fields=_fields(lead),
+                    link_key=card_key(handoff), context=f"Lead {lead.external_id}")
+    team = agreement.team(handoff.team)
+    if who:
+        await outbox.post(session, services, notice, to_person=who, dedupe=f"{dedupe}:dm:{who}")
+        note = f"to {person_ref(agreement, who).name}"  # type: ignore[union-attr]
+    elif team is not None and team.channel is not None and handoff.mode == "channel":
+        await outbox.post(session, services, notice, to_channel=team.channel, dedupe=f"{dedupe}:team")
+        note = f"to the {team.name} channel"
+    elif agreement.channels.managers is not None:
+        await outbox.post(session, services, notice, to_channel=agreement.channels.managers,
+                          dedupe=f"{dedupe}:managers")
+        note = "to the managers channel"
+    else:
+        note = "nobody to remind"
+    await events.record(session, services, lead, SLA_ACTOR, "sla.nudged", None,
+                        {"handoff_id": handoff.id, "chain": chain, "to": who, "note": note})
+    await refresh_card(session, services, lead, handoff)
+
+
+def _escalation_text(agreement: Agreement, lead: Lead, handoff: Handoff, chain: sla.Chain,
+                     now: datetime, detail: str | None) -> tuple[str, list[str]]:
+    who = sla.chain_rep(handoff, chain)
+    ref = person_ref(agreement, who)
+    name = ref.name if ref else f"the {handoff.team} channel"
+    start = sla.chain_start(handoff, chain)
+    if chain == "accept":
+        return (f"SLA missed: {lead_name(lead)} is not accepted",
+                [f"Offered to {name} at {local_time(agreement, who, start)}; no answer after "
+                 f"{elapsed(now - start)}.", "Reassign it to another rep or take it over."])
+    if chain == "first_touch":
+        return (f"SLA missed: no first touch on {lead_name(lead)}",
+                [f"Accepted by {name} at {local_time(agreement, who, start)}; no call or email logged "
+                 f"in {elapsed(now - start)}."])
+    return (f"Cadence missed: {lead_name(lead)}",
+            [f"{name} accepted it {elapsed(now - start)} ago and has {detail or 'too few touches'}."])
+
+
+async def escalate(session: AsyncSession, services: Services, lead: Lead, handoff: Handoff,
+                   chain: sla.Chain, dedupe: str, detail: str | None = None) -> None:
+    """Tell the team's managers (DM and managers channel); an open offer gets Reassign/Take over buttons."""
+    agreement = services.agreement
+    title, lines = _escalation_text(agreement, lead, handoff, chain, services.clock.now(), detail)
+    buttons: list[Button] = []
+    team = agreement.team(handoff.team)
+    if chain == "accept" and team is not None:
+        others = await eligible_reps(session, services, team, [handoff.rep, *handoff.previous_reps])
+        buttons = manager_buttons(handoff, others)
+    notice = Notice(title=title, mention=person_ref(agreement, sla.chain_rep(handoff, chain)), lines=lines,
+                    fields=_fields(lead), buttons=buttons, link_key=card_key(handoff),
+                    context=f"Lead {lead.external_id} · team {handoff.team}")
+    managers = await tell_managers(session, services, handoff, notice, dedupe)
+    names = [p.name for p in (person_ref(agreement, m) for m in managers) if p]
+    note = f"to {', '.join(names) or 'the managers channel'}"
+    if detail:
+        note += f" ({detail})"
+    await events.record(session, services, lead, SLA_ACTOR, "sla.escalated", None,
+                        {"handoff_id": handoff.id, "chain": chain, "to": managers, "note": note})
+    await refresh_card(session, services, lead, handoff)

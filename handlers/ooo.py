@@ -1,0 +1,48 @@
+"""Out of office (``/baton ooo on|off``): routing skips the rep, and their open offers move on.
+
+Dates in the configuration (``out_of_office`` on a rep) are read by routing
+directly; this is the switch a rep flips themselves.
+"""
+
+from __future__ import annotations
+
+from handlers import events
+from handlers.outcome import Outcome
+from handlers.reassign import move_on, open_direct_offers
+from handlers.routing_state import ensure_reps
+from handlers.services import Services
+from store.models import RepState
+
+
+async def set_out_of_office(services: Services, email: str, on: bool, source: str) -> Outcome:
+    """Turn the rep's out-of-office flag on or off; turning it on reassigns their open direct offers."""
+    email = email.strip().lower()
+    found = services.agreement.rep(email) if email else None
+    if found is None:
+        return Outcome.refused("not_found", f"{email or 'That person'} is not a rep in the agreement, "
+                                            "so there is no out-of-office to set.")
+    moved = 0
+    async with services.db.transaction() as session:
+        state = await session.get(RepState, email, with_for_update=services.db.is_postgres)
+        if state is None:
+            await ensure_reps(session, services)
+            state = await session.get(RepState, email)
+        assert state is not None  # ensure_reps writes a row for every configured rep
+        changed = state.out_of_office != on
+        if changed:
+            state.out_of_office, state.updated_at = on, services.clock.now()
+            await events.record(session, services, None, email, "rep.out_of_office",
+                                {"out_of_office": not on}, {"out_of_office": on, "source": source})
+        if on:
+            # Also on a repeated "on": an offer made meanwhile (e.g. by a manager) must not wait.
+            for lead, handoff in await open_direct_offers(session, email):
+                await move_on(session, services, lead, handoff, email, f"{found[1].name} is out of office")
+                moved += 1
+    services.wake_delivery()
+    if not on:
+        return Outcome.done("Welcome back: you will receive new leads again." if changed
+                            else "You were not out of office; nothing changed.")
+    head = "You are out of office: new leads go to your teammates." if changed else "You are already out of office."
+    if moved:
+        head += f" {moved} open offer{'s' if moved != 1 else ''} moved to other reps."
+    return Outcome.done(head)

@@ -1,0 +1,200 @@
+"""Moving an open offer to someone else: by the SLA chain, by a manager's button, or because
+the rep went out of office; and a manager taking a lead over.
+
+The old handoff is closed as REASSIGNED (its fence grows, so its timers go stale)
+before the new offer is made, and the lead keeps the list of reps who already
+had it so routing never offers it to them twice in one round.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import events, routing_state, sla
+from handlers.cards import refresh_card
+from handlers.escalation import SLA_ACTOR, eligible_reps, lead_name, manager_buttons, tell_managers
+from handlers.offer import make_offer
+from handlers.offer_access import OfferContext, load_offer, not_open
+from handlers.outcome import Outcome
+from handlers.people import person_ref
+from handlers.services import Services
+from handlers.views.actions import ButtonData
+from handlers.views.notice import Notice
+from scoring.agreement import Stage
+from scoring.lead import LeadData
+from scoring.route import RoutingDecision, route
+from store.models import Handoff, HandoffState, Lead
+
+
+def _previous(handoff: Handoff) -> list[str]:
+    reps = [str(r).lower() for r in handoff.previous_reps]
+    if handoff.rep and handoff.rep not in reps:
+        reps.append(handoff.rep)
+    return reps
+
+
+async def _route_excluding(session: AsyncSession, services: Services, lead: Lead,
+                           exclude: list[str]) -> RoutingDecision:
+    state = await routing_state.load_state(session, services, exclude=exclude)
+    return route(LeadData.model_validate(lead.data), services.agreement, state, services.clock.now())
+
+
+async def _close(session: AsyncSession, services: Services, handoff: Handoff, by: str | None) -> None:
+    handoff.state = HandoffState.REASSIGNED
+    handoff.fence += 1
+    handoff.decided_at, handoff.decided_by = services.clock.now(), by
+    # Flush before the new offer: at most one open offer per lead is a unique index.
+    await session.flush()
+    await sla.cancel_timers(session, handoff.id)
+
+
+async def hand_over(session: AsyncSession, services: Services, lead: Lead, handoff: Handoff,
+                    decision: RoutingDecision, actor: str, previous: list[str], note: str) -> Handoff:
+    """Close ``handoff`` and offer the lead as ``decision`` says; audit and refresh the old card."""
+    await _close(session, services, handoff, None if actor == SLA_ACTOR else actor)
+    new = await make_offer(session, services, lead, decision, actor, previous_reps=previous)
+    await events.record(session, services, lead, actor, "lead.reassigned", {"rep": handoff.rep},
+                        {"from_handoff": handoff.id, "handoff_id": new.id, "rep": new.rep, "mode": new.mode,
+                         "note": note})
+    await refresh_card(session, services, lead, handoff)
+    return new
+
+
+async def move_on(session: AsyncSession, services: Services, lead: Lead, handoff: Handoff,
+                  actor: str, why: str) -> Handoff | None:
+    """Offer the lead to the next eligible rep (routing, excluding everyone who had it).
+
+    When nobody is left, the frozen policy's ``when_exhausted`` decides: ``channel`` offers it
+    to the team channel (or the managers channel), ``repeat`` starts a new round, ``stop``
+    leaves the offer where it is and tells the managers. Returns the new handoff, or None.
+    """
+    policy = sla.frozen_policy(handoff)
+    previous = _previous(handoff)
+    decision = await _route_excluding(session, services, lead, previous)
+    if decision.rep is None and policy.when_exhausted == "repeat":
+        previous = [handoff.rep] if handoff.rep else []
+        decision = await _route_excluding(session, services, lead, previous)
+        if decision.rep is None:
+            decision = await _route_excluding(session, services, lead, [])
+    if decision.rep is not None:
+        await routing_state.save_credit(session, services, decision.rr_credit)
+        return await hand_over(session, services, lead, handoff, decision, actor, previous,
+                               f"to {_name(services, decision.rep)} ({why})")
+    team = services.agreement.team(handoff.team)
+    if policy.when_exhausted == "channel" and handoff.rep is not None and team is not None:
+        mode: Literal["channel", "none"] = "channel" if team.channel is not None else "none"
+        where = f"the {team.name} channel" if team.channel is not None else "the managers channel"
+        decision = RoutingDecision(team=team.name, rep=None, mode=mode, matched="nobody left to reassign to",
+                                   trace=(f"every eligible rep already had the lead; offered to {where}",),
+                                   skipped=decision.skipped, rr_credit={})
+        return await hand_over(session, services, lead, handoff, decision, actor, previous,
+                               f"to {where}: nobody left ({why})")
+    await _leave_with_managers(session, services, lead, handoff)
+    return None
+
+
+async def _leave_with_managers(session: AsyncSession, services: Services, lead: Lead, handoff: Handoff) -> None:
+    team = services.agreement.team(handoff.team)
+    notice = Notice(title=f"Nobody left to take {lead_name(lead)}",
+                    lines=["Every eligible rep already had this lead (or nobody can take it now); "
+                           "it stays open until a manager reassigns or takes it over."],
+                    buttons=manager_buttons(handoff, await eligible_reps(session, services, team, [handoff.rep])
+                                            if team else []),
+                    context=f"Lead {lead.external_id} · team {handoff.team}")
+    managers = await tell_managers(session, services, handoff, notice, f"stuck:{handoff.id}:{handoff.fence}")
+    await events.record(session, services, lead, SLA_ACTOR, "sla.escalated", None,
+                        {"handoff_id": handoff.id, "to": managers, "note": "nobody left to reassign to"})
+    await refresh_card(session, services, lead, handoff)
+
+
+def _name(services: Services, email: str) -> str:
+    ref = person_ref(services.agreement, email)
+    return ref.name if ref else email
+
+
+def _manager_check(services: Services, handoff: Handoff, actor: str, verb: str) -> Outcome | None:
+    team = services.agreement.team(handoff.team)
+    managers = team.managers if team else []
+    if any(m.email.lower() == actor for m in managers):
+        return None
+    names = " or ".join(m.name for m in managers) or "nobody (no managers configured)"
+    return Outcome.refused("not_allowed", f"Only {names} (managers of team {handoff.team}) can {verb} this lead.")
+
+
+async def _open_offer(session: AsyncSession, services: Services, data: ButtonData, actor: str,
+                      verb: str) -> OfferContext | Outcome:
+    found = await load_offer(session, services, data, lock=True)
+    if not isinstance(found, OfferContext):
+        return found
+    refusal = _manager_check(services, found.handoff, actor, verb)
+    if refusal:
+        return refusal
+    if found.handoff.state != HandoffState.OFFERED:
+        return not_open(services, found.handoff, actor)
+    return found
+
+
+async def reassign(services: Services, data: ButtonData, actor_email: str, to_rep: str, source: str) -> Outcome:
+    """A manager of the handoff's team moves an open offer to ``to_rep`` (a rep of that team)."""
+    actor, to_rep = actor_email.lower(), to_rep.strip().lower()
+    async with services.db.transaction() as session:
+        found = await _open_offer(session, services, data, actor, "reassign")
+        if not isinstance(found, OfferContext):
+            return found
+        lead, handoff = found.lead, found.handoff
+        team = services.agreement.team(handoff.team)
+        reps = team.reps if team else []
+        rep = next((r for r in reps if r.email.lower() == to_rep), None)
+        if team is None or rep is None:
+            return Outcome.refused("invalid", f"{to_rep or 'That person'} is not a rep of team {handoff.team}.")
+        if to_rep == handoff.rep:
+            return Outcome.refused("invalid", f"The lead is already offered to {rep.name}.")
+        if rep not in await eligible_reps(session, services, team):
+            return Outcome.refused("invalid", f"{rep.name} is out of office.")
+        manager = _name(services, actor)
+        decision = RoutingDecision(team=handoff.team, rep=to_rep, mode="direct", matched=f"reassigned by {manager}",
+                                   trace=(f"{manager} reassigned the lead to {to_rep} ({source})",),
+                                   skipped=(), rr_credit={})
+        await hand_over(session, services, lead, handoff, decision, actor, _previous(handoff),
+                        f"to {rep.name} by {manager}")
+    services.wake_delivery()
+    return Outcome.done(f"Reassigned {lead_name(lead)} to {rep.name}.")
+
+
+async def take_over(services: Services, data: ButtonData, actor_email: str, source: str) -> Outcome:
+    """A manager of the handoff's team accepts the open offer as its owner."""
+    actor = actor_email.lower()
+    async with services.db.transaction() as session:
+        found = await _open_offer(session, services, data, actor, "take over")
+        if not isinstance(found, OfferContext):
+            return found
+        lead, handoff = found.lead, found.handoff
+        now = services.clock.now()
+        handoff.state, handoff.fence = HandoffState.ACCEPTED, handoff.fence + 1
+        handoff.decided_at, handoff.decided_by = now, actor
+        await sla.cancel_timers(session, handoff.id)
+        before = {"stage": lead.stage, "owner": lead.owner}
+        # The manager accepts it like a rep would, so the stage follows the same rule as Accept.
+        stage = Stage.SQL if services.agreement.stages.skip_sal else Stage.SAL
+        lead.stage, lead.owner, lead.accepted_at, lead.updated_at = stage, actor, now, now
+        if stage == Stage.SQL:
+            lead.sql_at = now
+        after = {"stage": stage, "owner": actor, "handoff_id": handoff.id, "source": source,
+                 "taken_over_from": handoff.rep}
+        await events.record(session, services, lead, actor, "lead.accepted", before, after)
+        await events.record(session, services, lead, actor, "lead.taken_over", before,
+                            {**after, "note": _name(services, actor)})
+        await refresh_card(session, services, lead, handoff)
+    services.wake_delivery()
+    return Outcome.done(f"You took over {lead_name(lead)}; it is now yours.")
+
+
+async def open_direct_offers(session: AsyncSession, rep: str) -> list[tuple[Lead, Handoff]]:
+    rows = await session.execute(
+        select(Lead, Handoff).join(Handoff, Handoff.lead_id == Lead.id)
+        .where(Handoff.rep == rep.lower(), Handoff.state == HandoffState.OFFERED, Handoff.mode == "direct")
+        .order_by(Handoff.id))
+    return [(lead, handoff) for lead, handoff in rows.all()]
