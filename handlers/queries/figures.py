@@ -1,0 +1,220 @@
+"""The shared metrics, as SQL aggregates over one period and one scope.
+
+Definitions (each uses an index named in ``store/models.py``):
+
+- MQLs: leads whose ``qualified_at`` falls in the period; of those, how many
+  were accepted (``accepted_at``) and became SQL (``sql_at``): the conversion.
+- Offers: handoffs whose ``offered_at`` falls in the period, counted by state;
+  acceptance rate = accepted / (accepted + rejected).
+- Time to accept: ``decided_at - offered_at`` of accepted offers; time to first
+  touch: ``first_touch_at - accepted_at`` of the period's MQLs.
+- SLA attainment: accepted offers decided by their ``due_at`` / accepted offers.
+- Escalations: ``sla.escalated`` audit events in the period.
+- Rejection reasons: feedback written in the period, by reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.queries.sqltime import dialect_of, percentiles, seconds_between
+from store.models import AuditEvent, Feedback, Handoff, HandoffState, Lead, Touch
+
+ALL_STATES = [s.value for s in HandoffState]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose numbers: ``teams`` None means every team; ``rep`` narrows to one rep (lower-case email)."""
+
+    teams: tuple[str, ...] | None = None
+    rep: str | None = None
+    label: str = "everyone"
+    rep_emails: tuple[str, ...] = ()  # the teams' reps, to scope tables keyed by rep only
+
+
+@dataclass
+class RepRow:
+    rep: str
+    offers: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    open: int = 0
+    on_time: int = 0
+    avg_accept_seconds: float | None = None
+    touches: int = 0
+
+
+@dataclass
+class Figures:
+    mqls: int = 0
+    sals: int = 0
+    sqls: int = 0
+    offers: int = 0
+    by_state: dict[str, int] = field(default_factory=dict)
+    on_time: int = 0
+    accept_p50: float | None = None
+    accept_p90: float | None = None
+    touch_p50: float | None = None
+    touch_p90: float | None = None
+    escalations: int = 0
+    reasons: list[tuple[str, int]] = field(default_factory=list)
+    reps: list[RepRow] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> int:
+        return self.by_state.get(HandoffState.ACCEPTED, 0)
+
+    @property
+    def rejected(self) -> int:
+        return self.by_state.get(HandoffState.REJECTED, 0)
+
+    @property
+    def open(self) -> int:
+        return self.by_state.get(HandoffState.OFFERED, 0)
+
+
+def rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _handoff_rep() -> ColumnElement[Any]:
+    # Channel offers have no rep until someone takes them; the taker is ``decided_by``.
+    return func.coalesce(Handoff.rep, Handoff.decided_by)
+
+
+def handoff_scope(scope: Scope) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = []
+    if scope.teams is not None:
+        out.append(Handoff.team.in_(scope.teams))
+    if scope.rep is not None:
+        out.append(or_(Handoff.rep == scope.rep, and_(Handoff.rep.is_(None), Handoff.decided_by == scope.rep)))
+    return out
+
+
+def lead_scope(scope: Scope) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = []
+    if scope.teams is not None:
+        out.append(Lead.team.in_(scope.teams))
+    if scope.rep is not None:
+        out.append(Lead.owner == scope.rep)
+    return out
+
+
+def feedback_scope(scope: Scope) -> list[ColumnElement[bool]]:
+    if scope.rep is not None:
+        return [Feedback.rep == scope.rep]
+    if scope.teams is not None:
+        return [Feedback.rep.in_(scope.rep_emails)]
+    return []
+
+
+def offered_between(start: datetime, end: datetime) -> list[ColumnElement[bool]]:
+    # "state IN (every state)" lets the (state, offered_at, ...) index serve a pure time range.
+    return [Handoff.state.in_(ALL_STATES), Handoff.offered_at >= start, Handoff.offered_at < end]
+
+
+async def funnel(session: AsyncSession, scope: Scope, start: datetime,
+                 end: datetime) -> tuple[int, int, int, int]:
+    """(MQLs, of which accepted, of which SQL, of which touched after acceptance) qualified in ``[start, end)``."""
+    touch = seconds_between(dialect_of(session), Lead.accepted_at, Lead.first_touch_at)
+    row = (await session.execute(
+        select(func.count(), func.count(Lead.accepted_at), func.count(Lead.sql_at), func.count(touch))
+        .where(Lead.qualified_at >= start, Lead.qualified_at < end, *lead_scope(scope)))).one()
+    return int(row[0]), int(row[1]), int(row[2]), int(row[3])
+
+
+async def offers(session: AsyncSession, scope: Scope, start: datetime,
+                 end: datetime) -> tuple[dict[str, int], int, dict[str, RepRow]]:
+    """One pass over the period's offers, grouped by rep and state: the totals by state, how many
+    accepted offers met their deadline, and a row per rep (channel offers nobody took count only
+    in the totals)."""
+    rep = _handoff_rep().label("rep")
+    accepted = Handoff.state == HandoffState.ACCEPTED
+    on_time = case((and_(accepted, or_(Handoff.due_at.is_(None), Handoff.decided_at <= Handoff.due_at)), 1),
+                   else_=0)
+    wait = seconds_between(dialect_of(session), Handoff.offered_at, Handoff.decided_at)
+    rows = (await session.execute(
+        select(rep, Handoff.state, func.count(), func.sum(on_time), func.avg(wait))
+        .where(*offered_between(start, end), *handoff_scope(scope)).group_by(rep, Handoff.state))).all()
+    by_state: dict[str, int] = {}
+    met = 0
+    reps: dict[str, RepRow] = {}
+    for email, state, count, timely, average in rows:
+        by_state[state] = by_state.get(state, 0) + int(count)
+        met += int(timely or 0)
+        if email is None:
+            continue
+        row = reps.setdefault(str(email), RepRow(str(email)))
+        row.offers += int(count)
+        if state == HandoffState.ACCEPTED:
+            row.accepted, row.on_time = int(count), int(timely or 0)
+            row.avg_accept_seconds = None if average is None else float(average)
+        elif state == HandoffState.REJECTED:
+            row.rejected = int(count)
+        elif state == HandoffState.OFFERED:
+            row.open = int(count)
+    return by_state, met, reps
+
+
+async def rejection_reasons(session: AsyncSession, scope: Scope, start: datetime, end: datetime,
+                            source: str | None = None, limit: int = 10) -> list[tuple[str, int]]:
+    conditions = [Feedback.created_at >= start, Feedback.created_at < end, *feedback_scope(scope)]
+    if source is not None:
+        conditions.append(func.lower(Feedback.source) == source.lower())
+    rows = (await session.execute(
+        select(Feedback.reason, func.count().label("n")).where(*conditions)
+        .group_by(Feedback.reason).order_by(func.count().desc(), Feedback.reason).limit(limit))).all()
+    return [(str(reason), int(count)) for reason, count in rows]
+
+
+async def escalations(session: AsyncSession, scope: Scope, start: datetime, end: datetime) -> int:
+    query = select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "sla.escalated", AuditEvent.at >= start, AuditEvent.at < end)
+    if scope.rep is not None or scope.teams is not None:
+        # The escalation names its handoff; the handoff says whose offer (or lead) it was.
+        query = query.join(Handoff, Handoff.id == AuditEvent.after["handoff_id"].as_integer()).where(
+            *handoff_scope(scope))
+    return int(await session.scalar(query) or 0)
+
+
+async def add_touches(session: AsyncSession, table: dict[str, RepRow], start: datetime, until: datetime) -> None:
+    rows = (await session.execute(
+        select(Touch.rep, func.count()).where(Touch.rep.in_(list(table)), Touch.created_at >= start,
+                                              Touch.created_at < until).group_by(Touch.rep))).all()
+    for email, count in rows:
+        table[str(email)].touches = int(count)
+
+
+async def gather(session: AsyncSession, scope: Scope, start: datetime, end: datetime, until: datetime,
+                 with_reps: bool = True) -> Figures:
+    """Every figure for ``scope`` over ``[start, end)``; ``until`` (<= end) bounds touch counts.
+
+    Four passes over the period's rows (offers grouped by rep and state, the offers' wait
+    percentiles, the MQL funnel, the first-touch percentiles) plus index-only counts.
+    """
+    dialect = dialect_of(session)
+    figures = Figures()
+    figures.mqls, figures.sals, figures.sqls, touched = await funnel(session, scope, start, end)
+    figures.by_state, figures.on_time, reps = await offers(session, scope, start, end)
+    figures.offers = sum(figures.by_state.values())
+    figures.accept_p50, figures.accept_p90 = await percentiles(
+        session, seconds_between(dialect, Handoff.offered_at, Handoff.decided_at),
+        [*offered_between(start, end), Handoff.state == HandoffState.ACCEPTED, *handoff_scope(scope)],
+        [0.5, 0.9], count=figures.accepted)
+    figures.touch_p50, figures.touch_p90 = await percentiles(
+        session, seconds_between(dialect, Lead.accepted_at, Lead.first_touch_at),
+        [Lead.qualified_at >= start, Lead.qualified_at < end, *lead_scope(scope)], [0.5, 0.9], count=touched)
+    figures.escalations = await escalations(session, scope, start, end)
+    figures.reasons = await rejection_reasons(session, scope, start, end, limit=5)
+    if with_reps:
+        for email in scope.rep_emails if scope.rep is None else (scope.rep,):
+            reps.setdefault(email, RepRow(email))
+        await add_touches(session, reps, start, until)
+        figures.reps = sorted(reps.values(), key=lambda r: (-r.offers, r.rep))
+    return figures
