@@ -1,0 +1,109 @@
+"""Lead and manager buttons: ack first, then one handler call, then the Outcome as an ephemeral.
+
+Accept and Claim call ``handlers.accept.accept``; the touch buttons ``handlers.touch.log_touch``;
+Take over and the Reassign picker ``handlers.reassign``. The card update everyone sees goes
+through the outbox; only the answer to the clicker is sent from here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.context import SOURCE, Deps, tell
+from bot.slack.identity import not_configured, person_for, user_id
+from bot.slack.render import REASSIGN_BLOCK
+from handlers.accept import accept
+from handlers.reassign import reassign, take_over
+from handlers.touch import log_touch
+from handlers.views.actions import ACTION_PREFIX, Action, ButtonData, InvalidButton
+from scoring.agreement import Person
+
+FORGED = "That button isn't one I recognise (it may be from an old message). Nothing was changed."
+TOUCH_ACTIONS = (Action.LOG_CALL, Action.LOG_EMAIL, Action.MEETING_BOOKED, Action.UNREACHABLE)
+
+
+async def who_and_what(deps: Deps, body: dict[str, Any], value: str | None) -> tuple[Person, ButtonData] | str:
+    """The acting person and the button's data, or the polite refusal to show them."""
+    slack_user = user_id(body)
+    person = person_for(deps.services.agreement, slack_user)
+    if person is None:
+        return not_configured(slack_user)
+    try:
+        return person, ButtonData.unpack(value)
+    except InvalidButton:
+        return FORGED
+
+
+def _action(body: dict[str, Any]) -> dict[str, Any]:
+    actions = body.get("actions") or [{}]
+    return actions[0] if isinstance(actions[0], dict) else {}
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    services = deps.services
+
+    async def on_accept(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
+        async with deps.inflight.track():
+            await ack()
+            await deps.acks.settled()  # let the other acks of a burst go out before the database work
+            found = await who_and_what(deps, body, _action(body).get("value"))
+            if isinstance(found, str):
+                return await tell(body, client, respond, found)
+            person, data = found
+            outcome = await accept(services, data, person.email, SOURCE)
+            await tell(body, client, respond, outcome.message)
+
+    async def on_touch(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
+        async with deps.inflight.track():
+            await ack()
+            await deps.acks.settled()
+            action = _action(body)
+            found = await who_and_what(deps, body, action.get("value"))
+            if isinstance(found, str):
+                return await tell(body, client, respond, found)
+            person, data = found
+            which = Action(str(action.get("action_id", "")).removeprefix(ACTION_PREFIX))
+            outcome = await log_touch(services, data, person.email, which, SOURCE)
+            await tell(body, client, respond, outcome.message)
+
+    async def on_take_over(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
+                           client: AsyncWebClient) -> None:
+        async with deps.inflight.track():
+            await ack()
+            await deps.acks.settled()
+            found = await who_and_what(deps, body, _action(body).get("value"))
+            if isinstance(found, str):
+                return await tell(body, client, respond, found)
+            person, data = found
+            outcome = await take_over(services, data, person.email, SOURCE)
+            await tell(body, client, respond, outcome.message)
+
+    async def on_reassign(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
+                          client: AsyncWebClient) -> None:
+        async with deps.inflight.track():
+            await ack()
+            await deps.acks.settled()
+            action = _action(body)
+            # The picker's options carry rep emails; the offer rides in the block id.
+            packed = str(action.get("block_id", "")).removeprefix(f"{REASSIGN_BLOCK}|")
+            found = await who_and_what(deps, body, packed)
+            if isinstance(found, str):
+                return await tell(body, client, respond, found)
+            person, data = found
+            to_rep = str((action.get("selected_option") or {}).get("value") or "")
+            if not to_rep:
+                return await tell(body, client, respond, "Pick a rep to reassign the lead to.")
+            outcome = await reassign(services, data, person.email, to_rep, SOURCE)
+            await tell(body, client, respond, outcome.message)
+
+    for action in (Action.ACCEPT, Action.CLAIM):
+        app.action(action.action_id)(on_accept)
+    for action in TOUCH_ACTIONS:
+        app.action(action.action_id)(on_touch)
+    app.action(Action.TAKE_OVER.action_id)(on_take_over)
+    app.action(Action.REASSIGN.action_id)(on_reassign)

@@ -1,0 +1,92 @@
+"""The Slack component of the runtime: ``POST /slack/events`` (HTTP mode) or Socket Mode, and the sender.
+
+HTTP mode is mounted when a signing secret is set; Socket Mode starts when
+``SLACK_APP_TOKEN`` is set (both may run at once). Events, interactivity and slash
+commands share the one URL, as the manifest says.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_sdk.errors import SlackApiError
+
+from bot.settings import Settings
+from bot.slack.app import build_app, make_client
+from bot.slack.context import Deps
+from bot.slack.manifest import EVENTS_PATH
+from bot.slack.sender import SlackSender
+from handlers.services import Services
+
+log = logging.getLogger(__name__)
+
+
+class SlackComponent:
+    """Plugs Slack into a ``Runtime``: ``mount`` the endpoint, ``start``/``stop`` Socket Mode."""
+
+    name = "slack"
+
+    def __init__(self, settings: Settings, services: Services) -> None:
+        if not settings.slack_bot_token:
+            raise ValueError("SLACK_BOT_TOKEN is required for Slack")
+        self.settings = settings
+        self.client = make_client(settings)
+        self.deps = Deps(services=services)
+        self.bolt = build_app(settings, self.deps, self.client)
+        self.sender: SlackSender | None = SlackSender(self.client)
+        self.socket: AsyncSocketModeHandler | None = None
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def inflight_count(self) -> int:
+        return self.deps.inflight.count
+
+    async def idle(self, grace: float | None = None) -> bool:
+        """Wait until no listener is still working after its ack (tests, shutdown)."""
+        return await self.deps.inflight.wait(grace)
+
+    def mount(self, app: web.Application) -> None:
+        if self.settings.slack_signing_secret:
+            app.router.add_post(EVENTS_PATH, self.handle)
+        else:
+            log.info("Slack: no SLACK_SIGNING_SECRET, so %s is not served (Socket Mode only)", EVENTS_PATH)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        async with self.deps.acks.request():
+            bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    async def start(self) -> None:
+        # One connection pool for the process instead of a session per API call.
+        self._session = aiohttp.ClientSession()
+        self.client.session = self._session
+        if self.settings.slack_app_token:
+            self.socket = AsyncSocketModeHandler(self.bolt, self.settings.slack_app_token)
+            await self.socket.connect_async()  # type: ignore[no-untyped-call]
+            log.info("Slack: connected in Socket Mode")
+        else:
+            log.info("Slack: serving %s (HTTP mode)", EVENTS_PATH)
+
+    async def stop(self) -> None:
+        if not await self.idle(self.settings.shutdown_grace):
+            log.warning("Slack: %d listener(s) still running at shutdown", self.inflight_count)
+        if self.socket is not None:
+            await self.socket.close_async()  # type: ignore[no-untyped-call]
+            self.socket = None
+        if self._session is not None:
+            self.client.session = None
+            await self._session.close()
+            self._session = None
+
+    async def ready(self) -> str:
+        try:
+            await self.client.auth_test()
+        except SlackApiError as exc:
+            return f"failing: {exc.response.get('error')}"
+        except Exception as exc:  # readiness reports, never raises
+            return f"failing: {type(exc).__name__}"
+        return "ok"

@@ -1,0 +1,116 @@
+"""What every Slack listener is given, and how it answers the person who acted.
+
+``Inflight`` counts listener bodies still running after their ``ack()``: bolt runs
+them as background tasks, so shutdown (and tests) wait on it instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.render import ephemeral
+from handlers.services import Services
+
+log = logging.getLogger(__name__)
+SOURCE = "slack"
+
+
+class Inflight:
+    """How many listener bodies are running; ``wait`` returns once none is."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @asynccontextmanager
+    async def track(self) -> AsyncIterator[None]:
+        self._count += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._count -= 1
+            if self._count == 0:
+                self._idle.set()
+
+    async def wait(self, grace: float | None = None) -> bool:
+        """``True`` once idle, ``False`` if ``grace`` seconds ran out first."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), grace)
+            return True
+        except TimeoutError:
+            return False
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+
+class AckGate:
+    """Gives acknowledging priority over the work that follows an ack.
+
+    Every HTTP request from Slack is counted while bolt dispatches it (until its ack
+    becomes the response). A listener that has acked calls ``settled()`` before its
+    handler: it waits until no request is being dispatched and none arrived for
+    ``quiet`` seconds, so under a burst of clicks the acks go out first and the
+    database work runs after. ``max_wait`` bounds the wait so a steady stream never
+    starves the work.
+    """
+
+    def __init__(self, quiet: float = 0.02, max_wait: float = 0.5) -> None:
+        self.quiet = quiet
+        self.max_wait = max_wait
+        self._pending = 0
+        self._last = 0.0
+
+    @asynccontextmanager
+    async def request(self) -> AsyncIterator[None]:
+        self._pending += 1
+        self._last = asyncio.get_running_loop().time()
+        try:
+            yield
+        finally:
+            self._pending -= 1
+
+    async def settled(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.max_wait
+        # A time-based debounce (quiet for ``quiet`` seconds), so polling rather than an Event.
+        while loop.time() < deadline and (self._pending or loop.time() - self._last < self.quiet):  # noqa: ASYNC110
+            await asyncio.sleep(self.quiet / 2)
+
+
+@dataclass
+class Deps:
+    services: Services
+    inflight: Inflight = field(default_factory=Inflight)
+    acks: AckGate = field(default_factory=AckGate)
+
+
+async def tell(body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond | None, text: str) -> None:
+    """Answer only the person who acted: ephemeral in place, else in their DM with Baton.
+
+    A failed answer is logged, never raised: the action itself already happened (or didn't).
+    """
+    rendered = ephemeral(text)
+    user = (body.get("user") or {}).get("id") or body.get("user_id")
+    channel = (body.get("channel") or {}).get("id") or body.get("channel_id")
+    try:
+        if respond is not None and body.get("response_url"):
+            await respond(text=rendered.text, blocks=rendered.blocks, response_type="ephemeral",
+                          replace_original=False)
+        elif channel and user:
+            await client.chat_postEphemeral(channel=channel, user=user, text=rendered.text, blocks=rendered.blocks)
+        elif user:
+            await client.chat_postMessage(channel=user, text=rendered.text, blocks=rendered.blocks)
+    except Exception:  # the answer is a courtesy; the action's outcome is already committed
+        log.warning("could not answer Slack user %s", user, exc_info=True)

@@ -1,0 +1,73 @@
+"""App Home: a rep's open offers (with Accept / Reject), accepted leads and their next deadline,
+and touches logged this week, from ``handlers.queries.my.my_leads``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.blocks import Block, clip, context, divider, escape, section
+from bot.slack.context import Deps
+from bot.slack.identity import not_configured, person_for
+from bot.slack.render import actions_blocks
+from handlers.cards import local_time
+from handlers.queries.my import MyLead, MyLeads, my_leads
+from handlers.views.actions import ButtonData
+from handlers.views.lead_card import offer_buttons
+from scoring.agreement import Agreement
+
+log = logging.getLogger(__name__)
+MAX_HOME_BLOCKS = 100
+
+
+def _label(item: MyLead) -> str:
+    at = f" at {escape(item.company)}" if item.company else ""
+    return f"*{escape(item.name)}*{at} · score {item.score}"
+
+
+def home_view(agreement: Agreement, email: str, mine: MyLeads) -> dict[str, Any]:
+    """The Home tab as a Block Kit view; pure."""
+    blocks: list[Block] = [section(f"*Offered to you* ({len(mine.offers)})")]
+    if not mine.offers:
+        blocks.append(context("Nothing waiting for you."))
+    for item in mine.offers:
+        due = f"\nAccept by {escape(local_time(agreement, email, item.due_at))}" if item.due_at else ""
+        blocks.append(section(_label(item) + due))
+        blocks += actions_blocks(offer_buttons(ButtonData(item.lead_id, item.handoff_id), "direct"))
+    blocks += [divider(), section(f"*Accepted, to work* ({len(mine.accepted)})")]
+    lines = [f"• {_label(item)}: " + (
+        f"first touch done {escape(local_time(agreement, email, item.first_touch_at))}" if item.first_touch_at
+        else f"first touch due {escape(local_time(agreement, email, item.due_at))}" if item.due_at
+        else "no deadline") for item in mine.accepted]
+    blocks.append(section(clip("\n".join(lines), 3000)) if lines else context("No accepted leads to work."))
+    blocks += [divider(), context(f"{mine.touches_this_week} touches logged this week")]
+    if len(blocks) > MAX_HOME_BLOCKS:
+        blocks = [*blocks[:MAX_HOME_BLOCKS - 1], context("… more in `/baton my`")]
+    return {"type": "home", "blocks": blocks}
+
+
+def stranger_view(slack_user: str) -> dict[str, Any]:
+    return {"type": "home", "blocks": [section(escape(not_configured(slack_user)))]}
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    async def on_home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        async with deps.inflight.track():
+            slack_user = str(event.get("user") or "")
+            person = person_for(deps.services.agreement, slack_user)
+            if person is None:
+                view = stranger_view(slack_user)
+            else:
+                mine = await my_leads(deps.services, person.email)
+                view = home_view(deps.services.agreement, person.email, mine)
+            try:
+                await client.views_publish(user_id=slack_user, view=view)
+            except Exception:
+                log.warning("could not publish the App Home for %s", slack_user, exc_info=True)
+
+    app.event("app_home_opened")(on_home_opened)
