@@ -1,0 +1,70 @@
+"""The Teams bot's turn logic: remember where we were spoken to, then route the activity.
+
+Every activity stores its conversation reference (install, message, button press), so the
+outbox can reach that person or channel later. Messages go to the query engine; card
+actions (``adaptiveCard/action``) to ``bot.teams.invoke``.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+
+from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
+from botbuilder.schema import ActivityTypes, ChannelAccount
+
+from bot.teams import invoke, references
+from bot.teams.identity import Identities
+from bot.teams.questions import answer_message
+from handlers.services import Services
+from scoring.agreement import Person
+
+log = logging.getLogger(__name__)
+_PERSON = "baton.person"
+
+
+class BatonTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no types
+    """One per process; holds no per-conversation state (the store does)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.identities = Identities(services)
+
+    @staticmethod
+    def person(context: TurnContext) -> Person | None:
+        found: Person | None = context.turn_state.get(_PERSON)
+        return found
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        if activity.type in (ActivityTypes.message, ActivityTypes.conversation_update, ActivityTypes.invoke):
+            person = await self.identities.person(turn_context)
+            turn_context.turn_state[_PERSON] = person
+            if not self._bot_removed(turn_context):
+                await references.remember(self.services, activity, person.email if person else None)
+        await super().on_turn(turn_context)
+
+    @staticmethod
+    def _bot_removed(context: TurnContext) -> bool:
+        bot_id = context.activity.recipient.id if context.activity.recipient else None
+        removed = context.activity.members_removed or []
+        return any(member.id == bot_id for member in removed)
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        person = self.person(turn_context)
+        await answer_message(self.services, turn_context, person.email if person else None)
+
+    async def on_members_removed_activity(self, members_removed: list[ChannelAccount],
+                                          turn_context: TurnContext) -> None:
+        if self._bot_removed(turn_context) and turn_context.activity.conversation:
+            # Uninstalled: stop sending there now rather than after a failed delivery.
+            marked = await references.mark_gone(
+                self.services, references.base_conversation_id(turn_context.activity.conversation.id))
+            log.info("Baton was removed from a Teams conversation (%s keys marked gone)", marked)
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        if turn_context.activity.name != "adaptiveCard/action":
+            return InvokeResponse(status=int(HTTPStatus.NOT_IMPLEMENTED))
+        person = self.person(turn_context)
+        body = await invoke.handle(self.services, turn_context.activity.value, person.email if person else None)
+        return InvokeResponse(status=int(HTTPStatus.OK), body=body)

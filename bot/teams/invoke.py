@@ -1,0 +1,119 @@
+"""``adaptiveCard/action`` invokes (Universal Actions): one button press → one handler call → one answer.
+
+The answer is the refreshed card (Teams swaps it in for the presser; the outbox update
+swaps it for everyone else), the reject form, or a card-level message. Missing or forged
+data gets a 400 error response and a refused action a message; neither changes anything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.teams.cards import CARD_CONTENT_TYPE, REFRESH_VERB, REJECT_SUBMIT_VERB, Card
+from bot.teams.current import current_card
+from bot.teams.identity import UNKNOWN_PERSON
+from bot.teams.render import lead_card
+from bot.teams.render_form import reject_form_card
+from handlers import accept as accepting
+from handlers import reassign as reassigning
+from handlers import reject as rejecting
+from handlers import touch as touching
+from handlers.outcome import Outcome
+from handlers.services import Services
+from handlers.views.actions import Action, ButtonData, InvalidButton
+from handlers.views.reject_form import RejectForm
+
+SOURCE = "teams"
+_TOUCHES = {Action.LOG_CALL, Action.LOG_EMAIL, Action.MEETING_BOOKED, Action.UNREACHABLE}
+_VERBS = {a.value for a in Action} | {REFRESH_VERB, REJECT_SUBMIT_VERB}
+
+
+def card_response(content: Card) -> dict[str, Any]:
+    return {"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": content}
+
+
+def message_response(text: str) -> dict[str, Any]:
+    """A card-level message: Teams shows it on the card and leaves the card as it was."""
+    return {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": text}
+
+
+def error_response(message: str, status: int = 400, code: str = "BadRequest") -> dict[str, Any]:
+    return {"statusCode": status, "type": "application/vnd.microsoft.error",
+            "value": {"code": code, "message": message}}
+
+
+def _string(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def parse(value: Any) -> tuple[str, ButtonData, dict[str, Any]] | dict[str, Any]:
+    """The verb, button data and inputs of an invoke, or the error response for bad ones."""
+    action = value.get("action") if isinstance(value, dict) else None
+    if not isinstance(action, dict) or action.get("type") != "Action.Execute":
+        return error_response("This is not a Baton card action (expected Action.Execute).")
+    verb, data = action.get("verb"), action.get("data")
+    if not isinstance(verb, str) or verb not in _VERBS:
+        return error_response(f"Unknown card action {str(verb)[:40]!r}.")
+    if not isinstance(data, dict):
+        return error_response("The card action carried no data; the card may be out of date.")
+    try:
+        button = ButtonData.unpack(data.get("value") if isinstance(data.get("value"), str) else None)
+    except InvalidButton:
+        return error_response("This button's data is not valid; refresh the card and try again.")
+    return verb, button, data
+
+
+async def _card_or(services: Services, button: ButtonData, outcome: Outcome) -> dict[str, Any]:
+    if not outcome.ok:
+        return message_response(outcome.message)
+    card = await current_card(services, button)
+    return card_response(lead_card(card)) if card else message_response(outcome.message)
+
+
+async def handle(services: Services, value: Any, actor_email: str | None) -> dict[str, Any]:
+    """Answer one ``adaptiveCard/action`` invoke whose ``value`` came from Teams."""
+    parsed = parse(value)
+    if isinstance(parsed, dict):
+        return parsed
+    verb, button, data = parsed
+    if actor_email is None:
+        # Refreshes too: a card is shown only to people the agreement knows.
+        return message_response(UNKNOWN_PERSON)
+    if verb == REFRESH_VERB:
+        card = await current_card(services, button)
+        return card_response(lead_card(card)) if card else error_response("That lead no longer exists.", 404,
+                                                                            "NotFound")
+    action = Action(verb) if verb != REJECT_SUBMIT_VERB else None
+    if action in (Action.ACCEPT, Action.CLAIM):
+        return await _card_or(services, button, await accepting.accept(services, button, actor_email, SOURCE))
+    if action is Action.REJECT:
+        form = await rejecting.reject_form(services, button, actor_email)
+        return card_response(reject_form_card(form)) if isinstance(form, RejectForm) else message_response(form.message)
+    if verb == REJECT_SUBMIT_VERB:
+        return await _reject(services, button, actor_email, _string(data, "reason"), _string(data, "note"))
+    if action in _TOUCHES:
+        assert action is not None
+        return await _card_or(services, button,
+                              await touching.log_touch(services, button, actor_email, action, SOURCE))
+    if action is Action.REASSIGN:
+        to_rep = _string(data, f"{Action.REASSIGN.value}_choice")
+        if not to_rep:
+            return message_response("Choose a rep to reassign the lead to.")
+        return message_response((await reassigning.reassign(services, button, actor_email, to_rep, SOURCE)).message)
+    if action is Action.TAKE_OVER:
+        return message_response((await reassigning.take_over(services, button, actor_email, SOURCE)).message)
+    return error_response(f"Unknown card action {verb!r}.")
+
+
+async def _reject(services: Services, button: ButtonData, actor: str, reason: str | None,
+                  note: str | None) -> dict[str, Any]:
+    result = await rejecting.reject(services, button, actor, reason, note, SOURCE)
+    if result.ok:
+        card = await current_card(services, button)
+        return card_response(lead_card(card)) if card else message_response(result.message)
+    if result.errors:
+        form = await rejecting.reject_form(services, button, actor)
+        if isinstance(form, RejectForm):
+            return card_response(reject_form_card(form, result.errors, reason=reason, note=note))
+    return message_response(result.message)

@@ -1,0 +1,124 @@
+"""Where Baton may speak later: ``ConversationReference``s captured from every incoming activity.
+
+A personal chat is stored under the user's AAD object id, their email (when known) and the
+conversation id; a channel under its channel id and the conversation id. Storing again
+(a re-install, the next message) refreshes the reference and clears ``gone``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.schema import Activity, ConversationReference
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from handlers.services import Services
+from store.models import Conversation
+
+PLATFORM = "teams"
+
+
+def base_conversation_id(conversation_id: str) -> str:
+    """A channel thread's id without its ``;messageid=…`` suffix: the channel's conversation."""
+    return conversation_id.split(";messageid=", 1)[0]
+
+
+def tenant_of(activity: Activity) -> str | None:
+    if activity.conversation and activity.conversation.tenant_id:
+        return str(activity.conversation.tenant_id)
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = data.get("tenant") or {}
+    return str(tenant["id"]) if isinstance(tenant, dict) and tenant.get("id") else None
+
+
+def keys_for(activity: Activity, email: str | None) -> list[tuple[str, str]]:
+    """(kind, key) pairs this activity's conversation is reachable under."""
+    conversation = activity.conversation
+    if conversation is None or not conversation.id:
+        return []
+    kind = conversation.conversation_type or "personal"  # the Emulator sends no type
+    keys: list[tuple[str, str]] = [("conversation", base_conversation_id(conversation.id))]
+    if kind == "personal":
+        sender = activity.from_property
+        if sender is not None and sender.aad_object_id:
+            keys.append(("user", sender.aad_object_id))
+        if email:
+            keys.append(("user", email.lower()))
+    elif kind == "channel":
+        data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+        channel = data.get("channel") or {}
+        if isinstance(channel, dict) and channel.get("id"):
+            keys.append(("channel", str(channel["id"])))
+    return list(dict.fromkeys(keys))
+
+
+def reference_for(activity: Activity) -> dict[str, Any]:
+    reference = TurnContext.get_conversation_reference(activity)
+    if reference.conversation is not None and reference.conversation.id:
+        # Proactive posts go to the channel (a new thread), not into the thread we were spoken to in.
+        reference.conversation.id = base_conversation_id(reference.conversation.id)
+    reference.activity_id = None
+    data: dict[str, Any] = reference.serialize()
+    return data
+
+
+async def remember(services: Services, activity: Activity, email: str | None) -> int:
+    """Store (or refresh) the reference under every key; returns how many keys were written."""
+    keys = keys_for(activity, email)
+    if not keys or not activity.service_url:
+        return 0
+    await store(services, keys, reference_for(activity), tenant_of(activity))
+    return len(keys)
+
+
+async def store(services: Services, keys: list[tuple[str, str]], reference: dict[str, Any],
+                tenant_id: str | None) -> None:
+    now = services.clock.now()
+    async with services.db.transaction() as session:
+        dialect = session.bind.dialect.name if session.bind else "sqlite"
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        for kind, key in keys:
+            values = {"kind": kind, "reference": reference, "tenant_id": tenant_id, "gone": False, "updated_at": now}
+            # An upsert, so two first messages racing on two replicas do not collide.
+            statement = insert(Conversation).values(platform=PLATFORM, key=key, **values)
+            await session.execute(statement.on_conflict_do_update(index_elements=["platform", "key"], set_=values))
+
+
+async def find(services: Services, *keys: str | None) -> Conversation | None:
+    """The first stored conversation among ``keys`` (in order), gone or not."""
+    wanted = [k for k in keys if k]
+    if not wanted:
+        return None
+    async with services.db.transaction() as session:
+        rows = {row.key: row for row in (await session.scalars(
+            select(Conversation).where(Conversation.platform == PLATFORM, Conversation.key.in_(wanted)))).all()}
+    return next((rows[k] for k in wanted if k in rows), None)
+
+
+async def any_in_tenant(services: Services, tenant_id: str | None) -> Conversation | None:
+    """Any live conversation (for its service URL), preferring the given tenant."""
+    async with services.db.transaction() as session:
+        query = select(Conversation).where(Conversation.platform == PLATFORM, Conversation.gone.is_(False))
+        if tenant_id:
+            query = query.where(Conversation.tenant_id == tenant_id)
+        return await session.scalar(query.order_by(Conversation.updated_at.desc()).limit(1))
+
+
+async def mark_gone(services: Services, conversation_id: str) -> int:
+    """Stop sending to a conversation the bot was removed from; returns how many keys were marked."""
+    async with services.db.transaction() as session:
+        rows = (await session.scalars(select(Conversation).where(Conversation.platform == PLATFORM))).all()
+        gone = [row.key for row in rows
+                if row.key == conversation_id or (row.reference.get("conversation") or {}).get("id") == conversation_id]
+        if gone:
+            await session.execute(update(Conversation).where(Conversation.platform == PLATFORM,
+                                                             Conversation.key.in_(gone)).values(gone=True))
+    return len(gone)
+
+
+def as_reference(row: Conversation) -> ConversationReference:
+    reference: ConversationReference = ConversationReference().deserialize(row.reference)
+    return reference

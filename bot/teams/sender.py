@@ -1,0 +1,165 @@
+"""The outbox's Teams sender: proactive posts and card updates through ``continue_conversation``.
+
+A person is reached through the reference stored when they installed the app or spoke to it
+(by AAD object id, then email); a channel by its conversation id. Errors are mapped to what
+the delivery worker understands: 403 ``BotNotInConversationRoster`` → ``ConversationGone``
+(and the conversation is marked gone); 429/412/5xx → ``RetryLater``; other 4xx → permanent.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import aiohttp
+from botbuilder.core import TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity
+from msrest.exceptions import ClientRequestError, HttpOperationError
+
+from bot.teams import references
+from bot.teams.activities import card_activity
+from bot.teams.conversations import open_personal_chat
+from bot.teams.gone import alert_gone
+from bot.teams.render import render_view, summary
+from bot.teams.render_notice import image_placement
+from handlers.ports import ConversationGone, Delivered, Delivery, PermanentFailure, RetryLater
+from handlers.services import Services
+from handlers.views import load_view
+from store.models import Conversation
+
+log = logging.getLogger(__name__)
+_RETRY = {412, 429, 500, 502, 503, 504}
+_GONE_CODES = {"BotNotInConversationRoster", "ConversationBlockedByUser", "BotDisabledByAdmin"}
+
+
+class TeamsSender:
+    """``Sender`` for platform ``teams``."""
+
+    platform = "teams"
+
+    def __init__(self, services: Services, adapter: CloudAdapter, bot_app_id: str) -> None:
+        self.services = services
+        self.adapter = adapter
+        self.bot_app_id = bot_app_id
+
+    async def send(self, delivery: Delivery) -> Delivered | None:
+        payload = delivery.payload
+        try:
+            view = load_view(payload["view"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PermanentFailure(f"not a Baton view: {exc}") from None
+        image = payload.get("image_b64") if isinstance(payload.get("image_b64"), str) else None
+        content = render_view(view, image_png_b64=image)
+        if delivery.op == "update":
+            return await self._update(delivery, card_activity(content, summary(view),
+                                                              activity_id=delivery.target_message))
+        beside = image if image_placement(image) == "attachment" else None
+        activity = card_activity(content, summary(view), image_png_b64=beside,
+                                 image_name=str(payload.get("image_name") or "chart.png"))
+        row = await self._conversation(payload)
+        return await self._post(row, self._who(payload), activity)
+
+    async def _conversation(self, payload: dict[str, Any]) -> Conversation:
+        if payload.get("channel"):
+            row = await references.find(self.services, payload["channel"])
+            if row is None:
+                raise RetryLater(None, f"Baton has not been added to the Teams channel {payload['channel']} yet "
+                                       "(no stored conversation); install the app in that team")
+        else:
+            user, email = payload.get("user"), payload.get("email")
+            row = await references.find(self.services, user, email)
+            if row is None and user:
+                row = await self._open_chat(user, email)
+            if row is None:
+                raise RetryLater(None, f"{email or user} has not installed the Baton app in Teams yet "
+                                       "(no stored conversation)")
+        if row.gone:
+            raise ConversationGone(f"Baton was removed from Teams conversation {row.key}")
+        return row
+
+    async def _open_chat(self, user: str, email: str | None) -> Conversation | None:
+        """Start a 1:1 chat with a user Baton has not talked to, through a known conversation's service URL."""
+        via = await references.any_in_tenant(self.services, None)  # one tenant per deployment in practice
+        if via is None:
+            return None
+        try:
+            return await open_personal_chat(self.services, self.adapter, self.bot_app_id, via, user, email)
+        except HttpOperationError as exc:
+            log.info("could not open a Teams chat with %s: %s", email or user, _status(exc))
+            return None
+
+    @staticmethod
+    def _who(payload: dict[str, Any]) -> str:
+        return str(payload.get("email") or payload.get("user") or f"channel {payload.get('channel')}")
+
+    async def _post(self, row: Conversation, who: str, activity: Activity) -> Delivered:
+        reference = references.as_reference(row)
+        sent: dict[str, str] = {}
+
+        async def callback(context: TurnContext) -> None:
+            # A new message, not a reply to the synthetic continuation event (whose id is random).
+            context.activity.id = None
+            response = await context.send_activity(activity)
+            sent["id"] = response.id if response and response.id else ""
+
+        await self._call(reference.conversation.id, who, self.adapter.continue_conversation(
+            reference, callback, self.bot_app_id))
+        return Delivered(channel=reference.conversation.id, message_id=sent.get("id", ""))
+
+    async def _update(self, delivery: Delivery, activity: Activity) -> Delivered | None:
+        if not delivery.target_channel or not delivery.target_message:
+            raise PermanentFailure("the Teams message to update was never delivered")
+        row = await references.find(self.services, delivery.target_channel)
+        if row is None:
+            raise PermanentFailure(f"no stored Teams conversation {delivery.target_channel} to update")
+        if row.gone:
+            raise ConversationGone(f"Baton was removed from Teams conversation {row.key}")
+        reference = references.as_reference(row)
+        reference.conversation.id = delivery.target_channel
+
+        async def callback(context: TurnContext) -> None:
+            await context.update_activity(activity)
+
+        await self._call(delivery.target_channel, f"conversation {row.key}",
+                         self.adapter.continue_conversation(reference, callback, self.bot_app_id))
+        return None
+
+    async def _call(self, conversation_id: str, who: str, call: Any) -> None:
+        try:
+            await call
+        except HttpOperationError as exc:
+            await self._raise_for(conversation_id, who, exc)
+        except (aiohttp.ClientError, ClientRequestError, TimeoutError) as exc:
+            raise RetryLater(None, f"Teams unreachable: {type(exc).__name__}") from None
+
+    async def _raise_for(self, conversation_id: str, who: str, exc: HttpOperationError) -> None:
+        status, code, message = _status(exc)
+        if status == 403 and (code in _GONE_CODES or "roster" in message.lower()):
+            marked = await references.mark_gone(self.services, conversation_id)
+            log.warning("Baton is no longer in Teams conversation %s (%s); %s keys marked gone",
+                        conversation_id, code, marked)
+            await alert_gone(self.services, who, conversation_id)
+            raise ConversationGone(f"{code or 'Forbidden'}: {message}") from None
+        if status in _RETRY:
+            raise RetryLater(_retry_after(exc), f"Teams answered {status} {code}".strip(),
+                             rate_limited=status == 429) from None
+        raise PermanentFailure(f"Teams refused the message: {status} {code} {message}".strip()) from None
+
+
+def _status(exc: HttpOperationError) -> tuple[int, str, str]:
+    response = exc.response
+    status = getattr(response, "status_code", None) or getattr(response, "status", None) or 0
+    inner = getattr(exc.error, "error", None)
+    code = getattr(inner, "code", None) or ""
+    message = getattr(inner, "message", None) or str(exc)
+    return int(status), str(code), str(message)
+
+
+def _retry_after(exc: HttpOperationError) -> float | None:
+    headers = getattr(exc.response, "headers", None) or {}
+    value = headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None  # an HTTP date: let the worker back off with jitter instead
