@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import logging
 import os
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import text
 
+from bot.metrics import Metrics
+from bot.metrics import routes as metrics_routes
 from bot.settings import Settings
 from handlers.clock import Clock, SystemClock
 from handlers.delivery import DeliveryWorker
@@ -24,13 +30,18 @@ from store.migrate import upgrade
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024
+# pg_advisory_lock key held while migrating, so replicas starting together migrate one at a time.
+_MIGRATION_LOCK = 0x0BA7_0001
 
 
 class Component(Protocol):
     """A chat platform (or other integration) plugged into the process."""
 
     name: str
-    sender: Sender | None
+
+    # Read-only, so a component may declare a narrower sender type (SlackSender, WebhookSender).
+    @property
+    def sender(self) -> Sender | None: ...
 
     def mount(self, app: web.Application) -> None: ...
     async def start(self) -> None: ...
@@ -45,16 +56,21 @@ class Runtime:
     clock: Clock = field(default_factory=SystemClock)
     components: list[Component] = field(default_factory=list)
     stopping: bool = False
+    started: bool = False
 
     def __post_init__(self) -> None:
         self.db = Database(self.settings.database_url)
         self.instance = f"{socket.gethostname()}:{os.getpid()}"
+        self.metrics = Metrics(frozenset(r.code for r in self.agreement.rejection_reasons))
         platforms = frozenset({"slack"} | ({"teams"} if self.settings.teams_enabled else set()))
         self.services = Services(db=self.db, agreement=self.agreement, clock=self.clock,
-                                 instance=self.instance, platforms=platforms)
-        self.worker = DeliveryWorker(self.services, {})
+                                 instance=self.instance, platforms=platforms, on_event=self.metrics.on_event)
+        self.worker = DeliveryWorker(self.services, {}, on_result=self.metrics.on_delivery)
         self.services.wake_delivery = self.worker.wake
         self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self._running_jobs = 0
+        self._jobs_idle = asyncio.Event()
+        self._jobs_idle.set()
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -65,7 +81,17 @@ class Runtime:
 
     async def prepare(self) -> None:
         """Migrate the database and record the configured reps."""
-        await upgrade(self.db.engine)
+        if self.db.is_postgres:
+            # Replicas starting at once would race to create the same tables; the lock queues them.
+            async with self.db.engine.connect() as lock:
+                await lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK})
+                try:
+                    await upgrade(self.db.engine)
+                finally:
+                    await lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK})
+                    await lock.commit()
+        else:
+            await upgrade(self.db.engine)
         async with self.db.transaction() as session:
             await ensure_reps(session, self.services)
 
@@ -73,36 +99,91 @@ class Runtime:
         from bot.jobs import register_jobs
 
         register_jobs(self)
+        self._track_jobs()
         for component in self.components:
             await component.start()
         self._tasks.append(asyncio.create_task(self.worker.run(self._stop, self.settings.outbox_interval)))
         self.scheduler.start()
+        self.started = True
+
+    def delivery_alive(self) -> bool:
+        """False once the delivery loop has ended while the process is meant to be running."""
+        return all(not task.done() for task in self._tasks)
 
     async def stop(self) -> None:
-        """Stop timers and periodic jobs, then give delivery a grace period to flush."""
+        """Stop in order, all within ``settings.shutdown_grace``: no new periodic jobs, let running
+        ones finish, end the delivery loop, flush what the outbox can still send, then close.
+        Whatever is left stays in the database for the next start (or another replica)."""
         self.stopping = True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.shutdown_grace
+        for component in self.components:
+            # Listeners that acknowledged a request and work on after it (Slack's lazy listeners)
+            # may still enqueue messages; a component that tracks them offers ``idle(timeout)``.
+            idle = getattr(component, "idle", None)
+            if idle is not None:
+                await self._wait(idle(max(deadline - loop.time(), 0.0)), deadline, f"{component.name} listeners")
         if self.scheduler.running:
+            self.scheduler.pause()
+            await self._wait(self._jobs_idle.wait(), deadline, "periodic jobs")
+            # Cancels only jobs still running after the grace: their transactions roll back and the
+            # work (fenced timers, claimed periods) is redone by the next start or another replica.
             self.scheduler.shutdown(wait=False)
         self._stop.set()
         for task in self._tasks:
-            try:
-                await asyncio.wait_for(task, timeout=self.settings.shutdown_grace)
-            except TimeoutError:
+            if not await self._wait(asyncio.shield(task), deadline, "the delivery loop"):
                 task.cancel()
-        await self._flush(self.settings.shutdown_grace)
+        await self._flush(deadline)
         for component in self.components:
-            await component.stop()
-        await self.db.dispose()
-
-    async def _flush(self, grace: float) -> None:
-        deadline = asyncio.get_running_loop().time() + grace
-        while asyncio.get_running_loop().time() < deadline:
             try:
-                if not await self.worker.run_once():
-                    return
+                await component.stop()
+            except Exception:
+                log.exception("stopping %s failed", component.name)
+        await self.db.dispose()
+        self.started = False
+
+    async def _wait(self, awaitable: Awaitable[object], deadline: float, what: str) -> bool:
+        remaining = deadline - asyncio.get_running_loop().time()
+        try:
+            await asyncio.wait_for(awaitable, timeout=max(remaining, 0.01))
+        except TimeoutError:
+            log.warning("shutdown grace ran out waiting for %s", what)
+            return False
+        return True
+
+    async def _flush(self, deadline: float) -> None:
+        loop = asyncio.get_running_loop()
+        while loop.time() < deadline:
+            try:
+                settled = await asyncio.wait_for(self.worker.run_once(), timeout=deadline - loop.time())
+            except TimeoutError:
+                # A send cut short keeps its lease; the row is retried once the lease expires.
+                log.warning("shutdown grace ran out while flushing the outbox; the rest is left for the next start")
+                return
             except Exception:
                 log.exception("flushing the outbox failed; the rest is left for the next start")
                 return
+            if not settled:
+                return
+
+    def _track_jobs(self) -> None:
+        """Wrap every registered coroutine job so shutdown can wait for the ones running."""
+        for job in self.scheduler.get_jobs():
+            if inspect.iscoroutinefunction(job.func):
+                job.modify(func=self._tracked(job.func))
+
+    def _tracked(self, func: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[object]]:
+        @functools.wraps(func)
+        async def run(*args: object, **kwargs: object) -> object:
+            self._running_jobs += 1
+            self._jobs_idle.clear()
+            try:
+                return await func(*args, **kwargs)
+            finally:
+                self._running_jobs -= 1
+                if not self._running_jobs:
+                    self._jobs_idle.set()
+        return run
 
     def web_app(self) -> web.Application:
         from bot.api import health, leads
@@ -110,13 +191,14 @@ class Runtime:
         from bot.keys import MAX_BODY as MAX_BODY_KEY
         from bot.keys import RUNTIME, SERVICES, SETTINGS
 
-        app = web.Application(client_max_size=MAX_BODY, middlewares=[json_errors])
+        app = web.Application(client_max_size=MAX_BODY, middlewares=[self.metrics.middleware, json_errors])
         app[MAX_BODY_KEY] = MAX_BODY
         app[SETTINGS] = self.settings
         app[SERVICES] = self.services
         app[RUNTIME] = self
         app.add_routes(health.routes)
         app.add_routes(leads.routes)
+        app.add_routes(metrics_routes)
         for component in self.components:
             component.mount(app)
         return app

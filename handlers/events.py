@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from sqlalchemy import event as orm_event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from handlers import outbox
 from handlers.services import Services
 from store.models import AuditEvent, Lead
+
+log = logging.getLogger(__name__)
+_PENDING = "baton.events.pending"
+_LISTENING = "baton.events.listening"
 
 # Audit actions that the CRM hears about through outbound webhooks.
 WEBHOOK_EVENTS = {
@@ -31,6 +38,7 @@ async def record(session: AsyncSession, services: Services, lead: Lead | None, a
     event = AuditEvent(lead_id=lead.id if lead else None, actor=actor, action=action,
                        before=before, after=after, at=now)
     session.add(event)
+    _notify_after_commit(session, services, event)
     webhook_event = WEBHOOK_EVENTS.get(action)
     if webhook_event and lead is not None:
         subscribers = [w for w in services.agreement.webhooks if webhook_event in w.events]
@@ -45,3 +53,24 @@ async def record(session: AsyncSession, services: Services, lead: Lead | None, a
                     await outbox.webhook(session, services, hook.url, body,
                                          dedupe=f"{event.id}:{index}")
     return event
+
+
+def _notify_after_commit(session: AsyncSession, services: Services, event: AuditEvent) -> None:
+    """Hand ``event`` to ``services.on_event`` once the transaction commits, and never if it rolls back."""
+    session.info.setdefault(_PENDING, []).append(event)
+    if session.info.get(_LISTENING):
+        return
+    session.info[_LISTENING] = True
+
+    def committed(_session: Session) -> None:
+        for item in session.info.pop(_PENDING, []):
+            try:
+                services.on_event(item)
+            except Exception:  # an observer's bug must not fail work already committed
+                log.exception("audit event observer failed")
+
+    def rolled_back(_session: Session) -> None:
+        session.info.pop(_PENDING, None)
+
+    orm_event.listen(session.sync_session, "after_commit", committed)
+    orm_event.listen(session.sync_session, "after_rollback", rolled_back)

@@ -8,9 +8,14 @@ from dataclasses import dataclass, field
 from handlers.clock import Clock, SystemClock
 from scoring.agreement import Agreement
 from store.db import Database
+from store.models import AuditEvent
 
 
 def _nothing() -> None:
+    return None
+
+
+def _ignore(event: AuditEvent) -> None:
     return None
 
 
@@ -27,3 +32,6 @@ class Services:
     # Chat platforms this process delivers to; a person without a Slack id can still be
     # reached on Teams by email once they have installed the app.
     platforms: frozenset[str] = frozenset({"slack"})
+    # Told of every audit event once its transaction has committed (metrics count them);
+    # never called for work that was rolled back.
+    on_event: Callable[[AuditEvent], None] = _ignore

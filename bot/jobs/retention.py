@@ -1,0 +1,40 @@
+"""The retention purge: once a day, erase contact details of leads finished long enough ago.
+
+The job runs hourly on every replica; ``claim_period`` lets exactly one of them
+do each day's purge, and a day missed while every replica was down is caught up
+at the next start.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from handlers.periodic import claim_period
+from handlers.privacy import purge_expired
+from handlers.services import Services
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+JOB = "retention"
+
+
+async def run_retention(services: Services) -> int | None:
+    """Purge if this is the first run today (UTC); returns leads erased, or None if another run had the day."""
+    if services.agreement.retention.contact_details_after is None:
+        return None
+    if not await claim_period(services, JOB, services.clock.now().date().isoformat()):
+        return None
+    erased = await purge_expired(services)
+    log.info("retention: erased the contact details of %d finished leads", erased)
+    return erased
+
+
+def register(runtime: Runtime) -> None:
+    if runtime.agreement.retention.contact_details_after is None:
+        return
+    runtime.scheduler.add_job(run_retention, "interval", hours=1, args=[runtime.services], id=JOB,
+                              next_run_time=runtime.clock.now(), coalesce=True, max_instances=1,
+                              replace_existing=True)

@@ -1,0 +1,75 @@
+"""Structured logs never carry tokens, and carry lead contact details only at debug level."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from bot.logs import mask_secrets, setup_logging
+
+EMAIL = "zelda.q@acme-widgets.example"
+PHONE = "+1 (415) 555-0199"
+TOKEN = "xoxb-1234-5678-abcdefghijkl"
+
+
+@pytest.fixture
+def captured() -> Iterator[io.StringIO]:
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    setup_logging("json", "DEBUG", secrets=["intake-token-value-42"])
+    stream = io.StringIO()
+    handler = root.handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
+    handler.setStream(stream)
+    yield stream
+    root.handlers[:] = saved_handlers
+    root.setLevel(saved_level)
+
+
+def lines(stream: io.StringIO) -> list[dict[str, str]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_json_lines_above_debug_carry_no_email_phone_or_token(captured: io.StringIO) -> None:
+    log = logging.getLogger("baton.test")
+    log.info("lead %s phone %s via %s", EMAIL, PHONE, TOKEN)
+    log.warning("Authorization: Bearer intake-token-value-42")
+    text = captured.getvalue()
+    (first, second) = lines(captured)
+    assert first["level"] == "info" and first["logger"] == "baton.test"
+    assert EMAIL not in text and "555-0199" not in text and TOKEN not in text
+    assert "intake-token-value-42" not in text
+    assert first["message"] == "lead [email] phone [phone] via [redacted]"
+
+
+def test_debug_lines_keep_contact_details_but_never_tokens(captured: io.StringIO) -> None:
+    logging.getLogger("baton.test").debug("lead %s phone %s via %s", EMAIL, PHONE, TOKEN)
+    (line,) = lines(captured)
+    assert EMAIL in line["message"] and PHONE in line["message"] and TOKEN not in line["message"]
+
+
+def test_exception_text_is_scrubbed_too(captured: io.StringIO) -> None:
+    try:
+        raise ValueError(f"duplicate key (email)=({EMAIL}) token {TOKEN}")
+    except ValueError:
+        logging.getLogger("baton.test").exception("insert failed")
+    (line,) = lines(captured)
+    assert "ValueError" in line["exception"]
+    assert EMAIL not in line["exception"] and TOKEN not in line["exception"]
+
+
+def test_secrets_registered_at_start_up_are_masked_by_value(captured: io.StringIO) -> None:
+    mask_secrets(["signing-secret-abcdef", None])
+    logging.getLogger("baton.test").error("bad signature with signing-secret-abcdef")
+    (line,) = lines(captured)
+    assert line["message"] == "bad signature with [redacted]"
+
+
+def test_dates_times_and_ids_are_not_mistaken_for_phone_numbers(captured: io.StringIO) -> None:
+    logging.getLogger("baton.test").info("lead 42 offered 2026-11-23 15:00:00 on 127.0.0.1:3978")
+    (line,) = lines(captured)
+    assert line["message"] == "lead 42 offered 2026-11-23 15:00:00 on 127.0.0.1:3978"
