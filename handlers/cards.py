@@ -70,10 +70,10 @@ def build_card(agreement: Agreement, lead: Lead, handoff: Handoff, notes: list[s
         lines=[ScoreLineView(**line) for line in explanation.get("lines", [])],
         fast_track=lead.fast_track, fast_track_events=explanation.get("fast_track_events", []),
         stage_label=agreement.stages.text[Stage(lead.stage)].label, team=handoff.team,
-        mode=handoff.mode,  # type: ignore[arg-type]
+        mode=handoff.mode,
         offered_to=person_ref(agreement, handoff.rep), due_at=handoff.due_at,
         due_text=local_time(agreement, handoff.rep, handoff.due_at) if handoff.due_at else None,
-        status=status,  # type: ignore[arg-type]
+        status=status,
         status_by=status_by, status_text=status_text, notes=notes or [], buttons=buttons,
     )
 

@@ -34,6 +34,7 @@ class DeliveryResult:
     error: str | None = None
     latency: float = 0.0  # seconds from enqueue to send
     rate_limited: bool = False
+    retry_after: float | None = None
 
 
 class DeliveryWorker:
@@ -76,15 +77,15 @@ class DeliveryWorker:
         """Claim and deliver one batch; returns how many rows were settled (sent or failed)."""
         claimed = await self._claim()
         settled = 0
-        paused: set[str] = set()
+        paused: dict[str, float] = {}
         for row in claimed:
             if row.platform in paused:
-                await self._release(row.id)
+                await self._release(row.id, paused[row.platform])
                 continue
             result = await self._deliver(row)
             if result.rate_limited:
-                # The platform said slow down: the rest of this batch waits for the next sweep.
-                paused.add(row.platform)
+                # The platform said slow down: the rest of this batch waits as long as it asked.
+                paused[row.platform] = max(result.retry_after or 0.0, 0.05)
             if result.status in ("sent", "failed"):
                 settled += 1
             if self.on_result:
@@ -112,12 +113,12 @@ class DeliveryWorker:
                 row.attempts += 1
         return rows
 
-    async def _release(self, row_id: int) -> None:
+    async def _release(self, row_id: int, delay: float) -> None:
         async with self.services.db.transaction() as session:
             row = await session.get(OutboxMessage, row_id)
             if row is not None:
                 row.attempts -= 1
-                row.next_attempt_at = self.services.clock.now() + timedelta(seconds=1)
+                row.next_attempt_at = self.services.clock.now() + timedelta(seconds=delay)
 
     async def _target(self, row: OutboxMessage) -> SentMessage | None:
         async with self.services.db.transaction() as session:
@@ -168,4 +169,4 @@ class DeliveryWorker:
                 fresh.next_attempt_at = now + timedelta(seconds=backoff + jitter)
                 fresh.last_error = error
         return DeliveryResult(row.id, row.platform, status, error,
-                              (now - row.created_at).total_seconds(), rate_limited)
+                              (now - row.created_at).total_seconds(), rate_limited, after)

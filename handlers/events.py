@@ -27,6 +27,7 @@ WEBHOOK_EVENTS = {
     "lead.sql": "lead.sql",
     "lead.unreachable": "lead.unreachable",
     "lead.escalated": "lead.escalated",
+    "sla.escalated": "lead.escalated",
 }
 
 

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import events, routing_state
@@ -44,6 +44,10 @@ class LeadIn(LeadData):
     """A lead as the intake API takes it: the lead's fields plus behaviour events so far."""
 
     activities: list[ActivityIn] = Field(default_factory=list, max_length=1000)
+
+
+class LeadForgotten(LookupError):
+    """The lead's contact details were erased on request; it takes no more activities."""
 
 
 class UnknownEventTypes(ValueError):
@@ -110,6 +114,8 @@ async def add_activities(services: Services, external_id: str, activities: Seque
         lead = await session.scalar(select(Lead).where(Lead.external_id == external_id))
         if lead is None:
             return None
+        if lead.forgotten_at is not None:
+            raise LeadForgotten(external_id)
         batch = _Batch(session, services, actor)
         (outcome,) = await batch.run([(lead, None, list(activities), False)])
     services.wake_delivery()
@@ -123,10 +129,18 @@ async def _chunk_with_retry(services: Services, chunk: Sequence[LeadIn], actor: 
         try:
             async with services.db.transaction() as session:
                 return await _ingest_chunk(session, services, chunk, actor)
-        except IntegrityError:
-            if attempt == 2:
+        except DBAPIError as exc:
+            if attempt == 2 or not _retryable(exc):
                 raise
     raise AssertionError("unreachable")
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    """A unique-index race, or PostgreSQL breaking a deadlock / serialisation conflict: run it again."""
+    if isinstance(exc, IntegrityError):
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(getattr(exc.orig, "__cause__", None), "sqlstate", None)
+    return sqlstate in {"40P01", "40001"}
 
 
 async def _ingest_chunk(session: AsyncSession, services: Services, chunk: Sequence[LeadIn],
@@ -156,8 +170,8 @@ async def _ingest_chunk(session: AsyncSession, services: Services, chunk: Sequen
     for lead in created:
         await events.record(session, services, lead, actor, "lead.captured", None, {"external_id": lead.external_id})
     outcomes = await _Batch(session, services, actor).run(work)
-    for (lead, data, _, _), outcome in zip(work, outcomes, strict=True):
-        if data and lead.external_id != data["external_id"]:
+    for (lead, sent, _, _), outcome in zip(work, outcomes, strict=True):
+        if sent and lead.external_id != sent["external_id"]:
             outcome.duplicate_of = lead.external_id
     return outcomes
 

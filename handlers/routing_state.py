@@ -29,7 +29,8 @@ async def load_state(session: AsyncSession, services: Services, team: str | None
                      exclude: Iterable[str] = ()) -> RoutingState:
     """Routing state for all reps, locking the team's rows on PostgreSQL so concurrent
     intakes take turns on the round-robin credit instead of picking the same rep."""
-    reps_query = select(RepState)
+    # One lock order for every transaction: without it two replicas deadlock on the rep rows.
+    reps_query = select(RepState).order_by(RepState.email)
     if services.db.is_postgres:
         reps_query = reps_query.with_for_update()
     reps = (await session.scalars(reps_query)).all()
@@ -39,7 +40,8 @@ async def load_state(session: AsyncSession, services: Services, team: str | None
              .where(Lead.stage == Stage.SAL, Lead.owner.is_not(None)).group_by(Lead.owner))
     active: dict[str, int] = {}
     for email, count in (await session.execute(union_all(offers, owned))).all():
-        active[email] = active.get(email, 0) + count
+        if email:
+            active[email] = active.get(email, 0) + count
     return RoutingState(
         active=active,
         rr_credit={r.email: r.rr_credit for r in reps},

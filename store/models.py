@@ -78,6 +78,8 @@ class Lead(Base):
         Index("ix_leads_qualified_at", "qualified_at"),
         Index("ix_leads_owner_stage", "owner", "stage"),
         Index("ix_leads_team_qualified", "team", "qualified_at"),
+        # Covering index for the stats queries (migration 0002): answered from the index alone.
+        Index("ix_leads_qualified_cover", "qualified_at", "team", "owner", "accepted_at", "first_touch_at", "sql_at"),
     )
 
 
@@ -128,6 +130,7 @@ class Handoff(Base):
         Index("ix_handoffs_rep_state", "rep", "state"),
         Index("ix_handoffs_lead", "lead_id"),
         Index("ix_handoffs_state_offered", "state", "offered_at"),
+        Index("ix_handoffs_offered_cover", "state", "offered_at", "team", "rep", "decided_by", "decided_at", "due_at"),
         # At most one open offer per lead: the database enforces "exactly one owner".
         Index("uq_handoffs_open_per_lead", "lead_id", unique=True,
               sqlite_where=text("state = 'offered'"), postgresql_where=text("state = 'offered'")),

@@ -12,7 +12,7 @@ from bot.api.auth import bearer_ok, signature_ok
 from bot.api.errors import problem, validation_problems
 from bot.keys import SERVICES, SETTINGS
 from handlers import intake
-from handlers.intake import ActivityIn, LeadIn, UnknownEventTypes
+from handlers.intake import ActivityIn, LeadForgotten, LeadIn, UnknownEventTypes
 
 routes = web.RouteTableDef()
 _leads = TypeAdapter(list[LeadIn])
@@ -75,6 +75,9 @@ async def post_activities(request: web.Request) -> web.Response:
                                               activities, actor="intake-api")
     except UnknownEventTypes as exc:
         return problem(422, "invalid activities; nothing was stored", _split(exc.problems))
+    except LeadForgotten:
+        return problem(410, f"lead {request.match_info['external_id']!r} was forgotten on request; "
+                            "send it again as a new lead if the person has opted back in")
     if outcome is None:
         return problem(404, f"no lead with external_id {request.match_info['external_id']!r}")
     return web.json_response({"result": outcome.as_json()}, status=202)

@@ -21,7 +21,7 @@ def config_option(func: F) -> F:
 def load(config_path: str | None, **overrides: object) -> tuple[Settings, Agreement]:
     """Settings and agreement, or exit 2 listing every problem by its path."""
     try:
-        settings = load_settings(config_path, **overrides)
+        settings = load_settings(config_path, None, **overrides)
         return settings, load_agreement_file(settings.config_path)
     except ConfigError as exc:
         click.echo(f"Configuration is invalid ({exc.source}):", err=True)

@@ -16,7 +16,8 @@ V = TypeVar("V", bound=type[BaseModel])
 
 
 def register_view(cls: V) -> V:
-    tag = cls.model_fields["type"].default
+    model: type[BaseModel] = cls
+    tag = model.model_fields["type"].default
     if not isinstance(tag, str) or tag in _VIEWS:
         raise TypeError(f"view {cls.__name__} needs a unique default `type` tag")
     _VIEWS[tag] = cls

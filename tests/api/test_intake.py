@@ -177,3 +177,12 @@ async def test_an_empty_list_is_400(api: Any) -> None:
 async def test_healthz_answers(api: Any) -> None:
     response = await api.get("/healthz")
     assert response.status == 200 and (await response.json())["status"] == "ok"
+
+
+async def test_activities_for_a_forgotten_lead_are_410(api: Any, runtime: Any) -> None:
+    from handlers.privacy import forget
+
+    await api.post("/api/leads", json=lead_payload(external_id="crm-f", email="gone@acme.example"), headers=auth())
+    assert (await forget(runtime.services, "gone@acme.example", actor="test")).ok
+    response = await api.post("/api/leads/crm-f/activities", json=[{"type": "demo_request"}], headers=auth())
+    assert response.status == 410 and "forgotten" in (await response.json())["error"]
