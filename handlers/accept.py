@@ -6,16 +6,14 @@ retried requests included, exactly one wins and its side effects happen once.
 
 from __future__ import annotations
 
-from sqlalchemy import update
-
 from handlers import events, sla
 from handlers.cards import refresh_card
-from handlers.offer_access import OfferContext, load_offer, may_take, not_open
+from handlers.offer_access import OfferContext, decide, load_offer, may_take, not_open
 from handlers.outcome import Outcome
 from handlers.services import Services
 from handlers.views.actions import ButtonData
 from scoring.agreement import Stage
-from store.models import Handoff, HandoffState
+from store.models import HandoffState
 
 
 async def accept(services: Services, data: ButtonData, actor_email: str, source: str) -> Outcome:
@@ -31,14 +29,8 @@ async def accept(services: Services, data: ButtonData, actor_email: str, source:
         if refusal:
             return refusal
         now = services.clock.now()
-        won = await session.execute(
-            update(Handoff).where(Handoff.id == handoff.id, Handoff.state == HandoffState.OFFERED)
-            .values(state=HandoffState.ACCEPTED, decided_by=actor, decided_at=now, fence=Handoff.fence + 1)
-            .execution_options(synchronize_session=False))
-        if won.rowcount != 1:  # type: ignore[attr-defined]
-            await session.refresh(handoff)
+        if not await decide(session, handoff, HandoffState.ACCEPTED, actor, now):
             return not_open(services, handoff, actor)
-        await session.refresh(handoff)
         before = {"stage": lead.stage, "owner": lead.owner}
         lead.stage = Stage.SQL if services.agreement.stages.skip_sal else Stage.SAL
         lead.owner, lead.accepted_at, lead.updated_at = actor, now, now

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.outcome import Outcome
@@ -64,3 +65,17 @@ def not_open(services: Services, handoff: Handoff, actor_email: str) -> Outcome:
     if handoff.state == HandoffState.REASSIGNED:
         return Outcome.refused("finished", "This offer was reassigned to someone else.")
     return Outcome.refused("finished", "This offer is closed.")
+
+
+async def decide(session: AsyncSession, handoff: Handoff, state: HandoffState, actor: str, now: datetime) -> bool:
+    """Close an open offer as ``state`` by ``actor``: a compare-and-set on the offer still being open.
+
+    However many clicks race (double clicks, retried requests, two reps on one channel card),
+    exactly one caller gets True; the rest see the winner's row refreshed into ``handoff``.
+    """
+    won = await session.execute(
+        update(Handoff).where(Handoff.id == handoff.id, Handoff.state == HandoffState.OFFERED)
+        .values(state=state, decided_by=actor, decided_at=now, fence=Handoff.fence + 1)
+        .execution_options(synchronize_session=False))
+    await session.refresh(handoff)
+    return bool(won.rowcount == 1)  # type: ignore[attr-defined]

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import update
-
 from handlers import events, outbox, sla
 from handlers.cards import lead_name, refresh_card
-from handlers.offer_access import OfferContext, load_offer, may_take, not_open
+from handlers.offer_access import OfferContext, decide, load_offer, may_take, not_open
 from handlers.outcome import Outcome
 from handlers.people import person_ref
 from handlers.services import Services
@@ -16,7 +14,7 @@ from handlers.views.actions import ButtonData, Choice
 from handlers.views.notice import Field, Notice
 from handlers.views.reject_form import RejectForm
 from scoring.agreement import Stage
-from store.models import Feedback, Handoff, HandoffState, Lead
+from store.models import Feedback, HandoffState, Lead
 
 NOTE_MAX = 2000
 
@@ -81,14 +79,8 @@ async def reject(services: Services, data: ButtonData, actor_email: str, reason:
         if refusal:
             return RejectResult(False, refusal.message)
         now = services.clock.now()
-        won = await session.execute(
-            update(Handoff).where(Handoff.id == handoff.id, Handoff.state == HandoffState.OFFERED)
-            .values(state=HandoffState.REJECTED, decided_by=actor, decided_at=now, fence=Handoff.fence + 1)
-            .execution_options(synchronize_session=False))
-        if won.rowcount != 1:  # type: ignore[attr-defined]
-            await session.refresh(handoff)
+        if not await decide(session, handoff, HandoffState.REJECTED, actor, now):
             return RejectResult(False, not_open(services, handoff, actor).message)
-        await session.refresh(handoff)
         before = {"stage": lead.stage}
         lead.stage = Stage.RECYCLED if rejection.outcome == "recycle" else Stage.DISQUALIFIED
         lead.finished_at, lead.updated_at = now, now
