@@ -31,7 +31,9 @@ def captured() -> Iterator[io.StringIO]:
 
 
 def lines(stream: io.StringIO) -> list[dict[str, str]]:
-    return [json.loads(line) for line in stream.getvalue().splitlines()]
+    """This test's own log lines: other libraries (aiosqlite at debug) may log in between."""
+    entries = [json.loads(line) for line in stream.getvalue().splitlines()]
+    return [entry for entry in entries if entry["logger"] == "baton.test"]
 
 
 def test_json_lines_above_debug_carry_no_email_phone_or_token(captured: io.StringIO) -> None:
