@@ -245,7 +245,7 @@ class _Batch:
         the handoffs in one statement and finish each offer."""
         session, services = self.session, self.services
         now = services.clock.now()
-        state = await routing_state.load_state(session, services)
+        state = initial = await routing_state.load_state(session, services)
         offers = []
         for lead, outcome in to_offer:
             decision = route(LeadData.model_validate(lead.data), services.agreement, state, now)
@@ -257,7 +257,7 @@ class _Batch:
         for lead, outcome, decision, handoff in offers:
             await complete_offer(session, services, lead, handoff, decision, self.actor)
             outcome.offered, outcome.routing = True, lead.routing
-        await routing_state.save_credit(session, services, state.rr_credit)
+        await routing_state.save_credit(session, services, state.rr_credit, initial.rr_credit)
 
 
 async def lead_summary(services: Services, external_id: str) -> dict[str, Any] | None:

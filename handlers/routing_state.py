@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from typing import cast
 
-from sqlalchemy import func, select, union_all
+from sqlalchemy import Table, bindparam, func, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.services import Services
@@ -30,7 +31,8 @@ async def load_state(session: AsyncSession, services: Services, team: str | None
     """Routing state for all reps, locking the team's rows on PostgreSQL so concurrent
     intakes take turns on the round-robin credit instead of picking the same rep."""
     # One lock order for every transaction: without it two replicas deadlock on the rep rows.
-    reps_query = select(RepState).order_by(RepState.email)
+    # populate_existing: a second load in one transaction must see credit saved by bulk UPDATE.
+    reps_query = select(RepState).order_by(RepState.email).execution_options(populate_existing=True)
     if services.db.is_postgres:
         reps_query = reps_query.with_for_update()
     reps = (await session.scalars(reps_query)).all()
@@ -59,9 +61,15 @@ def after_offer(state: RoutingState, decision: RoutingDecision) -> RoutingState:
     return replace(state, active=active, rr_credit=dict(decision.rr_credit))
 
 
-async def save_credit(session: AsyncSession, services: Services, credit: Mapping[str, int]) -> None:
-    for email, value in credit.items():
-        rep = await session.get(RepState, email)  # loaded by load_state: no query
-        if rep is not None and rep.rr_credit != value:
-            rep.rr_credit = value
-            rep.updated_at = services.clock.now()
+async def save_credit(session: AsyncSession, services: Services, credit: Mapping[str, int],
+                      before: Mapping[str, int] | None = None) -> None:
+    """Persist round-robin credit that changed since ``before`` (all of it if not given), in one statement."""
+    now = services.clock.now()
+    changed = [{"key": email, "credit": value, "now": now} for email, value in credit.items()
+               if before is None or before.get(email) != value]
+    if changed:
+        # Core executemany: a rep without a row yet (added to the config since start-up) is skipped.
+        table = cast(Table, RepState.__table__)
+        await session.execute(
+            update(table).where(table.c.email == bindparam("key"))
+            .values(rr_credit=bindparam("credit"), updated_at=bindparam("now")), changed)
