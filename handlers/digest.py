@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import outbox
 from handlers.chart import digest_chart
+from handlers.periodic import once_per_period
 from handlers.queries import roles
 from handlers.queries.feedback import recent_notes
 from handlers.queries.figures import Figures, gather, rejection_reasons
@@ -28,7 +28,6 @@ from handlers.queries.stats import pacing_text
 from handlers.services import Services
 from handlers.views.notice import Field, Notice, Table
 from scoring.agreement import Agreement, ChannelRef, Stage
-from store.models import PeriodicRun
 
 JOB = "digest"
 
@@ -168,16 +167,11 @@ async def run_weekly_digest(services: Services, *, dry_run: bool = False) -> lis
     key, messages = await build_digests(services)
     if dry_run:
         return messages
-    try:
-        async with services.db.transaction() as session:
-            session.add(PeriodicRun(job=JOB, period=key, started_at=services.clock.now(),
-                                    instance=services.instance))
-            await session.flush()
-            for message in messages:
-                await outbox.post(session, services, message.notice, to_person=message.to_person,
-                                  to_channel=message.to_channel, dedupe=message.dedupe, image=message.image,
-                                  image_name=f"baton-digest-{key}.png")
-    except IntegrityError:
-        return []
-    services.wake_delivery()
-    return messages
+
+    async def enqueue(session: AsyncSession) -> None:
+        for message in messages:
+            await outbox.post(session, services, message.notice, to_person=message.to_person,
+                              to_channel=message.to_channel, dedupe=message.dedupe, image=message.image,
+                              image_name=f"baton-digest-{key}.png")
+
+    return messages if await once_per_period(services, JOB, key, enqueue) else []

@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import outbox
 from handlers.digest import DigestMessage
+from handlers.periodic import once_per_period
 from handlers.queries import roles
 from handlers.queries.definitions import version_line
 from handlers.queries.figures import rejection_reasons
@@ -23,7 +24,6 @@ from handlers.queries.render import reason_label
 from handlers.services import Services
 from handlers.views.notice import Notice, Table
 from scoring.agreement import Agreement
-from store.models import PeriodicRun
 
 JOB = "review"
 
@@ -80,15 +80,10 @@ async def run_review_reminder(services: Services, *, dry_run: bool = False) -> l
     key, messages = await build_reminders(services)
     if dry_run or not messages:
         return messages
-    try:
-        async with services.db.transaction() as session:
-            session.add(PeriodicRun(job=JOB, period=key, started_at=services.clock.now(),
-                                    instance=services.instance))
-            await session.flush()
-            for message in messages:
-                await outbox.post(session, services, message.notice, to_person=message.to_person,
-                                  dedupe=f"review:{key}:{message.audience}")
-    except IntegrityError:
-        return []
-    services.wake_delivery()
-    return messages
+
+    async def enqueue(session: AsyncSession) -> None:
+        for message in messages:
+            await outbox.post(session, services, message.notice, to_person=message.to_person,
+                              dedupe=f"review:{key}:{message.audience}")
+
+    return messages if await once_per_period(services, JOB, key, enqueue) else []

@@ -7,6 +7,7 @@ through the outbox; only the answer to the clicker is sent from here.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -44,66 +45,55 @@ def _action(body: dict[str, Any]) -> dict[str, Any]:
     return actions[0] if isinstance(actions[0], dict) else {}
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    services = deps.services
+Act = Callable[[dict[str, Any], Person, ButtonData], Awaitable[str]]
 
-    async def on_accept(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
+
+def _value(action: dict[str, Any]) -> str | None:
+    return action.get("value")
+
+
+def _reassign_value(action: dict[str, Any]) -> str:
+    # The picker's options carry rep emails; the offer rides in the block id.
+    return str(action.get("block_id", "")).removeprefix(f"{REASSIGN_BLOCK}|")
+
+
+def _button(deps: Deps, act: Act, value_of: Callable[[dict[str, Any]], str | None] = _value) -> Callable[..., Any]:
+    """A thin listener: ack, identify the clicker and the offer, make one handler call, answer them."""
+
+    async def listener(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
         async with deps.inflight.track():
             await ack()
             await deps.acks.settled()  # let the other acks of a burst go out before the database work
-            found = await who_and_what(deps, body, _action(body).get("value"))
-            if isinstance(found, str):
-                return await tell(body, client, respond, found)
-            person, data = found
-            outcome = await accept(services, data, person.email, SOURCE)
-            await tell(body, client, respond, outcome.message)
-
-    async def on_touch(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
-        async with deps.inflight.track():
-            await ack()
-            await deps.acks.settled()
             action = _action(body)
-            found = await who_and_what(deps, body, action.get("value"))
-            if isinstance(found, str):
-                return await tell(body, client, respond, found)
-            person, data = found
-            which = Action(str(action.get("action_id", "")).removeprefix(ACTION_PREFIX))
-            outcome = await log_touch(services, data, person.email, which, SOURCE)
-            await tell(body, client, respond, outcome.message)
+            found = await who_and_what(deps, body, value_of(action))
+            message = found if isinstance(found, str) else await act(action, *found)
+            await tell(body, client, respond, message)
 
-    async def on_take_over(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
-                           client: AsyncWebClient) -> None:
-        async with deps.inflight.track():
-            await ack()
-            await deps.acks.settled()
-            found = await who_and_what(deps, body, _action(body).get("value"))
-            if isinstance(found, str):
-                return await tell(body, client, respond, found)
-            person, data = found
-            outcome = await take_over(services, data, person.email, SOURCE)
-            await tell(body, client, respond, outcome.message)
+    return listener
 
-    async def on_reassign(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
-                          client: AsyncWebClient) -> None:
-        async with deps.inflight.track():
-            await ack()
-            await deps.acks.settled()
-            action = _action(body)
-            # The picker's options carry rep emails; the offer rides in the block id.
-            packed = str(action.get("block_id", "")).removeprefix(f"{REASSIGN_BLOCK}|")
-            found = await who_and_what(deps, body, packed)
-            if isinstance(found, str):
-                return await tell(body, client, respond, found)
-            person, data = found
-            to_rep = str((action.get("selected_option") or {}).get("value") or "")
-            if not to_rep:
-                return await tell(body, client, respond, "Pick a rep to reassign the lead to.")
-            outcome = await reassign(services, data, person.email, to_rep, SOURCE)
-            await tell(body, client, respond, outcome.message)
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    services = deps.services
+
+    async def on_accept(action: dict[str, Any], person: Person, data: ButtonData) -> str:
+        return (await accept(services, data, person.email, SOURCE)).message
+
+    async def on_touch(action: dict[str, Any], person: Person, data: ButtonData) -> str:
+        which = Action(str(action.get("action_id", "")).removeprefix(ACTION_PREFIX))
+        return (await log_touch(services, data, person.email, which, SOURCE)).message
+
+    async def on_take_over(action: dict[str, Any], person: Person, data: ButtonData) -> str:
+        return (await take_over(services, data, person.email, SOURCE)).message
+
+    async def on_reassign(action: dict[str, Any], person: Person, data: ButtonData) -> str:
+        to_rep = str((action.get("selected_option") or {}).get("value") or "")
+        if not to_rep:
+            return "Pick a rep to reassign the lead to."
+        return (await reassign(services, data, person.email, to_rep, SOURCE)).message
 
     for action in (Action.ACCEPT, Action.CLAIM):
-        app.action(action.action_id)(on_accept)
+        app.action(action.action_id)(_button(deps, on_accept))
     for action in TOUCH_ACTIONS:
-        app.action(action.action_id)(on_touch)
-    app.action(Action.TAKE_OVER.action_id)(on_take_over)
-    app.action(Action.REASSIGN.action_id)(on_reassign)
+        app.action(action.action_id)(_button(deps, on_touch))
+    app.action(Action.TAKE_OVER.action_id)(_button(deps, on_take_over))
+    app.action(Action.REASSIGN.action_id)(_button(deps, on_reassign, _reassign_value))
