@@ -21,8 +21,9 @@ from sqlalchemy import func, select
 from bot.keys import RUNTIME
 from handlers.delivery import DeliveryResult
 from handlers.escalation import SLA_ACTOR
+from handlers.services import RecordedEvent
 from store.db import Database
-from store.models import AuditEvent, OutboxMessage, OutboxStatus
+from store.models import OutboxMessage, OutboxStatus
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -83,7 +84,7 @@ class Metrics:
         self.http = Histogram("baton_http_request_seconds", "HTTP request latency, by route.",
                               ["route", "method", "status"], registry=r)
 
-    def on_event(self, event: AuditEvent) -> None:
+    def on_event(self, event: RecordedEvent) -> None:
         action, after = event.action, event.after or {}
         self.lead_events.labels(action).inc()
         if action == "lead.captured":

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -15,6 +17,7 @@ from handlers.views.actions import ButtonData
 from handlers.views.lead_card import LeadCard, ScoreLineView, follow_up_buttons, offer_buttons
 from scoring.agreement import Agreement, Stage
 from store.models import AuditEvent, Handoff, HandoffState, Lead
+from store.rows import buffer_of
 
 # Card status by lead stage once the offer is no longer open.
 _STATUS_BY_STAGE = {Stage.SQL: "sql", Stage.UNREACHABLE: "unreachable"}
@@ -78,6 +81,7 @@ def build_card(agreement: Agreement, lead: Lead, handoff: Handoff, notes: list[s
     )
 
 
+_REFRESH = "cards.refresh"
 _NOTE_ACTIONS = {
     "sla.nudged": "Reminder sent",
     "sla.escalated": "Escalated to the manager",
@@ -87,23 +91,60 @@ _NOTE_ACTIONS = {
 }
 
 
+def _note(agreement: Agreement, handoff: Handoff, action: str, after: dict[str, object] | None,
+          at: datetime) -> str:
+    detail = (after or {}).get("note")
+    when = local_time(agreement, handoff.rep or handoff.decided_by, at, "%a %H:%M")
+    return f"{_NOTE_ACTIONS[action]}{': ' + str(detail) if detail else ''} ({when})"
+
+
 async def card_notes(session: AsyncSession, agreement: Agreement, handoff: Handoff) -> list[str]:
     """The card's running history since the offer: reminders, escalations, touches."""
-    events = (await session.scalars(
-        select(AuditEvent).where(AuditEvent.lead_id == handoff.lead_id,
-                                 AuditEvent.action.in_(_NOTE_ACTIONS),
-                                 AuditEvent.at >= handoff.offered_at)
-        .order_by(AuditEvent.id))).all()
-    notes = []
-    for event in events:
-        detail = (event.after or {}).get("note")
-        when = local_time(agreement, handoff.rep or handoff.decided_by, event.at, "%a %H:%M")
-        notes.append(f"{_NOTE_ACTIONS[event.action]}{': ' + detail if detail else ''} ({when})")
+    return (await _notes_of(session, agreement, [handoff]))[handoff.id]
+
+
+async def _notes_of(session: AsyncSession, agreement: Agreement,
+                    handoffs: Sequence[Handoff]) -> dict[int, list[str]]:
+    """Each handoff's card notes, read in one query for all of them."""
+    by_lead: dict[int, list[Handoff]] = {}
+    for handoff in handoffs:
+        by_lead.setdefault(handoff.lead_id, []).append(handoff)
+    since = min(h.offered_at for h in handoffs)
+    rows = await session.execute(
+        select(AuditEvent.lead_id, AuditEvent.action, AuditEvent.after, AuditEvent.at)
+        .where(AuditEvent.lead_id.in_(by_lead), AuditEvent.action.in_(_NOTE_ACTIONS), AuditEvent.at >= since)
+        .order_by(AuditEvent.id))
+    notes: dict[int, list[str]] = {h.id: [] for h in handoffs}
+    for lead_id, action, after, at in rows.all():
+        for handoff in by_lead[lead_id]:
+            if at >= handoff.offered_at:
+                notes[handoff.id].append(_note(agreement, handoff, action, after, at))
     return notes
 
 
+async def refresh_cards(session: AsyncSession, services: Services, cards: Sequence[tuple[Lead, Handoff]]) -> None:
+    """Re-render each handoff's card for everyone who has it: two queries however many cards."""
+    if not cards:
+        return
+    notes = await _notes_of(session, services.agreement, [handoff for _, handoff in cards])
+    await outbox.update_many(session, services, [
+        (card_key(handoff), build_card(services.agreement, lead, handoff, notes[handoff.id]))
+        for lead, handoff in cards])
+
+
 async def refresh_card(session: AsyncSession, services: Services, lead: Lead, handoff: Handoff) -> None:
-    """Re-render the card for everyone who has it."""
-    notes = await card_notes(session, services.agreement, handoff)
-    await outbox.update(session, services, card_key(handoff),
-                        build_card(services.agreement, lead, handoff, notes))
+    """Re-render the card for everyone who has it.
+
+    Inside a ``store.rows.buffered`` block the audit event that prompted the refresh is not
+    written yet, so the refresh waits for the rows and is done once for the whole batch, from
+    the leads' state at the end of it."""
+    buffer = buffer_of(session)
+    if buffer is None:
+        await refresh_cards(session, services, [(lead, handoff)])
+        return
+    waiting = cast(dict[int, tuple[Lead, Handoff]], buffer.stash.setdefault(_REFRESH, {}))
+    if not waiting:
+        async def refresh_waiting() -> None:
+            await refresh_cards(session, services, list(buffer.stash.pop(_REFRESH).values()))
+        buffer.after_write(_REFRESH, refresh_waiting)
+    waiting[handoff.id] = (lead, handoff)

@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from handlers import outbox
-from handlers.services import Services
+from handlers.services import RecordedEvent, Services
 from store.models import AuditEvent, Lead
+from store.rows import buffer_of
 
 log = logging.getLogger(__name__)
 _PENDING = "baton.events.pending"
@@ -33,30 +34,35 @@ WEBHOOK_EVENTS = {
 
 async def record(session: AsyncSession, services: Services, lead: Lead | None, actor: str,
                  action: str, before: dict[str, Any] | None = None,
-                 after: dict[str, Any] | None = None) -> AuditEvent:
+                 after: dict[str, Any] | None = None) -> None:
     """Append an audit event and, if the CRM subscribes to it, enqueue the webhook."""
     now = services.clock.now()
-    event = AuditEvent(lead_id=lead.id if lead else None, actor=actor, action=action,
-                       before=before, after=after, at=now)
-    session.add(event)
-    _notify_after_commit(session, services, event)
+    row = {"lead_id": lead.id if lead else None, "actor": actor, "action": action,
+           "before": before, "after": after, "at": now}
+    _notify_after_commit(session, services, RecordedEvent(action=action, actor=actor, after=after))
     webhook_event = WEBHOOK_EVENTS.get(action)
-    if webhook_event and lead is not None:
-        subscribers = [w for w in services.agreement.webhooks if webhook_event in w.events]
-        if subscribers:
-            await session.flush()
-            body = {"event": webhook_event, "occurred_at": now.isoformat(), "event_id": event.id,
-                    "lead": {"id": lead.id, "external_id": lead.external_id, "stage": lead.stage,
-                             "owner": lead.owner, "team": lead.team, "score": lead.score},
-                    "actor": actor, "data": after or {}}
-            for index, hook in enumerate(services.agreement.webhooks):
-                if hook in subscribers:
-                    await outbox.webhook(session, services, hook.url, body,
-                                         dedupe=f"{event.id}:{index}")
-    return event
+    subscribers = ([w for w in services.agreement.webhooks if webhook_event in w.events]
+                   if webhook_event and lead is not None else [])
+    buffer = buffer_of(session)
+    if buffer is not None and not subscribers:
+        buffer.add(AuditEvent, row)
+        return
+    event = AuditEvent(**row)
+    session.add(event)
+    if not subscribers:
+        return
+    assert lead is not None
+    await session.flush()  # the webhook names the event by its id
+    body = {"event": webhook_event, "occurred_at": now.isoformat(), "event_id": event.id,
+            "lead": {"id": lead.id, "external_id": lead.external_id, "stage": lead.stage,
+                     "owner": lead.owner, "team": lead.team, "score": lead.score},
+            "actor": actor, "data": after or {}}
+    for index, hook in enumerate(services.agreement.webhooks):
+        if hook in subscribers:
+            await outbox.webhook(session, services, hook.url, body, dedupe=f"{event.id}:{index}")
 
 
-def _notify_after_commit(session: AsyncSession, services: Services, event: AuditEvent) -> None:
+def _notify_after_commit(session: AsyncSession, services: Services, event: RecordedEvent) -> None:
     """Hand ``event`` to ``services.on_event`` once the transaction commits, and never if it rolls back."""
     session.info.setdefault(_PENDING, []).append(event)
     if session.info.get(_LISTENING):

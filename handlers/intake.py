@@ -7,7 +7,7 @@ identified by the CRM's ``external_id`` and deduplicated by email.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -22,10 +22,11 @@ from handlers.offer import complete_offer, prepare_offer
 from handlers.services import Services
 from scoring.agreement import Agreement, Stage
 from scoring.lead import Activity, LeadData
-from scoring.route import route
+from scoring.route import RoutingState, route
 from scoring.score import ScoreResult, score
 from store.models import Activity as ActivityRow
-from store.models import Lead
+from store.models import Handoff, Lead
+from store.rows import buffered, insert_new
 
 MAX_BATCH = 1000
 CHUNK = 100  # leads committed together in one transaction
@@ -70,7 +71,10 @@ class IntakeOutcome:
     duplicate_of: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+        # Shallow on purpose: dataclasses.asdict would deep-copy the routing trace of every
+        # lead for a response that is serialised at once.
+        return {f.name: value for f in dataclasses.fields(self)
+                if (value := getattr(self, f.name)) is not None}
 
 
 def check_event_types(agreement: Agreement, items: Sequence[tuple[str, str]]) -> None:
@@ -86,7 +90,8 @@ def explanation_record(result: ScoreResult) -> dict[str, Any]:
     return {
         "total": result.total, "explicit": result.explicit, "implicit": result.implicit,
         "threshold": result.threshold,
-        "lines": [dataclasses.asdict(line) for line in result.lines],
+        "lines": [{"rule": line.rule, "kind": line.kind, "points": line.points, "detail": line.detail}
+                  for line in result.lines],
         "disqualifiers": list(result.disqualifiers), "missing_fields": list(result.missing_fields),
         "fast_track_events": list(result.fast_track_events),
     }
@@ -117,7 +122,7 @@ async def add_activities(services: Services, external_id: str, activities: Seque
         if lead.forgotten_at is not None:
             raise LeadForgotten(external_id)
         batch = _Batch(session, services, actor)
-        (outcome,) = await batch.run([(lead, None, list(activities), False)])
+        (outcome,) = await batch.run([_Work(lead, None, list(activities), False)])
     services.wake_delivery()
     return outcome
 
@@ -151,113 +156,145 @@ async def _ingest_chunk(session: AsyncSession, services: Services, chunk: Sequen
     by_id = {lead.external_id: lead for lead in found}
     by_email = {lead.email: lead for lead in found if lead.email}
     now = services.clock.now()
-    work: list[tuple[Lead, dict[str, Any] | None, list[ActivityIn], bool]] = []
-    created: list[Lead] = []
+    work: list[_Work] = []
+    seen: set[int] = set()
     for item in chunk:
         data = item.model_dump(mode="json", exclude={"activities"}, exclude_none=True)
         data["email"] = email = item.email.lower()
         lead = by_id.get(item.external_id) or by_email.get(email)
-        is_new = lead is None
         if lead is None:
+            # Not added to the session yet: the row is inserted once, scored and routed.
             lead = Lead(external_id=item.external_id, email=email, data=data, stage=Stage.CAPTURED, score=0,
                         fast_track=False, explanation={}, created_at=now, updated_at=now,
                         source=item.source, campaign=item.campaign)
-            created.append(lead)
             by_id[item.external_id], by_email[email] = lead, lead
-        work.append((lead, data, list(item.activities), is_new and lead not in [w[0] for w in work]))
-    session.add_all(created)
-    await session.flush()  # one multi-row INSERT ... RETURNING for the new leads
-    for lead in created:
-        await events.record(session, services, lead, actor, "lead.captured", None, {"external_id": lead.external_id})
+        created = lead.id is None and id(lead) not in seen
+        seen.add(id(lead))
+        work.append(_Work(lead, data, list(item.activities), created))
     outcomes = await _Batch(session, services, actor).run(work)
-    for (lead, sent, _, _), outcome in zip(work, outcomes, strict=True):
-        if sent and lead.external_id != sent["external_id"]:
-            outcome.duplicate_of = lead.external_id
+    for entry, outcome in zip(work, outcomes, strict=True):
+        if entry.data and entry.lead.external_id != entry.data["external_id"]:
+            outcome.duplicate_of = entry.lead.external_id
     return outcomes
 
 
+def _profile(lead: Lead) -> LeadData:
+    """The stored lead as the engine sees it. Stored data was validated on its way in (an email
+    check alone costs about 0.2 ms), so it is not validated again."""
+    return LeadData.model_construct(**lead.data)
+
+
+@dataclass
+class _Work:
+    """One lead of a batch: what arrived for it, and whether this batch creates it."""
+
+    lead: Lead
+    data: dict[str, Any] | None
+    activities: list[ActivityIn]
+    created: bool
+
+
 class _Batch:
-    """Scores, qualifies and offers a set of leads within one transaction."""
+    """Scores, qualifies and offers a set of leads within one transaction.
+
+    Everything is decided in memory first, so each lead row is written once (inserted or
+    updated), the handoffs in one statement, and the audit events, timers, activities and
+    cards in one statement per table (``store.rows``)."""
 
     def __init__(self, session: AsyncSession, services: Services, actor: str) -> None:
         self.session, self.services, self.actor = session, services, actor
+        self.events: list[tuple[Lead, str, dict[str, Any] | None, dict[str, Any]]] = []
+        self.offers: list[tuple[Lead, IntakeOutcome, Handoff]] = []
+        self.state: RoutingState | None = None
+        self.initial_credit: Mapping[str, int] = {}
 
-    async def run(self, work: Sequence[tuple[Lead, dict[str, Any] | None, list[ActivityIn], bool]]
-                  ) -> list[IntakeOutcome]:
+    async def run(self, work: Sequence[_Work]) -> list[IntakeOutcome]:
         session, services = self.session, self.services
         now = services.clock.now()
-        history = await self._stored_activities([lead.id for lead, _, _, new in work if not new])
+        history = await self._stored_activities([w.lead for w in work if w.lead.id is not None])
         outcomes: list[IntakeOutcome] = []
-        to_offer: list[tuple[Lead, IntakeOutcome]] = []
-        for lead, data, activities, created in work:
+        activities: list[tuple[Lead, list[Activity]]] = []
+        for entry in work:
+            lead, data, created = entry.lead, entry.data, entry.created
             changed = created
+            if created:
+                self.events.append((lead, "lead.captured", None, {"external_id": lead.external_id}))
             if data is not None:
                 merged = {**lead.data, **data, "external_id": lead.external_id}
                 if merged != lead.data:
                     changed = True
                     lead.data = merged
                     lead.source, lead.campaign = merged.get("source"), merged.get("campaign")
-            new = [Activity(a.type, a.occurred_at or now) for a in activities]
-            session.add_all([ActivityRow(lead_id=lead.id, type=a.type, occurred_at=a.occurred_at, created_at=now)
-                             for a in new])
+            new = [Activity(a.type, a.occurred_at or now) for a in entry.activities]
+            activities.append((lead, new))
             changed = changed or bool(new)
-            history.setdefault(lead.id, []).extend(new)
-            result = score(LeadData.model_validate(lead.data), history[lead.id], services.agreement, now)
+            lead_history = history.setdefault(id(lead), [])
+            lead_history.extend(new)
+            profile = _profile(lead)
+            result = score(profile, lead_history, services.agreement, now)
             before = {"stage": lead.stage, "score": lead.score}
             lead.score, lead.fast_track = result.total, result.fast_track
             lead.explanation = explanation_record(result)
             stage = Stage(lead.stage)
             outcome = IntakeOutcome(
-                external_id=data["external_id"] if data else lead.external_id, lead_id=lead.id,
+                external_id=data["external_id"] if data else lead.external_id, lead_id=0,
                 status="created" if created else ("updated" if changed else "unchanged"),
                 score=lead.score, stage=lead.stage, qualified=result.qualified, offered=False,
                 not_qualified=[] if result.qualified else result.not_qualified_reasons())
-            if stage in _MAY_QUALIFY and result.stage is Stage.MQL and not any(lead is o[0] for o in to_offer):
+            if stage in _MAY_QUALIFY and result.stage is Stage.MQL and not any(lead is o[0] for o in self.offers):
                 lead.qualified_at, lead.finished_at, lead.owner = now, None, None
                 lead.stage = Stage.MQL
-                await events.record(session, services, lead, self.actor, "lead.qualified", before,
-                                    {"stage": Stage.MQL, "score": result.total, "fast_track": result.fast_track})
-                to_offer.append((lead, outcome))
+                self.events.append((lead, "lead.qualified", before,
+                                    {"stage": Stage.MQL, "score": result.total, "fast_track": result.fast_track}))
+                await self._route(lead, outcome, profile)
             elif stage is Stage.CAPTURED and result.stage is not stage:
                 lead.stage = result.stage
-                await events.record(session, services, lead, self.actor, "lead.stage_changed", before,
-                                    {"stage": result.stage, "score": result.total})
+                self.events.append((lead, "lead.stage_changed", before, {"stage": result.stage, "score": result.total}))
             if changed or before["score"] != lead.score:
                 lead.updated_at = now
             outcomes.append(outcome)
-        if to_offer:
-            await self._offer(to_offer)
-        for outcome, (lead, _, _, _) in zip(outcomes, work, strict=True):
-            outcome.stage = lead.stage
+        # One statement inserts the new leads, one the handoffs; changed leads are updated at commit.
+        await insert_new(session, [entry.lead for entry in work if entry.created])
+        for handoff_lead, _, handoff in self.offers:
+            handoff.lead_id = handoff_lead.id
+        await insert_new(session, [handoff for _, _, handoff in self.offers])
+        async with buffered(session) as rows:
+            for lead, new in activities:
+                for activity in new:
+                    rows.add(ActivityRow, {"lead_id": lead.id, "type": activity.type,
+                                           "occurred_at": activity.occurred_at, "created_at": now})
+            for lead, action, was, became in self.events:
+                await events.record(session, services, lead, self.actor, action, was, became)
+            for lead, outcome, handoff in self.offers:
+                await complete_offer(session, services, lead, handoff, self.actor)
+                outcome.offered, outcome.routing = True, lead.routing
+        if self.state is not None:
+            await routing_state.save_credit(session, services, self.state.rr_credit, self.initial_credit)
+        for outcome, entry in zip(outcomes, work, strict=True):
+            outcome.lead_id, outcome.stage = entry.lead.id, entry.lead.stage
         return outcomes
 
-    async def _stored_activities(self, lead_ids: list[int]) -> dict[int, list[Activity]]:
-        history: dict[int, list[Activity]] = {}
-        if lead_ids:
-            rows = await self.session.execute(select(ActivityRow.lead_id, ActivityRow.type, ActivityRow.occurred_at)
-                                              .where(ActivityRow.lead_id.in_(lead_ids)))
-            for lead_id, kind, at in rows.all():
-                history.setdefault(lead_id, []).append(Activity(kind, at))
-        return history
+    async def _route(self, lead: Lead, outcome: IntakeOutcome, profile: LeadData) -> None:
+        """Route ``lead`` against one routing state kept current in memory for the whole batch."""
+        services = self.services
+        if self.state is None:
+            with self.session.no_autoflush:  # rows are written once, after every lead is decided
+                self.state = await routing_state.load_state(self.session, services)
+            self.initial_credit = self.state.rr_credit
+        decision = route(profile, services.agreement, self.state, services.clock.now())
+        self.state = routing_state.after_offer(self.state, decision)
+        self.offers.append((lead, outcome, prepare_offer(services, lead, decision)))
 
-    async def _offer(self, to_offer: list[tuple[Lead, IntakeOutcome]]) -> None:
-        """Route each lead in turn against one routing state kept current in memory, then write
-        the handoffs in one statement and finish each offer."""
-        session, services = self.session, self.services
-        now = services.clock.now()
-        state = initial = await routing_state.load_state(session, services)
-        offers = []
-        for lead, outcome in to_offer:
-            decision = route(LeadData.model_validate(lead.data), services.agreement, state, now)
-            state = routing_state.after_offer(state, decision)
-            handoff = prepare_offer(services, lead, decision)
-            offers.append((lead, outcome, decision, handoff))
-        session.add_all([handoff for _, _, _, handoff in offers])
-        await session.flush()
-        for lead, outcome, decision, handoff in offers:
-            await complete_offer(session, services, lead, handoff, decision, self.actor)
-            outcome.offered, outcome.routing = True, lead.routing
-        await routing_state.save_credit(session, services, state.rr_credit, initial.rr_credit)
+    async def _stored_activities(self, leads: list[Lead]) -> dict[int, list[Activity]]:
+        """Stored behaviour events, keyed by ``id()`` of the lead objects (new leads have no id yet)."""
+        history: dict[int, list[Activity]] = {}
+        if leads:
+            objects = {lead.id: lead for lead in leads}
+            rows = await self.session.execute(select(ActivityRow.lead_id, ActivityRow.type, ActivityRow.occurred_at)
+                                              .where(ActivityRow.lead_id.in_(objects)))
+            for lead_id, kind, at in rows.all():
+                history.setdefault(id(objects[lead_id]), []).append(Activity(kind, at))
+        return history
 
 
 async def lead_summary(services: Services, external_id: str) -> dict[str, Any] | None:

@@ -27,38 +27,40 @@ async def make_offer(session: AsyncSession, services: Services, lead: Lead, deci
     handoff = prepare_offer(services, lead, decision, previous_reps)
     session.add(handoff)
     await session.flush()
-    await complete_offer(session, services, lead, handoff, decision, actor)
+    await complete_offer(session, services, lead, handoff, actor)
     return handoff
 
 
 def prepare_offer(services: Services, lead: Lead, decision: RoutingDecision,
                   previous_reps: list[str] | None = None) -> Handoff:
-    """The handoff row for an offer (not yet added); ``complete_offer`` runs once it has an id.
+    """Route the lead as ``decision`` says and build its handoff row, with its SLA deadline
+    (not yet added; ``complete_offer`` runs once it has an id).
 
-    Split in two so intake can insert a whole batch of handoffs in one statement."""
+    Split in two so intake can decide a whole batch in memory and write each row once."""
     agreement = services.agreement
     team = (agreement.team(decision.team) if decision.team else None) or agreement.teams[0]
-    return Handoff(
-        lead_id=lead.id, team=team.name, rep=decision.rep.lower() if decision.rep else None,
-        mode=decision.mode, state=HandoffState.OFFERED, fence=1,
-        policy=sla.choose_policy(agreement, team, lead.fast_track),
-        previous_reps=list(previous_reps or []), offered_at=services.clock.now(),
-    )
-
-
-async def complete_offer(session: AsyncSession, services: Services, lead: Lead, handoff: Handoff,
-                         decision: RoutingDecision, actor: str) -> None:
-    """Start the SLA, update the lead, enqueue the card and audit the offer."""
-    agreement = services.agreement
-    team = agreement.team(handoff.team)
-    assert team is not None
     now = services.clock.now()
-    handoff.due_at = await sla.start_chain(session, services, handoff, "accept", now)
+    rep = decision.rep.lower() if decision.rep else None
+    policy = sla.choose_policy(agreement, team, lead.fast_track)
+    handoff = Handoff(
+        lead_id=lead.id, team=team.name, rep=rep, mode=decision.mode, state=HandoffState.OFFERED, fence=1,
+        policy=policy, previous_reps=list(previous_reps or []), offered_at=now,
+        due_at=sla.deadline(now, agreement.sla.policies[policy["name"]], "accept", sla.calendar_for(agreement, rep)),
+    )
     lead.team = team.name
     lead.routing = routing_record(decision)
     lead.stage = Stage.MQL
     lead.updated_at = now
+    return handoff
 
+
+async def complete_offer(session: AsyncSession, services: Services, lead: Lead, handoff: Handoff,
+                         actor: str) -> None:
+    """Start the SLA, enqueue the card and audit the offer."""
+    agreement = services.agreement
+    team = agreement.team(handoff.team)
+    assert team is not None
+    await sla.start_chain(session, services, handoff, "accept", handoff.offered_at)
     card = build_card(agreement, lead, handoff)
     key = card_key(handoff)
     if handoff.mode == "direct" and handoff.rep:

@@ -7,6 +7,7 @@ which that person or channel exists, so the same card reaches Slack and Teams.
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.services import Services
 from scoring.agreement import ChannelRef
 from store.models import OutboxMessage, OutboxStatus
+from store.rows import buffer_of
 
 CHAT_PLATFORMS = ("slack", "teams")
 
@@ -40,15 +42,21 @@ def _addresses(services: Services, person: str | None, channel: ChannelRef | Non
 
 async def _insert(session: AsyncSession, services: Services, row: dict[str, Any]) -> None:
     now = services.clock.now()
-    row = {"status": OutboxStatus.PENDING, "attempts": 0, "next_attempt_at": now, "created_at": now, **row}
-    if not row.get("dedupe_key"):
+    row = {"status": OutboxStatus.PENDING, "attempts": 0, "next_attempt_at": now, "created_at": now,
+           "message_key": None, "dedupe_key": None, "last_error": None, **row}
+    # A retried job that enqueues the same message again is a no-op, not a second send.
+    skip_conflict_on = "dedupe_key" if row["dedupe_key"] else None
+    buffer = buffer_of(session)
+    if buffer is not None:
+        buffer.add(OutboxMessage, row, skip_conflict_on)
+        return
+    if skip_conflict_on is None:
         # Added to the unit of work: the ORM writes a whole batch of these in one statement.
         session.add(OutboxMessage(**row))
         return
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    # A retried job that enqueues the same message again is a no-op, not a second send.
-    statement = insert(OutboxMessage).values(**row).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    statement = insert(OutboxMessage).values(**row).on_conflict_do_nothing(index_elements=[skip_conflict_on])
     await session.execute(statement)
 
 
@@ -83,17 +91,28 @@ async def post(session: AsyncSession, services: Services, view: BaseModel, *,
 
 async def update(session: AsyncSession, services: Services, key: str, view: BaseModel) -> int:
     """Replace every platform's copy of the message posted under ``key``."""
-    platforms = (await session.scalars(
-        select(OutboxMessage.platform).where(
-            OutboxMessage.message_key == key, OutboxMessage.kind == "post",
-            OutboxMessage.platform.in_(CHAT_PLATFORMS)).distinct())).all()
-    payload_view = view.model_dump(mode="json")
-    for platform in platforms:
-        await _insert(session, services, {
-            "platform": platform, "kind": "update", "message_key": key,
-            "payload": {"op": "update", "view": payload_view},
-        })
-    return len(platforms)
+    return await update_many(session, services, [(key, view)])
+
+
+async def update_many(session: AsyncSession, services: Services, views: Sequence[tuple[str, BaseModel]]) -> int:
+    """``update`` for many messages, with one query for where they were all posted."""
+    rows = await session.execute(
+        select(OutboxMessage.message_key, OutboxMessage.platform).where(
+            OutboxMessage.message_key.in_({key for key, _ in views}), OutboxMessage.kind == "post",
+            OutboxMessage.platform.in_(CHAT_PLATFORMS)).distinct())
+    platforms: dict[str, list[str]] = {}
+    for key, platform in rows.all():
+        platforms.setdefault(str(key), []).append(platform)
+    written = 0
+    for key, view in views:
+        payload_view = view.model_dump(mode="json") if platforms.get(key) else None
+        for platform in sorted(platforms.get(key, [])):
+            await _insert(session, services, {
+                "platform": platform, "kind": "update", "message_key": key,
+                "payload": {"op": "update", "view": payload_view},
+            })
+            written += 1
+    return written
 
 
 async def webhook(session: AsyncSession, services: Services, url: str, body: dict[str, Any],

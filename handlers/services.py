@@ -4,18 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from handlers.clock import Clock, SystemClock
 from scoring.agreement import Agreement
 from store.db import Database
-from store.models import AuditEvent
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """What observers of the audit trail are told of a committed event."""
+
+    action: str
+    actor: str
+    after: dict[str, Any] | None
 
 
 def _nothing() -> None:
     return None
 
 
-def _ignore(event: AuditEvent) -> None:
+def _ignore(event: RecordedEvent) -> None:
     return None
 
 
@@ -34,4 +43,4 @@ class Services:
     platforms: frozenset[str] = frozenset({"slack"})
     # Told of every audit event once its transaction has committed (metrics count them);
     # never called for work that was rolled back.
-    on_event: Callable[[AuditEvent], None] = _ignore
+    on_event: Callable[[RecordedEvent], None] = _ignore

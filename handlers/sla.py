@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any, Literal
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,12 +21,14 @@ from handlers.services import Services
 from scoring.agreement import Agreement, SlaPolicy, SlaStep, Team
 from scoring.business_hours import WorkCalendar, add_working_time
 from store.models import Handoff, Timer, TimerStatus
+from store.rows import buffer_of
 
 Chain = Literal["accept", "first_touch", "cadence"]
 # Written as a literal, not a bound parameter: only then can SQLite (and PostgreSQL's generic
 # plans) prove the query matches the partial index on pending timers.
 IS_PENDING = Timer.status == literal_column("'pending'")
 CHAINS: tuple[Chain, ...] = ("accept", "first_touch", "cadence")
+_FROZEN: WeakKeyDictionary[Handoff, tuple[dict[str, Any], SlaPolicy]] = WeakKeyDictionary()
 
 
 def choose_policy(agreement: Agreement, team: Team, fast_track: bool) -> dict[str, Any]:
@@ -36,8 +39,13 @@ def choose_policy(agreement: Agreement, team: Team, fast_track: bool) -> dict[st
 
 
 def frozen_policy(handoff: Handoff) -> SlaPolicy:
-    data = {k: v for k, v in handoff.policy.items() if k != "name"}
-    return SlaPolicy.model_validate(data)
+    # Parsed once per loaded handoff: a firing or an offer asks for it several times.
+    cached = _FROZEN.get(handoff)
+    if cached is not None and cached[0] is handoff.policy:
+        return cached[1]
+    policy = SlaPolicy.model_validate({k: v for k, v in handoff.policy.items() if k != "name"})
+    _FROZEN[handoff] = (handoff.policy, policy)
+    return policy
 
 
 def steps_of(policy: SlaPolicy, chain: Chain) -> list[SlaStep]:
@@ -97,15 +105,20 @@ def step_due(services: Services, handoff: Handoff, chain: Chain, step: int) -> d
 
 
 def schedule_step(session: AsyncSession, services: Services, handoff: Handoff, chain: Chain,
-                  step: int) -> Timer | None:
-    """Add the pending timer for ``step`` (fenced with the handoff's current fence), if the chain has it."""
+                  step: int) -> datetime | None:
+    """Add the pending timer for ``step`` (fenced with the handoff's current fence), if the chain has
+    it; returns when it falls due."""
     due = step_due(services, handoff, chain, step)
     if due is None:
         return None
-    timer = Timer(lead_id=handoff.lead_id, handoff_id=handoff.id, chain=chain, step=step,
-                  fence=handoff.fence, status=TimerStatus.PENDING, due_at=due)
-    session.add(timer)
-    return timer
+    row = {"lead_id": handoff.lead_id, "handoff_id": handoff.id, "chain": chain, "step": step,
+           "fence": handoff.fence, "status": TimerStatus.PENDING, "due_at": due}
+    buffer = buffer_of(session)
+    if buffer is not None:
+        buffer.add(Timer, row)
+    else:
+        session.add(Timer(**row))
+    return due
 
 
 async def start_chain(session: AsyncSession, services: Services, handoff: Handoff, chain: Chain,

@@ -227,7 +227,8 @@ async def _repair_one(services: Services, handoff_id: int, chain: sla.Chain) -> 
             return 0  # the sweep (or another replica's repair) got there first
         # Count fired steps whatever their fence, so a repaired chain never repeats a step.
         fired = await sla.fired_steps(session, handoff, chain)
-        timer = sla.schedule_step(session, services, handoff, chain, max(fired) + 1 if fired else 0)
-        if timer is not None:
-            log.warning("re-created the missing %s timer (step %s) of handoff %s", chain, timer.step, handoff_id)
-        return 1 if timer is not None else 0
+        step = max(fired) + 1 if fired else 0
+        if sla.schedule_step(session, services, handoff, chain, step) is None:
+            return 0
+        log.warning("re-created the missing %s timer (step %s) of handoff %s", chain, step, handoff_id)
+        return 1

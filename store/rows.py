@@ -1,0 +1,116 @@
+"""Append-only rows written set-wise: many single-row inserts become one ``executemany`` per table.
+
+Intake and the timer sweep write the same few kinds of append-only rows (audit events,
+outbox messages, timers) for every lead or firing. Built as ORM objects and flushed one
+unit of work at a time, those rows cost more than everything else in the batch. Inside
+``buffered(session)`` the code that writes them appends plain dicts here instead; they are
+inserted when the block ends, in the same transaction, before it commits.
+
+Rows in the buffer are not visible to queries until the block ends, and their ids are never
+known, so only rows nobody reads back in the same transaction belong here. Work that must
+see them (re-rendering a card from the audit trail) is deferred with ``after_write`` and
+runs once the rows are in, for the whole batch at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, cast
+
+from sqlalchemy import Insert, Table, insert
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+
+from store.models import Base
+
+_KEY = "baton.rows.buffer"
+AfterWrite = Callable[[], Awaitable[None]]
+
+
+class RowBuffer:
+    """Rows waiting to be inserted, grouped by table and by conflict handling, in arrival order."""
+
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+        self._rows: dict[tuple[Table, str | None], list[dict[str, Any]]] = {}
+        self._after: dict[Hashable, AfterWrite] = {}
+        # What deferred work collects until it runs (say, the cards waiting to be refreshed).
+        self.stash: dict[str, Any] = {}
+
+    def add(self, model: type[Base], row: dict[str, Any], skip_conflict_on: str | None = None) -> None:
+        """Queue a ``model`` row; with ``skip_conflict_on`` (a unique column) a row that collides is dropped."""
+        self._rows.setdefault((cast(Table, model.__table__), skip_conflict_on), []).append(row)
+
+    def after_write(self, key: Hashable, work: AfterWrite) -> None:
+        """Run ``work`` once the queued rows are written (the last one queued under ``key`` wins)."""
+        self._after.pop(key, None)
+        self._after[key] = work
+
+    def __len__(self) -> int:
+        return sum(len(rows) for rows in self._rows.values())
+
+    def _statement(self, table: Table, skip_conflict_on: str | None) -> Insert:
+        if skip_conflict_on is None:
+            return insert(table)
+        dialect_insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        return dialect_insert(table).on_conflict_do_nothing(index_elements=[skip_conflict_on])
+
+    async def write(self, session: AsyncSession) -> None:
+        # Deferred work may queue more rows (a refreshed card is an outbox row): loop until quiet.
+        while self._rows or self._after:
+            batches, self._rows = self._rows, {}
+            for (table, skip_conflict_on), rows in batches.items():
+                await session.execute(self._statement(table, skip_conflict_on), rows)
+            after, self._after = self._after, {}
+            for work in after.values():
+                await work()
+
+
+def buffer_of(session: AsyncSession) -> RowBuffer | None:
+    """The buffer of the ``buffered`` block this session is in, if any."""
+    buffer = session.info.get(_KEY)
+    return buffer if isinstance(buffer, RowBuffer) else None
+
+
+@asynccontextmanager
+async def buffered(session: AsyncSession) -> AsyncIterator[RowBuffer]:
+    """Collect append-only rows written inside the block; insert them when it ends without error."""
+    if buffer_of(session) is not None:  # nested: the outer block writes everything
+        yield session.info[_KEY]
+        return
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    buffer = session.info[_KEY] = RowBuffer(dialect)
+    try:
+        yield buffer
+        await buffer.write(session)
+    finally:
+        session.info.pop(_KEY, None)
+
+
+async def insert_new(session: AsyncSession, objects: Sequence[Any]) -> None:
+    """Insert new ORM objects of one class with a Core ``executemany ... RETURNING id``, then attach
+    them to the session as if flushed: persistent, with their ids, no pending changes.
+
+    The same rows as ``add_all`` and ``flush``, at a third of the CPU: the unit of work's
+    bookkeeping costs more than the insert itself (``bench/intake.py``)."""
+    if not objects:
+        return
+    mapper = sa_inspect(type(objects[0]))
+    table = mapper.local_table
+    columns = [c.key for c in mapper.column_attrs if c.key not in ("id", "_sentinel")]
+    rows = [{key: state.get(key) for key in columns} for state in (vars(obj) for obj in objects)]
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    ids = (await session.execute(statement, rows)).scalars().all()
+    for obj, row, new_id in zip(objects, rows, ids, strict=True):
+        obj.id = new_id
+        make_transient_to_detached(obj)
+        # Columns never set were written as NULL; say so, or reading them would try to load them.
+        for key in columns:
+            if key not in vars(obj):
+                set_committed_value(obj, key, row[key])
+    session.add_all(objects)
