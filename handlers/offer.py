@@ -41,12 +41,14 @@ def prepare_offer(services: Services, lead: Lead, decision: RoutingDecision,
     team = (agreement.team(decision.team) if decision.team else None) or agreement.teams[0]
     now = services.clock.now()
     rep = decision.rep.lower() if decision.rep else None
-    policy = sla.choose_policy(agreement, team, lead.fast_track)
+    frozen = sla.choose_policy(agreement, team, lead.fast_track)
+    policy = agreement.sla.policies[frozen["name"]]
     handoff = Handoff(
         lead_id=lead.id, team=team.name, rep=rep, mode=decision.mode, state=HandoffState.OFFERED, fence=1,
-        policy=policy, previous_reps=list(previous_reps or []), offered_at=now,
-        due_at=sla.deadline(now, agreement.sla.policies[policy["name"]], "accept", sla.calendar_for(agreement, rep)),
+        policy=frozen, previous_reps=list(previous_reps or []), offered_at=now,
+        due_at=sla.deadline(now, policy, "accept", sla.calendar_for(agreement, rep)),
     )
+    sla.freeze(handoff, policy)
     lead.team = team.name
     lead.routing = routing_record(decision)
     lead.stage = Stage.MQL

@@ -29,13 +29,27 @@ Chain = Literal["accept", "first_touch", "cadence"]
 IS_PENDING = Timer.status == literal_column("'pending'")
 CHAINS: tuple[Chain, ...] = ("accept", "first_touch", "cadence")
 _FROZEN: WeakKeyDictionary[Handoff, tuple[dict[str, Any], SlaPolicy]] = WeakKeyDictionary()
+_DUMPED: dict[int, tuple[SlaPolicy, dict[str, Any]]] = {}
 
 
 def choose_policy(agreement: Agreement, team: Team, fast_track: bool) -> dict[str, Any]:
-    """The policy to freeze onto a new handoff, with its name."""
+    """The policy to freeze onto a new handoff, with its name.
+
+    Dumped once per configured policy: stored policies are never changed in place, so every
+    handoff of a policy can share the dict (intake offers hundreds in a batch)."""
     name = team.fast_track_sla if fast_track and team.fast_track_sla else team.sla
     policy = agreement.sla.policies[name]
-    return {"name": name, **policy.model_dump(mode="json")}
+    cached = _DUMPED.get(id(policy))
+    if cached is None or cached[0] is not policy:
+        if len(_DUMPED) > 256:  # configurations reloaded many times over
+            _DUMPED.clear()
+        cached = _DUMPED[id(policy)] = (policy, {"name": name, **policy.model_dump(mode="json")})
+    return cached[1]
+
+
+def freeze(handoff: Handoff, policy: SlaPolicy) -> None:
+    """Tell ``frozen_policy`` what ``handoff.policy`` parses to, when the caller already has it."""
+    _FROZEN[handoff] = (handoff.policy, policy)
 
 
 def frozen_policy(handoff: Handoff) -> SlaPolicy:

@@ -24,7 +24,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
 
 from store.models import Base
 
@@ -106,11 +105,12 @@ async def insert_new(session: AsyncSession, objects: Sequence[Any]) -> None:
     rows = [{key: state.get(key) for key in columns} for state in (vars(obj) for obj in objects)]
     statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
     ids = (await session.execute(statement, rows)).scalars().all()
-    for obj, row, new_id in zip(objects, rows, ids, strict=True):
-        obj.id = new_id
-        make_transient_to_detached(obj)
-        # Columns never set were written as NULL; say so, or reading them would try to load them.
+    for obj, new_id in zip(objects, ids, strict=True):
+        state = vars(obj)
+        # Columns never set were written as NULL. Put them straight in the instance's dict (the
+        # state of a freshly loaded row) or reading them later would try to load them.
         for key in columns:
-            if key not in vars(obj):
-                set_committed_value(obj, key, row[key])
+            state.setdefault(key, None)
+        state["id"] = new_id
+        make_transient_to_detached(obj)
     session.add_all(objects)

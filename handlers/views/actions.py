@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 ACTION_PREFIX = "baton:"
 _VALUE_VERSION = "v1"
@@ -64,4 +64,4 @@ class Button(BaseModel):
     label: str
     value: str
     style: Literal["primary", "danger"] | None = None
-    choices: list[Choice] = []
+    choices: list[Choice] = Field(default_factory=list)
