@@ -37,7 +37,7 @@ import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import insert, select, text, update
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -48,7 +48,7 @@ from apscheduler.triggers.date import DateTrigger  # noqa: E402
 
 from handlers.services import Services  # noqa: E402
 from handlers.sla import choose_policy  # noqa: E402
-from handlers.timers import sweep  # noqa: E402
+from handlers.timers import BATCH, sweep  # noqa: E402
 from scoring.agreement import Agreement  # noqa: E402
 from scoring.agreement_check import load_agreement  # noqa: E402
 from store.db import Database  # noqa: E402
@@ -115,27 +115,34 @@ async def empty_sweeps(services: Services, repeats: int = 20) -> tuple[float, fl
     return statistics.median(sweeps), statistics.median(floors)
 
 
-async def lag(services: Services, ids: range, interval: float = 1.0) -> tuple[list[float], float, int]:
-    """Make ``ids`` due half a second from now; sweep every ``interval`` s until all fired."""
+async def lag(services: Services, ids: range, interval: float = 1.0) -> tuple[list[float], float, int, float]:
+    """Make ``ids`` due half a second from now; sweep every ``interval`` s until all fired.
+
+    A timer's lag runs from its due time to the end of the sweep that fired it: its step is
+    committed (and its messages are on their way) by then, whereas ``fired_at`` is stamped
+    inside the transaction and would flatter a long batch."""
     due = datetime.now(UTC) + timedelta(seconds=0.5)
     async with services.db.transaction() as session:
         await session.execute(update(Timer).where(Timer.id.in_(ids)).values(due_at=due))
-    began, ticks = time.monotonic(), 0
+    began, ticks, busy = time.monotonic(), 0, 0.0
+    done_at: dict[int, datetime] = {}
     while True:
         tick = time.monotonic()
         ticks += 1
         await sweep(services)
+        busy += time.monotonic() - tick
+        swept = datetime.now(UTC)
         async with services.db.transaction() as session:
-            left = await session.scalar(select(func.count()).select_from(Timer)
-                                        .where(Timer.id.in_(ids), Timer.status == "pending"))
-        if not left:
+            settled = (await session.scalars(select(Timer.id).where(
+                Timer.id.in_(ids), Timer.status != "pending"))).all()
+        for timer_id in settled:
+            done_at.setdefault(timer_id, swept)
+        if len(done_at) == len(ids):
             break
         # The scheduler's behaviour: the next tick one interval after this one started (coalesced if late).
         await asyncio.sleep(max(0.0, interval - (time.monotonic() - tick)))
-    async with services.db.transaction() as session:
-        fired = (await session.execute(select(Timer.due_at, Timer.fired_at).where(Timer.id.in_(ids)))).all()
-    lags = sorted((f - d).total_seconds() for d, f in fired if f is not None)
-    return lags, time.monotonic() - began, ticks
+    lags = sorted((at - due).total_seconds() for at in done_at.values())
+    return lags, time.monotonic() - began, ticks, busy
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -223,7 +230,7 @@ async def run(url: str, save: bool) -> None:
     await seed(database, agreement, PENDING, datetime.now(UTC))
     print(f"seeded {PENDING:,} pending timers in {time.perf_counter() - began:.1f} s")
     sweep_ms, floor_ms = await empty_sweeps(services)
-    lags, took, ticks = await lag(services, range(1, DUE_AT_ONCE + 1))
+    lags, took, ticks, busy = await lag(services, range(1, DUE_AT_ONCE + 1))
     await database.dispose()
     startup_ms, peak_mb = await rows_memory(url, agreement, range(DUE_AT_ONCE + 1, DUE_AT_ONCE + 101))
     add_s, start_s, _ = await apscheduler_jobs(PENDING, traced=False)
@@ -239,8 +246,8 @@ async def run(url: str, save: bool) -> None:
         f"{floor_ms:.2f} ms; target < 5 ms) | — |",
         f"| {DUE_AT_ONCE:,} due at once, 1 s sweeps: lag p50 / p99 | {p50:.2f} s / {p99:.2f} s "
         f"(all fired in {took:.1f} s, {ticks} sweeps; target p99 < 2 s) | — |",
-        f"| firing cost while catching up | {took / DUE_AT_ONCE * 1000:.1f} ms per firing "
-        f"({DUE_AT_ONCE / took:.0f} per second; each firing is its own transaction) | — |",
+        f"| firing cost while catching up | {busy / DUE_AT_ONCE * 1000:.2f} ms per firing, time spent in "
+        f"sweeps ({DUE_AT_ONCE / busy:.0f} per second; {BATCH} firings per transaction) | — |",
         f"| start-up | {startup_ms:.0f} ms (open the database, first sweep) | {add_s:.2f} s to add the jobs "
         f"+ {start_s:.2f} s to start |",
         f"| Python memory (tracemalloc) | {peak_mb:.1f} MB peak (start-up, 20 sweeps, 100 firings) | "

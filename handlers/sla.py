@@ -10,6 +10,7 @@ firing, so a late sweep does not push the whole chain back. Firing the steps is
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any, Literal
 from weakref import WeakKeyDictionary
@@ -30,6 +31,7 @@ IS_PENDING = Timer.status == literal_column("'pending'")
 CHAINS: tuple[Chain, ...] = ("accept", "first_touch", "cadence")
 _FROZEN: WeakKeyDictionary[Handoff, tuple[dict[str, Any], SlaPolicy]] = WeakKeyDictionary()
 _DUMPED: dict[int, tuple[SlaPolicy, dict[str, Any]]] = {}
+_PARSED: dict[str, SlaPolicy] = {}
 
 
 def choose_policy(agreement: Agreement, team: Team, fast_track: bool) -> dict[str, Any]:
@@ -57,7 +59,13 @@ def frozen_policy(handoff: Handoff) -> SlaPolicy:
     cached = _FROZEN.get(handoff)
     if cached is not None and cached[0] is handoff.policy:
         return cached[1]
-    policy = SlaPolicy.model_validate({k: v for k, v in handoff.policy.items() if k != "name"})
+    # Handoffs share a handful of distinct policies: parse each distinct one once.
+    key = json.dumps(handoff.policy, sort_keys=True)
+    policy = _PARSED.get(key)
+    if policy is None:
+        if len(_PARSED) > 256:
+            _PARSED.clear()
+        policy = _PARSED[key] = SlaPolicy.model_validate({k: v for k, v in handoff.policy.items() if k != "name"})
     _FROZEN[handoff] = (handoff.policy, policy)
     return policy
 

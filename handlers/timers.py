@@ -1,12 +1,14 @@
 """Firing SLA timers: the sweep that the scheduler runs every second, and its safety net.
 
-A timer is a row. Each firing is its own transaction: pick the earliest due
-pending timer (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so replicas take
-different rows; SQLite's ``BEGIN IMMEDIATE`` serialises writers), lock its
-handoff, check the fence and the handoff's state, run one step, mark the timer
-fired and write the next step's timer. A stale timer is cancelled and does
-nothing. The pick reads the partial index on pending due times, so a sweep costs
-what is due, not what is pending.
+A timer is a row. A sweep fires due timers in batches, one transaction each:
+pick the earliest due pending timers with their handoffs (``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL, so replicas take different rows; SQLite's ``BEGIN
+IMMEDIATE`` serialises writers), and for each check the fence and the handoff's
+state, run one step, mark the timer fired and write the next step's timer. A
+stale timer is cancelled and does nothing. A step that fails rolls its batch
+back, and those timers are fired again one per transaction so the broken one is
+set aside and the rest go out. The pick reads the partial index on pending due
+times, so a sweep costs what is due, not what is pending.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import cast
 
-from sqlalchemy import ColumnElement, ScalarSelect, and_, exists, func, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import sla
@@ -28,12 +30,15 @@ from handlers.reassign import move_on
 from handlers.services import Services
 from scoring.agreement import Stage
 from store.models import Handoff, HandoffState, Lead, Timer, TimerStatus
+from store.rows import buffered
 
 log = logging.getLogger(__name__)
 # A step that raised is tried again after this, not on every sweep.
 RETRY_AFTER = timedelta(minutes=1)
-# Concurrent firings per sweep on PostgreSQL (each holds a pooled connection for one firing).
+# Concurrent batches per sweep on PostgreSQL (each holds a pooled connection while it runs).
 PG_WORKERS = 4
+# Firings per transaction: one commit and one statement per table for the lot.
+BATCH = 100
 # How far back the safety net looks for accepted leads still waiting for a first touch.
 REPAIR_FIRST_TOUCH_DAYS = 30
 
@@ -90,36 +95,61 @@ async def _lock_handoff(session: AsyncSession, services: Services, handoff_id: i
     return await session.scalar(query)
 
 
+def _due(services: Services, skip: set[int], limit: int) -> Select[Timer, Handoff, Lead]:
+    """The earliest due pending timers with their handoffs and leads, locked on PostgreSQL.
+
+    SKIP LOCKED on both the timer and its handoff: a handoff locked by an Accept in progress is
+    passed over rather than waited for (the Accept may itself be about to cancel the timer, and
+    waiting on each other would deadlock), and replicas sweeping at once take different rows."""
+    query = (select(Timer, Handoff, Lead).join(Handoff, Handoff.id == Timer.handoff_id)
+             .join(Lead, Lead.id == Timer.lead_id).where(sla.IS_PENDING, Timer.due_at <= services.clock.now()))
+    if skip:
+        query = query.where(Timer.id.not_in(skip))
+    query = query.order_by(Timer.due_at).limit(limit)
+    if services.db.is_postgres:
+        query = query.with_for_update(skip_locked=True, of=[Timer, Handoff])
+    return query
+
+
+async def _fire(session: AsyncSession, services: Services, timer: Timer, handoff: Handoff, lead: Lead) -> Fired:
+    """Run one timer's step in the caller's transaction (or cancel it if it went stale)."""
+    if not _chain_is_live(timer, handoff, lead):
+        timer.status = TimerStatus.CANCELLED
+        return Fired.CANCELLED
+    try:
+        await _run_step(session, services, timer, lead, handoff)
+    except Exception as error:  # rolls the whole transaction back
+        raise StepFailed(timer.id) from error
+    timer.status, timer.fired_at = TimerStatus.FIRED, services.clock.now()
+    # A reassignment closed the handoff; its chain ends and the new offer has its own.
+    if _chain_is_live(timer, handoff, lead):
+        sla.schedule_step(session, services, handoff, cast(sla.Chain, timer.chain), timer.step + 1)
+    return Fired.FIRED
+
+
+async def _fire_batch(services: Services, skip: set[int], limit: int) -> int:
+    """Fire up to ``limit`` due timers in one transaction; returns how many left the pending state.
+
+    The messages, audit events and next timers of the whole batch are written set-wise when it
+    ends (``store.rows``), and each card touched is re-rendered once. Any step that raises rolls
+    the whole batch back (``StepFailed``); the caller then fires those timers one by one."""
+    async with services.db.transaction() as session, buffered(session):
+        rows = (await session.execute(_due(services, skip, limit))).all()
+        for timer, handoff, lead in rows:
+            await _fire(session, services, timer, handoff, lead)
+    if rows:
+        services.wake_delivery()  # what this batch enqueued goes out while the sweep goes on
+    return len(rows)
+
+
 async def _fire_next(services: Services, skip: set[int]) -> tuple[int, Fired] | None:
-    """Fire the earliest due timer not in ``skip``, in one transaction; None when nothing is due."""
+    """Fire the earliest due timer not in ``skip``, in a transaction of its own; None when nothing is due."""
     async with services.db.transaction() as session:
-        now = services.clock.now()
-        # One statement picks and locks the timer and its handoff. SKIP LOCKED on both: a handoff
-        # locked by an Accept in progress is passed over rather than waited for (the Accept may
-        # itself be about to cancel this timer, and waiting on each other would deadlock).
-        query = (select(Timer, Handoff, Lead).join(Handoff, Handoff.id == Timer.handoff_id)
-                 .join(Lead, Lead.id == Timer.lead_id).where(sla.IS_PENDING, Timer.due_at <= now))
-        if skip:
-            query = query.where(Timer.id.not_in(skip))
-        query = query.order_by(Timer.due_at).limit(1)
-        if services.db.is_postgres:
-            query = query.with_for_update(skip_locked=True, of=[Timer, Handoff])
-        row = (await session.execute(query)).first()
+        row = (await session.execute(_due(services, skip, 1))).first()
         if row is None:
             return None
         timer, handoff, lead = row
-        if not _chain_is_live(timer, handoff, lead):
-            timer.status = TimerStatus.CANCELLED
-            return timer.id, Fired.CANCELLED
-        try:
-            await _run_step(session, services, timer, lead, handoff)
-        except Exception as error:  # rolls the whole firing back
-            raise StepFailed(timer.id) from error
-        timer.status, timer.fired_at = TimerStatus.FIRED, now
-        # A reassignment closed the handoff; its chain ends and the new offer has its own.
-        if _chain_is_live(timer, handoff, lead):
-            sla.schedule_step(session, services, handoff, cast(sla.Chain, timer.chain), timer.step + 1)
-        return timer.id, Fired.FIRED
+        return timer.id, await _fire(session, services, timer, handoff, lead)
 
 
 async def _postpone(services: Services, timer_id: int) -> None:
@@ -128,17 +158,17 @@ async def _postpone(services: Services, timer_id: int) -> None:
                               .values(due_at=services.clock.now() + RETRY_AFTER))
 
 
-async def sweep(services: Services, limit: int = 500) -> int:
-    """Fire due timers, one transaction each, up to ``limit``; returns how many left the pending state
-    (fired, or cancelled as stale). Safe to run concurrently in any number of processes.
+async def sweep(services: Services, limit: int = 10_000) -> int:
+    """Fire due timers, ``BATCH`` to a transaction, up to ``limit``; returns how many left the pending
+    state (fired, or cancelled as stale). Safe to run concurrently in any number of processes.
 
-    On PostgreSQL several firings run at once (``PG_WORKERS`` connections, SKIP LOCKED keeps
-    them apart); SQLite has one writer at a time, so there the firings run one by one.
+    On PostgreSQL several batches run at once (``PG_WORKERS`` connections, SKIP LOCKED keeps
+    them apart); SQLite has one writer at a time, so there the batches run one by one.
     """
     budget = _Budget(limit)
-    # One firing first: an idle sweep (the common case) costs one short transaction, and the
-    # extra PostgreSQL workers start only when there is something to do.
-    first = await _drain(services, budget, most=1)
+    # One small batch first: an idle sweep (the common case) costs one short transaction, and
+    # the extra PostgreSQL workers start only when there is something to do.
+    first = await _drain(services, budget, batches=1, size=1)
     if not first and not budget.skip:
         return 0
     workers = PG_WORKERS if services.db.is_postgres else 1
@@ -153,11 +183,26 @@ class _Budget:
         self.skip: set[int] = set()
 
 
-async def _drain(services: Services, budget: _Budget, most: int | None = None) -> int:
-    settled, tries = 0, 0
-    while budget.left > 0 and (most is None or tries < most):
-        tries += 1
-        budget.left -= 1
+async def _drain(services: Services, budget: _Budget, batches: int | None = None, size: int = BATCH) -> int:
+    settled, done = 0, 0
+    while budget.left > 0 and (batches is None or done < batches):
+        done += 1
+        take = min(size, budget.left)
+        budget.left -= take
+        try:
+            fired = await _fire_batch(services, budget.skip, take)
+        except StepFailed:
+            # Find the broken step one firing at a time, set it aside, and fire the rest.
+            fired = await _one_by_one(services, budget, take)
+        if fired == 0:
+            break  # nothing due that another worker is not already firing
+        settled += fired
+    return settled
+
+
+async def _one_by_one(services: Services, budget: _Budget, most: int) -> int:
+    settled = 0
+    for _ in range(most):
         try:
             result = await _fire_next(services, budget.skip)
         except StepFailed as failed:
@@ -167,7 +212,7 @@ async def _drain(services: Services, budget: _Budget, most: int | None = None) -
             await _postpone(services, failed.timer_id)
             continue
         if result is None:
-            break  # nothing due that another worker is not already firing
+            break
         settled += 1
     return settled
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date, time
 from enum import StrEnum
+from functools import cached_property
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -32,6 +33,39 @@ class Stage(StrEnum):
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HOURS = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
+
+
+class Directory:
+    """People and reps indexed by email, Slack id and Teams id."""
+
+    def __init__(self, reps: list[tuple[Team, Rep]], people: list[Person]) -> None:
+        self.reps = reps
+        self.people = people
+        self.rep_by_email: dict[str, tuple[Team, Rep]] = {}
+        for team, rep in reps:
+            self.rep_by_email.setdefault(rep.email.lower(), (team, rep))
+        self._by: dict[str, dict[str, int]] = {"email": {}, "slack": {}, "teams": {}}
+        for index, person in enumerate(people):
+            self._by["email"].setdefault(person.email.lower(), index)
+            if person.slack_id:
+                self._by["slack"].setdefault(person.slack_id, index)
+            if person.teams_id:
+                self._by["teams"].setdefault(person.teams_id, index)
+
+    @classmethod
+    def of(cls, agreement: Agreement) -> Directory:
+        reps = [(t, r) for t in agreement.teams for r in t.reps]
+        seen: dict[str, Person] = {}
+        everyone = [r for _, r in reps] + [m for t in agreement.teams for m in t.managers]
+        for person in everyone + list(agreement.roles.marketing):
+            seen.setdefault(person.email.lower(), person)
+        return cls(reps, list(seen.values()))
+
+    def find(self, email: str | None, slack_id: str | None, teams_id: str | None) -> Person | None:
+        hits = [index for kind, key in (("email", email.lower() if email else None), ("slack", slack_id),
+                                        ("teams", teams_id))
+                if key and (index := self._by[kind].get(key)) is not None]
+        return self.people[min(hits)] if hits else None
 
 
 class _Model(BaseModel):
@@ -358,27 +392,25 @@ class Agreement(_Model):
         return next((r for r in self.rejection_reasons if r.code == code), None)
 
     def reps(self) -> list[tuple[Team, Rep]]:
-        return [(t, r) for t in self.teams for r in t.reps]
+        return list(self.directory.reps)
 
     def rep(self, email: str) -> tuple[Team, Rep] | None:
-        email = email.lower()
-        return next(((t, r) for t, r in self.reps() if r.email.lower() == email), None)
+        return self.directory.rep_by_email.get(email.lower())
 
     def people(self) -> list[Person]:
         """Everyone Baton knows, reps first, each email once."""
-        seen: dict[str, Person] = {}
-        everyone = [r for _, r in self.reps()] + [m for t in self.teams for m in t.managers]
-        for person in everyone + list(self.roles.marketing):
-            seen.setdefault(person.email.lower(), person)
-        return list(seen.values())
+        return list(self.directory.people)
 
     def person_by(self, *, email: str | None = None, slack_id: str | None = None,
                   teams_id: str | None = None) -> Person | None:
-        for person in self.people():
-            if (email and person.email.lower() == email.lower()) or (
-                slack_id and person.slack_id == slack_id) or (teams_id and person.teams_id == teams_id):
-                return person
-        return None
+        """The first person (in ``people()`` order) with any of the given identities."""
+        return self.directory.find(email, slack_id, teams_id)
+
+    @cached_property
+    def directory(self) -> Directory:
+        # Looked up several times per card and per SLA step; the agreement is frozen, so index it
+        # once. (A model_copy would carry this index over: build a new Agreement instead.)
+        return Directory.of(self)
 
     def managed_teams(self, email: str) -> list[Team]:
         email = email.lower()
