@@ -26,7 +26,7 @@ from scoring.route import RoutingState, route
 from scoring.score import ScoreResult, score
 from store.models import Activity as ActivityRow
 from store.models import Handoff, Lead
-from store.rows import buffered, insert_new
+from store.rows import buffered, insert_new, new
 
 MAX_BATCH = 1000
 CHUNK = 100  # leads committed together in one transaction
@@ -164,9 +164,9 @@ async def _ingest_chunk(session: AsyncSession, services: Services, chunk: Sequen
         lead = by_id.get(item.external_id) or by_email.get(email)
         if lead is None:
             # Not added to the session yet: the row is inserted once, scored and routed.
-            lead = Lead(external_id=item.external_id, email=email, data=data, stage=Stage.CAPTURED, score=0,
-                        fast_track=False, explanation={}, created_at=now, updated_at=now,
-                        source=item.source, campaign=item.campaign)
+            lead = new(Lead, external_id=item.external_id, email=email, data=data, stage=Stage.CAPTURED, score=0,
+                       fast_track=False, explanation={}, created_at=now, updated_at=now,
+                       source=item.source, campaign=item.campaign)
             by_id[item.external_id], by_email[email] = lead, lead
         created = lead.id is None and id(lead) not in seen
         seen.add(id(lead))
@@ -225,11 +225,11 @@ class _Batch:
                     changed = True
                     lead.data = merged
                     lead.source, lead.campaign = merged.get("source"), merged.get("campaign")
-            new = [Activity(a.type, a.occurred_at or now) for a in entry.activities]
-            activities.append((lead, new))
-            changed = changed or bool(new)
+            arrived = [Activity(a.type, a.occurred_at or now) for a in entry.activities]
+            activities.append((lead, arrived))
+            changed = changed or bool(arrived)
             lead_history = history.setdefault(id(lead), [])
-            lead_history.extend(new)
+            lead_history.extend(arrived)
             profile = _profile(lead)
             result = score(profile, lead_history, services.agreement, now)
             before = {"stage": lead.stage, "score": lead.score}
@@ -259,8 +259,8 @@ class _Batch:
             handoff.lead_id = handoff_lead.id
         await insert_new(session, [handoff for _, _, handoff in self.offers])
         async with buffered(session) as rows:
-            for lead, new in activities:
-                for activity in new:
+            for lead, arrived in activities:
+                for activity in arrived:
                     rows.add(ActivityRow, {"lead_id": lead.id, "type": activity.type,
                                            "occurred_at": activity.occurred_at, "created_at": now})
             for lead, action, was, became in self.events:

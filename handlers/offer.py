@@ -10,6 +10,7 @@ from handlers.services import Services
 from scoring.agreement import Stage
 from scoring.route import RoutingDecision
 from store.models import Handoff, HandoffState, Lead
+from store.rows import new
 
 
 def routing_record(decision: RoutingDecision) -> dict[str, object]:
@@ -43,8 +44,8 @@ def prepare_offer(services: Services, lead: Lead, decision: RoutingDecision,
     rep = decision.rep.lower() if decision.rep else None
     frozen = sla.choose_policy(agreement, team, lead.fast_track)
     policy = agreement.sla.policies[frozen["name"]]
-    handoff = Handoff(
-        lead_id=lead.id, team=team.name, rep=rep, mode=decision.mode, state=HandoffState.OFFERED, fence=1,
+    handoff = new(
+        Handoff, lead_id=lead.id, team=team.name, rep=rep, mode=decision.mode, state=HandoffState.OFFERED, fence=1,
         policy=frozen, previous_reps=list(previous_reps or []), offered_at=now,
         due_at=sla.deadline(now, policy, "accept", sla.calendar_for(agreement, rep)),
     )

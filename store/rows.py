@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Insert, Table, insert
 from sqlalchemy import inspect as sa_inspect
@@ -28,6 +28,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from store.models import Base
 
 _KEY = "baton.rows.buffer"
+M = TypeVar("M", bound=Base)
 AfterWrite = Callable[[], Awaitable[None]]
 
 
@@ -89,6 +90,17 @@ async def buffered(session: AsyncSession) -> AsyncIterator[RowBuffer]:
         await buffer.write(session)
     finally:
         session.info.pop(_KEY, None)
+
+
+def new(model: type[M], **values: Any) -> M:
+    """A new ``model`` instance holding ``values``, built without the ORM's per-attribute events.
+
+    For rows inserted by ``insert_new`` or added to a session: both read the values straight
+    from the instance. The declarative constructor fires an event per attribute, about 50 µs
+    for a lead; intake builds a lead and a handoff for every offer."""
+    obj: M = model.__mapper__.class_manager.new_instance()
+    vars(obj).update(values)
+    return obj
 
 
 async def insert_new(session: AsyncSession, objects: Sequence[Any]) -> None:
