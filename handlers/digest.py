@@ -149,7 +149,7 @@ async def build_digests(services: Services) -> tuple[str, list[DigestMessage]]:
     agreement = services.agreement
     managers = sorted({m.email.lower() for t in agreement.teams for m in t.managers})
     messages = []
-    async with services.db.transaction() as session:
+    async with services.db.read() as session:
         for email in managers:
             messages.append(await _manager_digest(session, services, email, period, key))
         if agreement.channels.marketing_feedback is not None:

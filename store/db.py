@@ -6,11 +6,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 DEFAULT_URL = "sqlite+aiosqlite:///baton.db"
+READ_ONLY = "baton_read_only"
 
 
 def normalise_url(url: str) -> str:
@@ -35,14 +36,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _begin(connection: Connection) -> None:
+    # Writers take the write lock at BEGIN so concurrent writers queue on busy_timeout instead of
+    # failing with "database is locked" when a read transaction tries to upgrade. Read-only
+    # transactions (``Database.read``) begin deferred: a WAL snapshot that holds up no writer.
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         engine = create_async_engine(url, connect_args={"timeout": 10}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        # Take the write lock at BEGIN so concurrent writers queue on busy_timeout instead of
-        # failing with "database is locked" when a read transaction tries to upgrade.
-        event.listen(engine.sync_engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(engine.sync_engine, "begin", _begin)
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
@@ -66,6 +73,21 @@ class Database:
         """A session inside one transaction: committed on success, rolled back on error."""
         async with self.sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session inside one read-only transaction, for answers that only look.
+
+        Every query in it sees one snapshot, so the figures of one answer agree with each other.
+        On SQLite it begins deferred, so a long stats query neither waits for nor holds up
+        intake; PostgreSQL is told the transaction is read-only, so a write in one fails loudly."""
+        async with self.engine.connect() as connection:
+            options: dict[str, Any] = {READ_ONLY: True}
+            if self.is_postgres:
+                options.update(postgresql_readonly=True, isolation_level="REPEATABLE READ")
+            await connection.execution_options(**options)
+            async with AsyncSession(bind=connection, expire_on_commit=False) as session, session.begin():
+                yield session
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -61,7 +61,7 @@ async def answer_feedback(services: Services, query: FeedbackQuery, viewer: View
         return Notice(title="Sorry, I can't show you that.", lines=[access.refusal or ""])
     scope = access.scope
     period = resolve(query.period, services.clock.now(), zone_for(agreement, viewer.email))
-    async with services.db.transaction() as session:
+    async with services.db.read() as session:
         reasons = await rejection_reasons(session, scope, period.start, period.end, query.source, limit=20)
         notes = await recent_notes(session, scope, period.start, period.end, query.source)
         sources = [] if query.source else await by_source(session, scope, period.start, period.end)

@@ -68,7 +68,7 @@ def _history_line(agreement: Agreement, event: AuditEvent) -> str:
 
 async def answer_lead(services: Services, key: str, viewer: Viewer) -> Notice:
     agreement = services.agreement
-    async with services.db.transaction() as session:
+    async with services.db.read() as session:
         lead = await find_lead(session, key)
         if lead is None:
             return Notice(title=f"I can't find a lead “{key}”.",

@@ -59,7 +59,7 @@ async def my_leads(services: Services, email: str) -> MyLeads:
     """Open offers to ``email`` (soonest deadline first) and the SAL leads they own, plus this week's touches."""
     email = email.lower()
     start, _, _ = local_week(services.clock.now(), zone_for(services.agreement, email))
-    async with services.db.transaction() as session:
+    async with services.db.read() as session:
         offers = (await session.execute(
             select(Lead, Handoff).join(Handoff, Handoff.lead_id == Lead.id)
             .where(Handoff.rep == email, Handoff.state == HandoffState.OFFERED)

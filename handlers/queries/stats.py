@@ -78,7 +78,7 @@ def scope_for(agreement: Agreement, viewer: Viewer, query: StatsQuery) -> Access
 
 
 async def overdue_offers(services: Services, scope: Scope) -> int:
-    async with services.db.transaction() as session:
+    async with services.db.read() as session:
         return int(await session.scalar(select(func.count()).select_from(Handoff).where(
             Handoff.state == HandoffState.OFFERED, Handoff.due_at < services.clock.now(),
             *handoff_scope(scope))) or 0)
@@ -93,7 +93,7 @@ async def answer_stats(services: Services, query: StatsQuery, viewer: Viewer) ->
         return Notice(title="Sorry, I can't show you that.", lines=[decided.refusal or ""])
     scope = decided.scope
     period = resolve(query.period, services.clock.now(), zone_for(agreement, viewer.email))
-    async with services.db.transaction() as session:
+    async with services.db.read() as session:
         figures = await gather(session, scope, period.start, period.end, period.until,
                                with_reps=decided.rep_rows)
     title = f"{'SLA' if query.kind == 'sla' else 'Stats'} for {scope.label}, {period.label}"
@@ -122,7 +122,7 @@ async def _own_team_line(services: Services, notice: Notice, viewer: Viewer, per
     if team is None:
         return
     scope = roles.team_scope(services.agreement, [team], f"team {team.name}")
-    async with services.db.transaction() as session:
+    async with services.db.read() as session:
         totals = await gather(session, scope, period.start, period.end, period.until, with_reps=False)
     notice.fields.append(Field(
         label=f"Team {team.name}",
