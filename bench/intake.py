@@ -1,9 +1,12 @@
 """Leads per second through POST /api/leads into the durable store, beside a bare executemany floor.
 
     .venv/bin/python bench/intake.py [--database-url URL] [--leads 5000] [--singles 500] [--repeat 3]
+                                     [--client-in-process]
 
-The server runs in this process on 127.0.0.1 (aiohttp AppRunner); the client is an aiohttp
-ClientSession in the same event loop, so the figure includes HTTP parsing on both sides.
+The server runs in this process on 127.0.0.1 (aiohttp AppRunner). The client, an aiohttp
+ClientSession posting one request after another, runs in a second process as a CRM would, so
+its JSON encoding does not count against Baton; ``--client-in-process`` runs it in the server's
+event loop instead (as earlier versions of this script did).
 
 Two floors, both bare SQLAlchemy Core ``executemany`` into a freshly migrated store, one
 transaction per 100 leads, no validation, scoring, routing or rendering:
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import platform
 import statistics
@@ -69,7 +73,24 @@ async def reset(url: str) -> None:
     await database.dispose()
 
 
-async def through_api(url: str, batch: int, total: int, prefix: str) -> float:
+async def post_all(port: int, batch: int, total: int, prefix: str) -> float:
+    """The CRM's side: post ``total`` leads in requests of ``batch``, one after another; leads/s."""
+    payload = leads(total, prefix)
+    bodies = [json.dumps(payload[i:i + batch] if batch > 1 else payload[i]).encode()
+              for i in range(0, total, batch)]
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as client:
+        start = time.perf_counter()
+        for body in bodies:
+            async with client.post("/api/leads", data=body, headers=headers) as resp:
+                assert resp.status == 202, await resp.text()
+                await resp.read()
+        elapsed = time.perf_counter() - start
+    return total / elapsed
+
+
+async def through_api(url: str, batch: int, total: int, prefix: str, client_in_process: bool = False) -> float:
+    """Serve Baton here and post to it: from a second process (as a CRM would), or from this one."""
     await reset(url)
     settings = Settings(config_path=EXAMPLE_CONFIG, database_url=url, intake_token=TOKEN)
     runtime = Runtime(settings=settings, agreement=make_agreement())
@@ -79,18 +100,18 @@ async def through_api(url: str, batch: int, total: int, prefix: str) -> float:
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = runner.addresses[0][1]
-    payload = leads(total, prefix)
-    headers = {"Authorization": f"Bearer {TOKEN}"}
-    async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as client:
-        start = time.perf_counter()
-        for i in range(0, total, batch):
-            chunk = payload[i:i + batch]
-            async with client.post("/api/leads", json=chunk if batch > 1 else chunk[0], headers=headers) as resp:
-                assert resp.status == 202, await resp.text()
-        elapsed = time.perf_counter() - start
-    await runner.cleanup()
-    await runtime.db.dispose()
-    return total / elapsed
+    try:
+        if client_in_process:
+            return await post_all(port, batch, total, prefix)
+        client = await asyncio.create_subprocess_exec(
+            sys.executable, __file__, "--client-port", str(port), "--batch", str(batch), "--leads", str(total),
+            "--prefix", prefix, stdout=asyncio.subprocess.PIPE)
+        out, _ = await client.communicate()
+        assert client.returncode == 0, "the client process failed"
+        return float(out.decode().split()[-1])
+    finally:
+        await runner.cleanup()
+        await runtime.db.dispose()
 
 
 async def floor(url: str, total: int, prefix: str) -> float:
@@ -150,7 +171,16 @@ async def main() -> None:
     parser.add_argument("--leads", type=int, default=5000)
     parser.add_argument("--singles", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--client-in-process", action="store_true",
+                        help="post from this process's event loop (the client's CPU then counts against Baton)")
+    # The client process's own arguments.
+    parser.add_argument("--client-port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--batch", type=int, default=100, help=argparse.SUPPRESS)
+    parser.add_argument("--prefix", default="b", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.client_port:
+        print(await post_all(args.client_port, args.batch, args.leads, args.prefix))
+        return
     tmp = tempfile.mkdtemp()
     url = args.database_url or f"sqlite+aiosqlite:///{os.path.join(tmp, 'bench.db')}"
     kind = "PostgreSQL" if "postgres" in url else "SQLite"
@@ -158,14 +188,15 @@ async def main() -> None:
     lead_floors, batch_rates, rows_floors = [], [], []
     for _ in range(args.repeat):
         lead_floors.append(await floor(url, args.leads, "f"))
-        batch_rates.append(await through_api(url, 100, args.leads, "b"))
+        batch_rates.append(await through_api(url, 100, args.leads, "b", args.client_in_process))
         written = await written_rows(url)
         rows_floors.append(await floor_same_rows(url, written))
     lead_floor, batch_rate, rows_floor = (statistics.median(r) for r in (lead_floors, batch_rates, rows_floors))
-    single_rate = await through_api(url, 1, args.singles, "s")
+    single_rate = await through_api(url, 1, args.singles, "s", args.client_in_process)
     per_lead = sum(len(rows) for rows in written.values()) / len(written["leads"])
     print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, {kind}; "
-          f"medians of {args.repeat} interleaved runs (batches: {', '.join(f'{r:.0f}' for r in batch_rates)})")
+          f"medians of {args.repeat} interleaved runs (batches: {', '.join(f'{r:.0f}' for r in batch_rates)}); "
+          f"client {'in this process' if args.client_in_process else 'in a second process'}")
     print(f"{'what':52} {'leads/s':>10}")
     print(f"{f'floor: the same rows ({per_lead:.1f} per lead), executemany':52} {rows_floor:10.0f}")
     print(f"{'floor: lead rows only, executemany':52} {lead_floor:10.0f}")
