@@ -71,6 +71,11 @@ class Condition(BaseModel):
 
     def describe(self) -> str:
         """The condition in words, as the definitions show it to people."""
+        return self._description
+
+    @cached_property
+    def _description(self) -> str:
+        # Every scored lead's breakdown quotes its matching rules: say each once.
         if self.in_ is not None:
             return f"{self.field} is one of {', '.join(str(v) for v in self.in_)}"
         if self.match is not None:
