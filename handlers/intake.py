@@ -1,4 +1,4 @@
-"""Lead intake: score, store, qualify and (when qualified) route and offer, one transaction per lead.
+"""Lead intake: score, store, qualify and (when qualified) route and offer, 100 leads to a transaction.
 
 The same lead twice updates it and never duplicates it or its offer: a lead is
 identified by the CRM's ``external_id`` and deduplicated by email.
