@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 RETRY_AFTER = timedelta(minutes=1)
 # Concurrent batches per sweep on PostgreSQL (each holds a pooled connection while it runs).
 PG_WORKERS = 4
-# Firings per transaction: one commit and one statement per table for the lot.
+# Firings per transaction by default (BATON_TIMER_BATCH): one commit and one statement per
+# table for the lot. Each firing's effects still commit together with its timer's new state.
 BATCH = 100
 # How far back the safety net looks for accepted leads still waiting for a first touch.
 REPAIR_FIRST_TOUCH_DAYS = 30
@@ -158,8 +159,8 @@ async def _postpone(services: Services, timer_id: int) -> None:
                               .values(due_at=services.clock.now() + RETRY_AFTER))
 
 
-async def sweep(services: Services, limit: int = 10_000) -> int:
-    """Fire due timers, ``BATCH`` to a transaction, up to ``limit``; returns how many left the pending
+async def sweep(services: Services, limit: int = 10_000, batch: int = BATCH) -> int:
+    """Fire due timers, ``batch`` to a transaction, up to ``limit``; returns how many left the pending
     state (fired, or cancelled as stale). Safe to run concurrently in any number of processes.
 
     On PostgreSQL several batches run at once (``PG_WORKERS`` connections, SKIP LOCKED keeps
@@ -172,7 +173,7 @@ async def sweep(services: Services, limit: int = 10_000) -> int:
     if not first and not budget.skip:
         return 0
     workers = PG_WORKERS if services.db.is_postgres else 1
-    return first + sum(await asyncio.gather(*(_drain(services, budget) for _ in range(workers))))
+    return first + sum(await asyncio.gather(*(_drain(services, budget, size=batch) for _ in range(workers))))
 
 
 class _Budget:

@@ -24,7 +24,7 @@ REPAIR_MINUTES = 5
 
 async def sweep_once(runtime: Runtime) -> int:
     """One tick: fire what is due (each batch wakes delivery for what it enqueued)."""
-    return await sweep(runtime.services)
+    return await sweep(runtime.services, batch=runtime.settings.timer_batch)
 
 
 async def repair_once(runtime: Runtime) -> int:
