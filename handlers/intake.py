@@ -97,16 +97,18 @@ def explanation_record(result: ScoreResult) -> dict[str, Any]:
     }
 
 
-async def ingest(services: Services, leads: Sequence[LeadIn], actor: str = "intake") -> list[IntakeOutcome]:
-    """Ingest leads in chunks. A chunk is one transaction: every lead's changes and the
-    messages they cause commit together, and the chunk's reads and inserts are set-wise,
-    so a batch of 100 costs a handful of round trips instead of hundreds."""
+async def ingest(services: Services, leads: Sequence[LeadIn], actor: str = "intake",
+                 chunk: int = CHUNK) -> list[IntakeOutcome]:
+    """Ingest leads in chunks of ``chunk``. A chunk is one transaction: every lead's changes and
+    the messages they cause commit together, and the chunk's reads and inserts are set-wise,
+    so a batch of 100 costs a handful of round trips instead of hundreds. A lead's changes are
+    never split across transactions; ``chunk=1`` gives each lead a transaction of its own."""
     check_event_types(services.agreement, [
         (f"leads[{i}].activities[{j}].type", a.type)
         for i, lead in enumerate(leads) for j, a in enumerate(lead.activities)])
     outcomes: list[IntakeOutcome] = []
-    for start in range(0, len(leads), CHUNK):
-        outcomes += await _chunk_with_retry(services, leads[start:start + CHUNK], actor)
+    for start in range(0, len(leads), chunk):
+        outcomes += await _chunk_with_retry(services, leads[start:start + chunk], actor)
         services.wake_delivery()
     return outcomes
 

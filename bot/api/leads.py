@@ -53,7 +53,8 @@ async def post_leads(request: web.Request) -> web.Response:
     except ValidationError as exc:
         return problem(422, "invalid leads; nothing was stored", validation_problems(exc, ("leads",)))
     try:
-        outcomes = await intake.ingest(request.app[SERVICES], leads, actor="intake-api")
+        outcomes = await intake.ingest(request.app[SERVICES], leads, actor="intake-api",
+                                       chunk=request.app[SETTINGS].intake_batch)
     except UnknownEventTypes as exc:
         return problem(422, "invalid leads; nothing was stored", _split(exc.problems))
     return web.json_response({"results": [o.as_json() for o in outcomes]}, status=202)

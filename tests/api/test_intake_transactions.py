@@ -1,0 +1,69 @@
+"""How a request's leads are committed: together by default, or one transaction each."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import event
+
+from bot.runtime import Runtime
+from handlers.clock import ManualClock
+from scoring.agreement import Agreement
+from store.db import Database
+from tests.conftest import auth, make_settings
+from tests.factories import lead_payload
+
+LEADS = [lead_payload(external_id=f"tx-{i}", email=f"tx{i}@prospect.example") for i in range(5)]
+
+
+@pytest.fixture
+async def serve(database_url: str, agreement: Agreement, clock: ManualClock, db: Database) -> AsyncIterator[Any]:
+    """A client for Baton started with the given settings; counts transactions that stored leads."""
+    started: list[tuple[Runtime, TestClient[web.Request, web.Application]]] = []
+
+    async def start(**overrides: object) -> tuple[TestClient[web.Request, web.Application], list[int]]:
+        runtime = Runtime(settings=make_settings(database_url, **overrides), agreement=agreement, clock=clock)
+        await runtime.prepare()
+        client: TestClient[web.Request, web.Application] = TestClient(TestServer(runtime.web_app(),
+                                                                                 host="127.0.0.1"))
+        await client.start_server()
+        started.append((runtime, client))
+        commits: list[int] = []
+        inserting: set[int] = set()
+
+        def statement(connection: Any, _cursor: Any, sql: str, *_: Any) -> None:
+            if sql.lstrip().upper().startswith("INSERT INTO LEADS"):
+                inserting.add(id(connection))
+
+        def commit(connection: Any) -> None:
+            if id(connection) in inserting:
+                inserting.discard(id(connection))
+                commits.append(1)
+
+        event.listen(runtime.db.engine.sync_engine, "before_cursor_execute", statement)
+        event.listen(runtime.db.engine.sync_engine, "commit", commit)
+        return client, commits
+
+    yield start
+    for runtime, client in started:
+        await client.close()
+        await runtime.db.dispose()
+
+
+async def test_a_request_of_leads_commits_together_by_default(serve: Any) -> None:
+    client, commits = await serve()
+    response = await client.post("/api/leads", json=LEADS, headers=auth())
+    assert response.status == 202 and len((await response.json())["results"]) == 5
+    assert len(commits) == 1
+
+
+async def test_an_intake_batch_of_one_commits_every_lead_on_its_own(serve: Any) -> None:
+    client, commits = await serve(intake_batch=1)
+    response = await client.post("/api/leads", json=LEADS, headers=auth())
+    assert response.status == 202 and [r["external_id"] for r in (await response.json())["results"]] == [
+        lead["external_id"] for lead in LEADS]
+    assert len(commits) == 5
