@@ -207,61 +207,69 @@ class _Batch:
         self.session, self.services, self.actor = session, services, actor
         self.events: list[tuple[Lead, str, dict[str, Any] | None, dict[str, Any]]] = []
         self.offers: list[tuple[Lead, IntakeOutcome, Handoff]] = []
+        self.activities: list[tuple[Lead, list[Activity]]] = []
         self.state: RoutingState | None = None
         self.initial_credit: Mapping[str, int] = {}
 
     async def run(self, work: Sequence[_Work]) -> list[IntakeOutcome]:
-        session, services = self.session, self.services
-        now = services.clock.now()
+        now = self.services.clock.now()
         history = await self._stored_activities([w.lead for w in work if w.lead.id is not None])
-        outcomes: list[IntakeOutcome] = []
-        activities: list[tuple[Lead, list[Activity]]] = []
-        for entry in work:
-            lead, data, created = entry.lead, entry.data, entry.created
-            changed = created
-            if created:
-                self.events.append((lead, "lead.captured", None, {"external_id": lead.external_id}))
-            if data is not None:
-                merged = {**lead.data, **data, "external_id": lead.external_id}
-                if merged != lead.data:
-                    changed = True
-                    lead.data = merged
-                    lead.source, lead.campaign = merged.get("source"), merged.get("campaign")
-            arrived = [Activity(a.type, a.occurred_at or now) for a in entry.activities]
-            activities.append((lead, arrived))
-            changed = changed or bool(arrived)
-            lead_history = history.setdefault(id(lead), [])
-            lead_history.extend(arrived)
-            profile = _profile(lead)
-            result = score(profile, lead_history, services.agreement, now)
-            before = {"stage": lead.stage, "score": lead.score}
-            lead.score, lead.fast_track = result.total, result.fast_track
-            lead.explanation = explanation_record(result)
-            stage = Stage(lead.stage)
-            outcome = IntakeOutcome(
-                external_id=data["external_id"] if data else lead.external_id, lead_id=0,
-                status="created" if created else ("updated" if changed else "unchanged"),
-                score=lead.score, stage=lead.stage, qualified=result.qualified, offered=False,
-                not_qualified=[] if result.qualified else result.not_qualified_reasons())
-            if stage in _MAY_QUALIFY and result.stage is Stage.MQL and not any(lead is o[0] for o in self.offers):
-                lead.qualified_at, lead.finished_at, lead.owner = now, None, None
-                lead.stage = Stage.MQL
-                self.events.append((lead, "lead.qualified", before,
-                                    {"stage": Stage.MQL, "score": result.total, "fast_track": result.fast_track}))
-                await self._route(lead, outcome, profile)
-            elif stage is Stage.CAPTURED and result.stage is not stage:
-                lead.stage = result.stage
-                self.events.append((lead, "lead.stage_changed", before, {"stage": result.stage, "score": result.total}))
-            if changed or before["score"] != lead.score:
-                lead.updated_at = now
-            outcomes.append(outcome)
-        # One statement inserts the new leads, one the handoffs; changed leads are updated at commit.
+        outcomes = [await self._decide(entry, history.setdefault(id(entry.lead), []), now) for entry in work]
+        await self._write(work, now)
+        for outcome, entry in zip(outcomes, work, strict=True):
+            outcome.lead_id, outcome.stage = entry.lead.id, entry.lead.stage
+        return outcomes
+
+    async def _decide(self, entry: _Work, history: list[Activity], now: datetime) -> IntakeOutcome:
+        """Merge, score, qualify and route one lead in memory; nothing is written yet."""
+        lead, data, created = entry.lead, entry.data, entry.created
+        changed = created
+        if created:
+            self.events.append((lead, "lead.captured", None, {"external_id": lead.external_id}))
+        if data is not None:
+            merged = {**lead.data, **data, "external_id": lead.external_id}
+            if merged != lead.data:
+                changed = True
+                lead.data = merged
+                lead.source, lead.campaign = merged.get("source"), merged.get("campaign")
+        arrived = [Activity(a.type, a.occurred_at or now) for a in entry.activities]
+        self.activities.append((lead, arrived))
+        changed = changed or bool(arrived)
+        history.extend(arrived)
+        profile = _profile(lead)
+        result = score(profile, history, self.services.agreement, now)
+        before = {"stage": lead.stage, "score": lead.score}
+        lead.score, lead.fast_track = result.total, result.fast_track
+        lead.explanation = explanation_record(result)
+        stage = Stage(lead.stage)
+        outcome = IntakeOutcome(
+            external_id=data["external_id"] if data else lead.external_id, lead_id=0,
+            status="created" if created else ("updated" if changed else "unchanged"),
+            score=lead.score, stage=lead.stage, qualified=result.qualified, offered=False,
+            not_qualified=[] if result.qualified else result.not_qualified_reasons())
+        if stage in _MAY_QUALIFY and result.stage is Stage.MQL and not any(lead is o[0] for o in self.offers):
+            lead.qualified_at, lead.finished_at, lead.owner = now, None, None
+            lead.stage = Stage.MQL
+            self.events.append((lead, "lead.qualified", before,
+                                {"stage": Stage.MQL, "score": result.total, "fast_track": result.fast_track}))
+            await self._route(lead, outcome, profile)
+        elif stage is Stage.CAPTURED and result.stage is not stage:
+            lead.stage = result.stage
+            self.events.append((lead, "lead.stage_changed", before, {"stage": result.stage, "score": result.total}))
+        if changed or before["score"] != lead.score:
+            lead.updated_at = now
+        return outcome
+
+    async def _write(self, work: Sequence[_Work], now: datetime) -> None:
+        """Write what ``_decide`` decided: one statement per table for the whole batch."""
+        session, services = self.session, self.services
+        # New leads and handoffs in one INSERT each; changed leads are updated at commit.
         await insert_new(session, [entry.lead for entry in work if entry.created])
-        for handoff_lead, _, handoff in self.offers:
-            handoff.lead_id = handoff_lead.id
+        for lead, _, handoff in self.offers:
+            handoff.lead_id = lead.id
         await insert_new(session, [handoff for _, _, handoff in self.offers])
         async with buffered(session) as rows:
-            for lead, arrived in activities:
+            for lead, arrived in self.activities:
                 for activity in arrived:
                     rows.add(ActivityRow, {"lead_id": lead.id, "type": activity.type,
                                            "occurred_at": activity.occurred_at, "created_at": now})
@@ -272,9 +280,6 @@ class _Batch:
                 outcome.offered, outcome.routing = True, lead.routing
         if self.state is not None:
             await routing_state.save_credit(session, services, self.state.rr_credit, self.initial_credit)
-        for outcome, entry in zip(outcomes, work, strict=True):
-            outcome.lead_id, outcome.stage = entry.lead.id, entry.lead.stage
-        return outcomes
 
     async def _route(self, lead: Lead, outcome: IntakeOutcome, profile: LeadData) -> None:
         """Route ``lead`` against one routing state kept current in memory for the whole batch."""
