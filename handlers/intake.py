@@ -7,6 +7,7 @@ identified by the CRM's ``external_id`` and deduplicated by email.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +29,7 @@ from store.models import Activity as ActivityRow
 from store.models import Handoff, Lead
 from store.rows import buffered, insert_new, new
 
+log = logging.getLogger(__name__)
 MAX_BATCH = 1000
 CHUNK = 100  # leads committed together in one transaction
 # A lead in one of these stages may (re)qualify and be offered; later stages belong to sales.
@@ -49,6 +51,14 @@ class LeadIn(LeadData):
 
 class LeadForgotten(LookupError):
     """The lead's contact details were erased on request; it takes no more activities."""
+
+
+class PartlyStored(Exception):
+    """Leads that could not be stored because of a fault on Baton's side; the others were."""
+
+    def __init__(self, outcomes: list[IntakeOutcome], failed: list[str]) -> None:
+        super().__init__(f"{len(failed)} lead(s) could not be stored: {', '.join(failed)}")
+        self.outcomes, self.failed = outcomes, failed
 
 
 class UnknownEventTypes(ValueError):
@@ -107,9 +117,26 @@ async def ingest(services: Services, leads: Sequence[LeadIn], actor: str = "inta
         (f"leads[{i}].activities[{j}].type", a.type)
         for i, lead in enumerate(leads) for j, a in enumerate(lead.activities)])
     outcomes: list[IntakeOutcome] = []
+    failed: list[str] = []
     for start in range(0, len(leads), chunk):
-        outcomes += await _chunk_with_retry(services, leads[start:start + chunk], actor)
+        part = leads[start:start + chunk]
+        try:
+            outcomes += await _chunk_with_retry(services, part, actor)
+        except Exception:
+            # A fault on our side (a bug, a lost database) must not keep the rest of the batch out,
+            # or a CRM retrying the request would never get any of it in: store them one by one.
+            log.exception("storing %d lead(s) together failed; storing them one at a time", len(part))
+            for lead in part if len(part) > 1 else ():
+                try:
+                    outcomes += await _chunk_with_retry(services, [lead], actor)
+                except Exception:
+                    log.exception("lead %r could not be stored", lead.external_id)
+                    failed.append(lead.external_id)
+            if len(part) == 1:
+                failed.append(part[0].external_id)
         services.wake_delivery()
+    if failed:
+        raise PartlyStored(outcomes, failed)
     return outcomes
 
 

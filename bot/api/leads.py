@@ -57,6 +57,14 @@ async def post_leads(request: web.Request) -> web.Response:
                                        chunk=request.app[SETTINGS].intake_batch)
     except UnknownEventTypes as exc:
         return problem(422, "invalid leads; nothing was stored", _split(exc.problems))
+    except intake.PartlyStored as exc:
+        # 500, so the CRM retries: the stored leads come back unchanged, the others get another go.
+        return web.json_response({
+            "error": f"{len(exc.failed)} of {len(leads)} leads could not be stored because of an error "
+                     "on Baton's side (it is logged); the others were stored, and sending the request "
+                     "again is safe",
+            "failed": [{"external_id": external_id} for external_id in exc.failed],
+            "results": [o.as_json() for o in exc.outcomes]}, status=500)
     return web.json_response({"results": [o.as_json() for o in outcomes]}, status=202)
 
 

@@ -68,18 +68,29 @@ def import_leads(config_path: str | None, path: Path) -> None:
         raise SystemExit(1)
     summary = asyncio.run(_import(settings, agreement, leads))
     click.echo(f"Imported {len(leads)} leads: " + ", ".join(f"{v} {k}" for k, v in sorted(summary.items())))
+    if summary["failed"]:
+        raise SystemExit(1)
 
 
 async def _import(settings: Any, agreement: Any, leads: list[tuple[int, LeadIn]]) -> Counter[str]:
     runtime = Runtime(settings=settings, agreement=agreement)
     await runtime.prepare()
     summary: Counter[str] = Counter()
+    failed: list[str] = []
     try:
         with click.progressbar(leads, label="Importing", show_pos=True) as bar:
-            for _, lead in bar:
-                (outcome,) = await intake.ingest(runtime.services, [lead], actor="csv-import")
+            for line, lead in bar:
+                try:
+                    (outcome,) = await intake.ingest(runtime.services, [lead], actor="csv-import")
+                except intake.PartlyStored:
+                    # Logged with its cause; the rest of the file still goes in.
+                    summary["failed"] += 1
+                    failed.append(f"line {line}: {lead.external_id}")
+                    continue
                 summary[outcome.status] += 1
                 summary["offered" if outcome.offered else ("qualified" if outcome.qualified else "not qualified")] += 1
     finally:
         await runtime.db.dispose()
+    for where in failed:
+        click.echo(f"  not stored (error logged): {where}", err=True)
     return summary

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from bot.cli import cli
+from handlers import intake
 from tests.factories import EXAMPLE_CONFIG
 
 
@@ -72,3 +74,23 @@ def test_import_with_a_bad_row_names_the_line_and_imports_nothing(runner: CliRun
                            env={"BATON_DATABASE_URL": database_url})
     assert result.exit_code == 1
     assert "line 4: email: not an email address" in result.output and "nothing was imported" in result.output
+
+
+@pytest.mark.usefixtures("db")
+def test_import_goes_on_past_a_lead_it_cannot_store_and_says_which(
+        runner: CliRunner, tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_route = intake.route
+
+    def route(lead: Any, *args: Any) -> Any:
+        if lead.email == "pat@acme.example":
+            raise RuntimeError("routing bug")
+        return real_route(lead, *args)
+
+    monkeypatch.setattr(intake, "route", route)
+    path = tmp_path / "leads.csv"
+    path.write_text(CSV + "crm-3,kim@big.example,Kim,Ng,VP Sales,Big,900,software,US,webinar\n")
+    result = runner.invoke(cli, ["import", "--config", str(EXAMPLE_CONFIG), str(path)],
+                           env={"BATON_DATABASE_URL": database_url})
+    assert result.exit_code == 1
+    assert "Imported 3 leads: 2 created, 1 failed, 1 not qualified, 1 offered" in result.output
+    assert "not stored (error logged): line 2: crm-1" in result.output
