@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -142,9 +141,7 @@ async def refresh_card(session: AsyncSession, services: Services, lead: Lead, ha
     if buffer is None:
         await refresh_cards(session, services, [(lead, handoff)])
         return
-    waiting = cast(dict[int, tuple[Lead, Handoff]], buffer.stash.setdefault(_REFRESH, {}))
-    if not waiting:
-        async def refresh_waiting() -> None:
-            await refresh_cards(session, services, list(buffer.stash.pop(_REFRESH).values()))
-        buffer.after_write(_REFRESH, refresh_waiting)
-    waiting[handoff.id] = (lead, handoff)
+    async def refresh_waiting(cards: list[tuple[Lead, Handoff]]) -> None:
+        await refresh_cards(session, services, cards)
+
+    buffer.collect(_REFRESH, refresh_waiting)[handoff.id] = (lead, handoff)

@@ -8,8 +8,8 @@ inserted when the block ends, in the same transaction, before it commits.
 
 Rows in the buffer are not visible to queries until the block ends, and their ids are never
 known, so only rows nobody reads back in the same transaction belong here. Work that must
-see them (re-rendering a card from the audit trail) is deferred with ``after_write`` and
-runs once the rows are in, for the whole batch at once.
+see them (re-rendering a card from the audit trail) is collected with ``collect`` and runs
+once the rows are in, for the whole batch at once.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from store.models import Base
 
 _KEY = "baton.rows.buffer"
 M = TypeVar("M", bound=Base)
-AfterWrite = Callable[[], Awaitable[None]]
+# Deferred work: handles every item collected under its key, once the rows are written.
+Work = Callable[[list[Any]], Awaitable[None]]
 
 
 class RowBuffer:
@@ -38,21 +39,18 @@ class RowBuffer:
     def __init__(self, dialect: str) -> None:
         self.dialect = dialect
         self._rows: dict[tuple[Table, str | None], list[dict[str, Any]]] = {}
-        self._after: dict[Hashable, AfterWrite] = {}
-        # What deferred work collects until it runs (say, the cards waiting to be refreshed).
-        self.stash: dict[str, Any] = {}
+        self._collected: dict[str, tuple[dict[Hashable, Any], Work]] = {}
 
     def add(self, model: type[Base], row: dict[str, Any], skip_conflict_on: str | None = None) -> None:
         """Queue a ``model`` row; with ``skip_conflict_on`` (a unique column) a row that collides is dropped."""
         self._rows.setdefault((cast(Table, model.__table__), skip_conflict_on), []).append(row)
 
-    def after_write(self, key: Hashable, work: AfterWrite) -> None:
-        """Run ``work`` once the queued rows are written (the last one queued under ``key`` wins)."""
-        self._after.pop(key, None)
-        self._after[key] = work
+    def collect(self, key: str, work: Work) -> dict[Hashable, Any]:
+        """Items for ``work``, which runs once, on all of them, when the queued rows are written.
 
-    def __len__(self) -> int:
-        return sum(len(rows) for rows in self._rows.values())
+        Returns the collection to add to (an item added twice under one name counts once); the
+        first ``work`` given for ``key`` is the one that runs."""
+        return self._collected.setdefault(key, ({}, work))[0]
 
     def _statement(self, table: Table, skip_conflict_on: str | None) -> Insert:
         if skip_conflict_on is None:
@@ -62,13 +60,13 @@ class RowBuffer:
 
     async def write(self, session: AsyncSession) -> None:
         # Deferred work may queue more rows (a refreshed card is an outbox row): loop until quiet.
-        while self._rows or self._after:
+        while self._rows or self._collected:
             batches, self._rows = self._rows, {}
             for (table, skip_conflict_on), rows in batches.items():
                 await session.execute(self._statement(table, skip_conflict_on), rows)
-            after, self._after = self._after, {}
-            for work in after.values():
-                await work()
+            collected, self._collected = self._collected, {}
+            for items, work in collected.values():
+                await work(list(items.values()))
 
 
 def buffer_of(session: AsyncSession) -> RowBuffer | None:

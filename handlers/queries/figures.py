@@ -186,16 +186,15 @@ async def read_offers(session: AsyncSession, scope: Scope, start: datetime, end:
     once, with their waits, which gives their per-rep counts and averages and, sorted here, the
     wait percentiles for less than that one GROUP BY cost.
     """
-    rep, _, wait = _offer_columns(dialect_of(session))
+    rep, on_time, wait = _offer_columns(dialect_of(session))
     period = [Handoff.offered_at >= start, Handoff.offered_at < end, *handoff_scope(scope)]
     others = [state for state in ALL_STATES if state != HandoffState.ACCEPTED]
     groups: dict[tuple[str | None, str], tuple[int, int, list[float]]] = {
         (email, state): (int(count), 0, []) for email, state, count in (await session.execute(
             select(rep, Handoff.state, func.count()).where(Handoff.state.in_(others), *period)
             .group_by(rep, Handoff.state))).all()}
-    met_deadline = case((or_(Handoff.due_at.is_(None), Handoff.decided_at <= Handoff.due_at), 1), else_=0)
     accepted: dict[str | None, list[Any]] = {}  # rep -> [count, on time, waits]
-    for email, timely, seconds in await driver_rows(session, select(rep, met_deadline, wait).where(
+    for email, timely, seconds in await driver_rows(session, select(rep, on_time, wait).where(
             Handoff.state == HandoffState.ACCEPTED, *period)):
         group = accepted.get(email)
         if group is None:

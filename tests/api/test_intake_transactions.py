@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import event
 
 from bot.runtime import Runtime
 from handlers.clock import ManualClock
 from scoring.agreement import Agreement
 from store.db import Database
+from tests.commits import commits_that
 from tests.conftest import auth, make_settings
 from tests.factories import lead_payload
 
@@ -22,31 +22,17 @@ LEADS = [lead_payload(external_id=f"tx-{i}", email=f"tx{i}@prospect.example") fo
 
 @pytest.fixture
 async def serve(database_url: str, agreement: Agreement, clock: ManualClock, db: Database) -> AsyncIterator[Any]:
-    """A client for Baton started with the given settings; counts transactions that stored leads."""
+    """A client for Baton started with the given settings, and Baton's database."""
     started: list[tuple[Runtime, TestClient[web.Request, web.Application]]] = []
 
-    async def start(**overrides: object) -> tuple[TestClient[web.Request, web.Application], list[int]]:
+    async def start(**overrides: object) -> tuple[TestClient[web.Request, web.Application], Database]:
         runtime = Runtime(settings=make_settings(database_url, **overrides), agreement=agreement, clock=clock)
         await runtime.prepare()
         client: TestClient[web.Request, web.Application] = TestClient(TestServer(runtime.web_app(),
                                                                                  host="127.0.0.1"))
         await client.start_server()
         started.append((runtime, client))
-        commits: list[int] = []
-        inserting: set[int] = set()
-
-        def statement(connection: Any, _cursor: Any, sql: str, *_: Any) -> None:
-            if sql.lstrip().upper().startswith("INSERT INTO LEADS"):
-                inserting.add(id(connection))
-
-        def commit(connection: Any) -> None:
-            if id(connection) in inserting:
-                inserting.discard(id(connection))
-                commits.append(1)
-
-        event.listen(runtime.db.engine.sync_engine, "before_cursor_execute", statement)
-        event.listen(runtime.db.engine.sync_engine, "commit", commit)
-        return client, commits
+        return client, runtime.db
 
     yield start
     for runtime, client in started:
@@ -55,15 +41,17 @@ async def serve(database_url: str, agreement: Agreement, clock: ManualClock, db:
 
 
 async def test_a_request_of_leads_commits_together_by_default(serve: Any) -> None:
-    client, commits = await serve()
-    response = await client.post("/api/leads", json=LEADS, headers=auth())
+    client, baton_db = await serve()
+    with commits_that(baton_db, "INSERT INTO leads") as storing:
+        response = await client.post("/api/leads", json=LEADS, headers=auth())
     assert response.status == 202 and len((await response.json())["results"]) == 5
-    assert len(commits) == 1
+    assert len(storing) == 1
 
 
 async def test_an_intake_batch_of_one_commits_every_lead_on_its_own(serve: Any) -> None:
-    client, commits = await serve(intake_batch=1)
-    response = await client.post("/api/leads", json=LEADS, headers=auth())
+    client, baton_db = await serve(intake_batch=1)
+    with commits_that(baton_db, "INSERT INTO leads") as storing:
+        response = await client.post("/api/leads", json=LEADS, headers=auth())
     assert response.status == 202 and [r["external_id"] for r in (await response.json())["results"]] == [
         lead["external_id"] for lead in LEADS]
-    assert len(commits) == 5
+    assert len(storing) == 5

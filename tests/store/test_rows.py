@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -63,14 +64,16 @@ async def test_a_row_colliding_on_its_dedupe_key_is_skipped_not_an_error(db: Dat
 
 async def test_deferred_work_sees_the_rows_and_may_queue_more(db: Database) -> None:
     seen: list[int] = []
+    handled: list[list[Any]] = []
     async with db.transaction() as session, buffered(session) as rows:
-        async def after() -> None:
+        async def after(items: list[Any]) -> None:
+            handled.append(items)
             seen.append(int(await session.scalar(select(func.count()).select_from(AuditEvent)) or 0))
             rows.add(AuditEvent, event("queued by deferred work"))
         rows.add(AuditEvent, event("first"))
-        rows.after_write("once", after)
-        rows.after_write("once", after)  # the same key twice runs once
-    assert seen == [1]
+        rows.collect("once", after)["a"] = "a"
+        rows.collect("once", after)["a"] = "a"  # the same key twice runs once, on the item once
+    assert seen == [1] and handled == [["a"]]
     assert await count(db, AuditEvent) == 2
 
 

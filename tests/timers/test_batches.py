@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from bot.settings import ConfigError, load_settings
 from handlers import timers
@@ -15,6 +14,7 @@ from handlers.clock import ManualClock
 from handlers.services import Services
 from handlers.timers import BATCH, PG_WORKERS, RETRY_AFTER, sweep
 from store.models import OutboxMessage, Timer, TimerStatus
+from tests.commits import commits_that
 from tests.factories import EXAMPLE_CONFIG
 from tests.timers.conftest import offer, rows
 
@@ -68,37 +68,13 @@ async def test_a_step_that_fails_is_set_aside_and_the_others_in_its_batch_still_
     assert waiting.step == 0 and waiting.due_at == clock.now() + RETRY_AFTER
 
 
-async def firing_commits(services: Services, work: Any) -> int:
-    """How many committed transactions of ``work`` marked timers fired (other replicas' workers
-    and empty looks aside)."""
-    firing: set[int] = set()
-    committed: list[bool] = []
-
-    def statement(connection: Any, _cursor: Any, sql: str, *_: Any) -> None:
-        if sql.lstrip().upper().startswith("UPDATE TIMERS"):
-            firing.add(id(connection))
-
-    def commit(connection: Any) -> None:
-        if id(connection) in firing:
-            firing.discard(id(connection))
-            committed.append(True)
-
-    engine = services.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", statement)
-    event.listen(engine, "commit", commit)
-    try:
-        await work
-    finally:
-        event.remove(engine, "before_cursor_execute", statement)
-        event.remove(engine, "commit", commit)
-    return len(committed)
-
-
 async def test_a_batch_of_one_gives_every_firing_a_transaction_of_its_own(
         services: Services, clock: ManualClock) -> None:
     await offer_many(services, 5)
     clock.advance(timedelta(minutes=15))
-    assert await firing_commits(services, sweep(services, batch=1)) == 5
+    with commits_that(services.db, "UPDATE timers") as firing:
+        await sweep(services, batch=1)
+    assert len(firing) == 5
     assert len(await rows(services, Timer, Timer.status == TimerStatus.FIRED)) == 5
 
 
@@ -107,7 +83,9 @@ async def test_by_default_the_firings_share_transactions(services: Services, clo
     clock.advance(timedelta(minutes=15))
     # The first look fires one alone (so an idle sweep stays cheap); the rest share one transaction
     # on SQLite, or at most one per worker on PostgreSQL.
-    assert await firing_commits(services, sweep(services)) <= (1 + PG_WORKERS if services.db.is_postgres else 2)
+    with commits_that(services.db, "UPDATE timers") as firing:
+        await sweep(services)
+    assert len(firing) <= (1 + PG_WORKERS if services.db.is_postgres else 2)
     assert len(await rows(services, Timer, Timer.status == TimerStatus.FIRED)) == 5
 
 
