@@ -119,21 +119,7 @@ async def ingest(services: Services, leads: Sequence[LeadIn], actor: str = "inta
     outcomes: list[IntakeOutcome] = []
     failed: list[str] = []
     for start in range(0, len(leads), chunk):
-        part = leads[start:start + chunk]
-        try:
-            outcomes += await _chunk_with_retry(services, part, actor)
-        except Exception:
-            # A fault on our side (a bug, a lost database) must not keep the rest of the batch out,
-            # or a CRM retrying the request would never get any of it in: store them one by one.
-            log.exception("storing %d lead(s) together failed; storing them one at a time", len(part))
-            for lead in part if len(part) > 1 else ():
-                try:
-                    outcomes += await _chunk_with_retry(services, [lead], actor)
-                except Exception:
-                    log.exception("lead %r could not be stored", lead.external_id)
-                    failed.append(lead.external_id)
-            if len(part) == 1:
-                failed.append(part[0].external_id)
+        outcomes += await _store(services, leads[start:start + chunk], actor, failed)
         services.wake_delivery()
     if failed:
         raise PartlyStored(outcomes, failed)
@@ -154,6 +140,22 @@ async def add_activities(services: Services, external_id: str, activities: Seque
         (outcome,) = await batch.run([_Work(lead, None, list(activities), False)])
     services.wake_delivery()
     return outcome
+
+
+async def _store(services: Services, part: Sequence[LeadIn], actor: str, failed: list[str]) -> list[IntakeOutcome]:
+    """Store ``part`` in one transaction or, if that fails, one lead per transaction; the external
+    ids of leads that could not be stored are added to ``failed``."""
+    try:
+        return await _chunk_with_retry(services, part, actor)
+    except Exception:
+        if len(part) == 1:
+            log.exception("lead %r could not be stored", part[0].external_id)
+            failed.append(part[0].external_id)
+            return []
+        # A fault on our side (a bug, a lost database) must not keep the rest of the batch out,
+        # or a CRM retrying the request would never get any of it in: store them one by one.
+        log.exception("storing %d leads together failed; storing them one at a time", len(part))
+        return [outcome for lead in part for outcome in await _store(services, [lead], actor, failed)]
 
 
 async def _chunk_with_retry(services: Services, chunk: Sequence[LeadIn], actor: str) -> list[IntakeOutcome]:
