@@ -20,8 +20,6 @@ dead receiver never pauses other rows: no answer here pauses the platform.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -30,13 +28,11 @@ from aiohttp import web
 from bot.api.auth import sign
 from bot.settings import ConfigError
 from handlers.clock import Clock
-from handlers.ports import Delivered, Delivery, PermanentFailure, RetryLater, Sender
+from handlers.ports import Delivered, Delivery, PermanentFailure, RetryLater, Sender, retry_after
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
 
-# A receiver cannot park a row for longer than this with Retry-After.
-MAX_RETRY_AFTER = 3600.0
 TIMEOUT = aiohttp.ClientTimeout(total=10)
 _REASON_CHARS = 200
 
@@ -44,22 +40,6 @@ _REASON_CHARS = 200
 def encode(body: object) -> bytes:
     """The exact bytes that are signed and sent."""
     return json.dumps(body, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
-
-
-def retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date), capped; None if absent or bad."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return min(float(value), MAX_RETRY_AFTER)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return min(max((when - now).total_seconds(), 0.0), MAX_RETRY_AFTER)
 
 
 class WebhookSender:
@@ -72,6 +52,9 @@ class WebhookSender:
         self.clock = clock
         self.timeout = timeout
         self._session: aiohttp.ClientSession | None = None
+
+    def pacing_scopes(self, delivery: Delivery) -> tuple[str, ...]:
+        return ()
 
     async def start(self) -> None:
         if self._session is None or self._session.closed:

@@ -40,6 +40,9 @@ class SlackSender:
         self.client = client
         self._dm_channels: dict[str, str] = {}  # user id -> IM channel id, from conversations.open
 
+    def pacing_scopes(self, delivery: Delivery) -> tuple[str, ...]:
+        return ()
+
     async def send(self, delivery: Delivery) -> Delivered | None:
         try:
             return await self._send(delivery)

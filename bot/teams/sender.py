@@ -43,6 +43,9 @@ class TeamsSender:
         self.adapter = adapter
         self.bot_app_id = bot_app_id
 
+    def pacing_scopes(self, delivery: Delivery) -> tuple[str, ...]:
+        return ()
+
     async def send(self, delivery: Delivery) -> Delivered | None:
         payload = delivery.payload
         try:
