@@ -7,7 +7,7 @@ BATON_CONFIG ?= baton.example.toml
 BATON_INTAKE_TOKEN ?= dev-intake-token-change-me
 export BATON_CONFIG BATON_INTAKE_TOKEN
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint format format-check bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,12 +25,23 @@ run: install
 test: install
 	$(BIN)/python -m pytest
 
+# The checks CI runs before the tests: style and bugs, strict types, and the layers of
+# DESIGN.md as import-linter contracts ([tool.importlinter] in pyproject.toml).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+# Format the tree with ruff. `format-check` only reports; it joins `lint` once the tree is formatted.
+format: install
+	$(BIN)/ruff format .
+
+format-check: install
+	$(BIN)/ruff format --check .
 
 bench: install
+	$(BIN)/python bench/cli_start.py
 	$(BIN)/python bench/intake.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache baton.db baton.db-wal baton.db-shm
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache baton.db baton.db-wal baton.db-shm

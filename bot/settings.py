@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from scoring.agreement import Agreement
 from scoring.agreement_check import AgreementError, format_validation_errors, load_agreement
-from store.db import DEFAULT_URL
+from store import DEFAULT_URL
 
 DEFAULT_CONFIG = "baton.toml"
 

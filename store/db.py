@@ -10,7 +10,6 @@ from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-DEFAULT_URL = "sqlite+aiosqlite:///baton.db"
 READ_ONLY = "baton_read_only"
 
 

@@ -1,27 +1,35 @@
-"""The ``baton`` command: one group, one small module per subcommand."""
+"""The ``baton`` command: one group, one small module per subcommand, each imported on first use.
+
+``baton --help`` imports no subcommand: it must answer at once, without SQLAlchemy, matplotlib,
+botbuilder or slack-bolt (``tests/cli/test_cli_start.py``; timings in ``bench/cli_start.py``).
+"""
 
 from __future__ import annotations
 
 import click
 
-from bot.cli import config_cmd, db_cmd, digest_cmd, import_cmd, lead_cmd, manifest_cmd, outbox_cmd, serve_cmd
-from bot.cli.manifest_teams import teams as manifest_teams
+from bot.cli.lazy import LazyCommand, LazyGroup
+
+COMMANDS = {
+    "config": LazyCommand("bot.cli.config_cmd", "config", "Work with the configuration file."),
+    "db": LazyCommand("bot.cli.db_cmd", "db", "Manage the database schema."),
+    "digest": LazyCommand("bot.cli.digest_cmd", "digest", "Last week's digest for each manager and for "
+                          "marketing (normally sent on the configured schedule)."),
+    "import": LazyCommand("bot.cli.import_cmd", "import_leads", "Import leads from a CSV file (column mapping "
+                          "in the [import] section of the config)."),
+    "lead": LazyCommand("bot.cli.lead_cmd", "lead", "Work with one lead."),
+    "manifest": LazyCommand("bot.cli.manifest_cmd", "manifest",
+                            "Print an app manifest to paste into the platform's developer console."),
+    "outbox": LazyCommand("bot.cli.outbox_cmd", "outbox",
+                          "Inspect the outbox: chat messages and CRM webhooks waiting, sent or failed."),
+    "serve": LazyCommand("bot.cli.serve_cmd", "serve",
+                         "Run Baton: HTTP intake API, Slack and Teams endpoints, delivery and timers."),
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """Baton: the marketing-to-sales lead handoff, in Slack and Microsoft Teams."""
-
-
-cli.add_command(serve_cmd.serve)
-cli.add_command(config_cmd.config)
-cli.add_command(db_cmd.db)
-cli.add_command(digest_cmd.digest)
-cli.add_command(import_cmd.import_leads)
-cli.add_command(lead_cmd.lead)
-cli.add_command(manifest_cmd.manifest)
-manifest_cmd.manifest.add_command(manifest_teams)
-cli.add_command(outbox_cmd.outbox)
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """``baton manifest``: print chat app manifests with this deployment's URLs filled in.
 
-The group is importable as ``bot.cli.manifest_cmd.manifest``; each platform adds its
-own subcommand (``slack`` here, ``teams`` from the Teams module).
+The group is importable as ``bot.cli.manifest_cmd.manifest``; each platform has its own
+subcommand (``slack`` here, ``teams`` in ``bot.cli.manifest_teams``, imported when it runs).
 """
 
 from __future__ import annotations
@@ -10,8 +10,13 @@ import json
 
 import click
 
+from bot.cli.lazy import LazyCommand, LazyGroup
 
-@click.group()
+_TEAMS = LazyCommand("bot.cli.manifest_teams", "teams", "Build the Microsoft Teams app package (manifest 1.25, "
+                     "the bot's commands, the two icons).")
+
+
+@click.group(cls=LazyGroup, lazy={"teams": _TEAMS})
 def manifest() -> None:
     """Print an app manifest to paste into the platform's developer console."""
 
