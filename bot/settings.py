@@ -30,7 +30,7 @@ class ConfigError(Exception):
 
 
 class Settings(BaseModel):
-    """Deployment settings and secrets (never logged: see ``redacted``)."""
+    """Deployment settings and secrets (never logged: ``bot.logs`` masks the secret values in every line)."""
 
     config_path: Path
     database_url: str = DEFAULT_URL
@@ -62,11 +62,6 @@ class Settings(BaseModel):
     @property
     def slack_enabled(self) -> bool:
         return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
-
-    def redacted(self) -> dict[str, object]:
-        secret = {"intake_token", "intake_hmac_secret", "webhook_secret", "slack_bot_token",
-                  "slack_signing_secret", "slack_app_token", "microsoft_app_password"}
-        return {k: ("***" if k in secret and v else v) for k, v in self.model_dump().items()}
 
 
 _ENV = {

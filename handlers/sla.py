@@ -28,7 +28,6 @@ Chain = Literal["accept", "first_touch", "cadence"]
 # Written as a literal, not a bound parameter: only then can SQLite (and PostgreSQL's generic
 # plans) prove the query matches the partial index on pending timers.
 IS_PENDING = Timer.status == literal_column("'pending'")
-CHAINS: tuple[Chain, ...] = ("accept", "first_touch", "cadence")
 _FROZEN: WeakKeyDictionary[Handoff, tuple[dict[str, Any], SlaPolicy]] = WeakKeyDictionary()
 _DUMPED: dict[int, tuple[SlaPolicy, dict[str, Any]]] = {}
 _PARSED: dict[str, SlaPolicy] = {}

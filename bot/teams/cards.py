@@ -70,5 +70,3 @@ def buttons(items: list[Button]) -> tuple[list[dict[str, Any]], list[dict[str, A
     return inputs, actions
 
 
-def attachment(content: Card) -> dict[str, Any]:
-    return {"contentType": CARD_CONTENT_TYPE, "content": content}

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
+from handlers.ooo import set_out_of_office
 from handlers.services import Services
 from handlers.views.notice import Notice
 
 
 async def answer_ooo(services: Services, email: str, on: bool) -> Notice:
-    # Imported here so the query engine loads even where the OOO flow is not installed.
-    from handlers.ooo import set_out_of_office
-
     outcome = await set_out_of_office(services, email, on, source="chat")
     if outcome.ok:
         title = "You're out of office." if on else "Welcome back."

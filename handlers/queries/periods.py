@@ -43,11 +43,6 @@ class Period:
     label: str
     zone: str
 
-    @property
-    def elapsed_fraction(self) -> float:
-        span = (self.end - self.start).total_seconds()
-        return max(0.0, min(1.0, (self.until - self.start).total_seconds() / span)) if span else 1.0
-
 
 def parse_period(text: str) -> PeriodSpec:
     """``text`` is one period phrase (lower case); raises ``PeriodError`` naming what is allowed."""

@@ -24,14 +24,17 @@ async def test_an_unknown_subcommand_gets_a_helpful_answer(slack: SlackDriver) -
     assert "frobnicate" in text and "help" in text
 
 
-async def test_help_works_without_the_query_engine(slack: SlackDriver, monkeypatch: Any) -> None:
-    import bot.slack.commands as commands
+async def test_a_failing_query_engine_still_gets_an_answer(slack: SlackDriver, monkeypatch: Any) -> None:
+    import handlers.queries
 
-    monkeypatch.setattr(commands, "_engine", lambda: None)
-    await slack.command(ALICE, "help")
-    assert "Baton: what you can ask" in str(slack.fake.responses[-1].body["blocks"])
-    await slack.command(ALICE, "stats")
-    assert "I don't know “stats” yet" in str(slack.fake.responses[-1].body["blocks"])
+    async def broken(*_args: Any) -> None:
+        raise RuntimeError("the stats query broke")
+
+    monkeypatch.setattr(handlers.queries, "answer", broken)
+    response = await slack.command(ALICE, "stats")
+    assert response.status == 200
+    text = str(slack.fake.responses[-1].body["blocks"])
+    assert "Sorry, I couldn't answer that just now." in text and "the stats query broke" not in text
 
 
 async def test_a_mention_is_answered_in_its_thread_without_the_mention(slack: SlackDriver) -> None:
