@@ -7,8 +7,6 @@ import asyncio
 import click
 
 from bot.settings import ConfigError, load_settings
-from store.db import Database
-from store.migrate import current_revision, upgrade
 
 
 @click.group()
@@ -20,6 +18,10 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True)
 def upgrade_cmd(revision: str) -> None:
     """Migrate the database (BATON_DATABASE_URL, default SQLite baton.db) to REVISION."""
+    # SQLAlchemy and Alembic are imported only when a migration runs (not for --help).
+    from store.db import Database
+    from store.migrate import current_revision, upgrade
+
     try:
         settings = load_settings()
     except ConfigError as exc:

@@ -5,15 +5,14 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy.exc import DBAPIError
 
 from bot.cli.common import config_option, load
-from handlers.clock import SystemClock
-from handlers.digest import DigestMessage, run_weekly_digest
-from handlers.services import Services
-from store.db import Database
+
+if TYPE_CHECKING:
+    from handlers.digest import DigestMessage
 
 
 def _address(message: DigestMessage) -> str:
@@ -29,6 +28,14 @@ def _address(message: DigestMessage) -> str:
 @config_option
 def digest(dry_run: bool, config_path: str | None) -> None:
     """Last week's digest for each manager and for marketing (normally sent on the configured schedule)."""
+    # The digest draws its charts with matplotlib: imported only when a digest is built.
+    from sqlalchemy.exc import DBAPIError
+
+    from handlers.clock import SystemClock
+    from handlers.digest import run_weekly_digest
+    from handlers.services import Services
+    from store.db import Database
+
     settings, agreement = load(config_path)
 
     async def run() -> list[DigestMessage]:

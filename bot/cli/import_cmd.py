@@ -7,17 +7,16 @@ import contextlib
 import csv
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from pydantic import ValidationError
 
-from bot.api.errors import validation_problems
 from bot.cli.common import config_option, load
-from bot.runtime import Runtime
-from handlers import intake
-from handlers.intake import LeadIn
 from scoring.lead import LEAD_FIELDS
+
+if TYPE_CHECKING:
+    from handlers.intake import LeadIn
 
 _INTEGER_FIELDS = {"employees"}
 _NUMBER_FIELDS = {"revenue"}
@@ -51,6 +50,10 @@ def row_to_lead(row: dict[str, str], columns: dict[str, str]) -> dict[str, Any]:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_leads(config_path: str | None, path: Path) -> None:
     """Import leads from a CSV file (column mapping in the [import] section of the config)."""
+    # The intake (SQLAlchemy, the HTTP API's error wording) is imported only when a file is imported.
+    from bot.api.errors import validation_problems
+    from handlers.intake import LeadIn
+
     settings, agreement = load(config_path)
     with path.open(newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
@@ -73,6 +76,9 @@ def import_leads(config_path: str | None, path: Path) -> None:
 
 
 async def _import(settings: Any, agreement: Any, leads: list[tuple[int, LeadIn]]) -> Counter[str]:
+    from bot.runtime import Runtime
+    from handlers import intake
+
     runtime = Runtime(settings=settings, agreement=agreement)
     await runtime.prepare()
     summary: Counter[str] = Counter()

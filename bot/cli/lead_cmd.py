@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 import click
 
 from bot.cli.common import config_option, load
-from bot.runtime import Runtime
-from bot.settings import Settings
-from handlers.outcome import Outcome
-from handlers.privacy import forget as forget_lead
-from scoring.agreement import Agreement
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+    from handlers.outcome import Outcome
+    from scoring.agreement import Agreement
 
 
 @click.group()
@@ -38,6 +39,10 @@ def forget(config_path: str | None, email: str, actor: str) -> None:
 
 
 async def _forget(settings: Settings, agreement: Agreement, email: str, actor: str) -> Outcome:
+    # The runtime (database, chat platforms) is imported only when a lead is forgotten.
+    from bot.runtime import Runtime
+    from handlers.privacy import forget as forget_lead
+
     runtime = Runtime(settings=settings, agreement=agreement)
     try:
         await runtime.prepare()

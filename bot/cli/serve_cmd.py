@@ -7,8 +7,6 @@ import asyncio
 import click
 
 from bot.cli.common import config_option, load
-from bot.logs import setup_logging
-from bot.server import serve as run_server
 
 
 @click.command()
@@ -18,6 +16,10 @@ from bot.server import serve as run_server
 @click.option("--log-format", type=click.Choice(["text", "json"]), default=None)
 def serve(config_path: str | None, host: str | None, port: int | None, log_format: str | None) -> None:
     """Run Baton: HTTP intake API, Slack and Teams endpoints, delivery and timers."""
+    # Imported here, not at the top, so that `baton serve --help` answers at once.
+    from bot.logs import setup_logging
+    from bot.server import serve as run_server
+
     settings, agreement = load(config_path, host=host, port=port, log_format=log_format)
     setup_logging(settings.log_format, settings.log_level)
     asyncio.run(run_server(settings, agreement))

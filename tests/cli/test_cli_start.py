@@ -61,6 +61,24 @@ def test_the_quick_commands_import_no_heavy_library(args: list[str]) -> None:
     assert _modules_after(args) & set(HEAVY) == set()
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        ["serve"],
+        ["db", "upgrade"],
+        ["digest"],
+        ["import"],
+        ["lead", "forget"],
+        ["outbox", "list"],
+        ["manifest", "teams"],
+    ],
+    ids=" ".join,
+)
+def test_a_commands_help_imports_no_chat_sdk_or_charting(path: list[str]) -> None:
+    # `outbox` needs SQLAlchemy for its --status choices; nothing needs the rest to print help.
+    assert _modules_after([*path, "--help"]) & (set(HEAVY) - {"sqlalchemy"}) == set()
+
+
 def test_config_check_in_a_fresh_process_still_validates_the_file() -> None:
     # The same run as above, so the import test cannot pass by failing early.
     done = subprocess.run(
