@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from bot.metrics import Metrics
 from bot.metrics import routes as metrics_routes
+from bot.platform_health import PlatformMonitor
 from bot.settings import Settings
 from handlers.clock import Clock, SystemClock
 from handlers.delivery import DeliveryWorker
@@ -26,7 +27,7 @@ from handlers.routing_state import ensure_reps
 from handlers.services import Services
 from scoring.agreement import Agreement
 from store.db import Database
-from store.migrate import upgrade
+from store.migrate import known_revisions, upgrade
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024
@@ -73,6 +74,8 @@ class Runtime:
         self._jobs_idle.set()
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self.platform_monitor = PlatformMonitor(self)
+        self._revisions: tuple[frozenset[str], frozenset[str]] | None = None
 
     def add(self, component: Component) -> None:
         self.components.append(component)
@@ -105,6 +108,12 @@ class Runtime:
         self._tasks.append(asyncio.create_task(self.worker.run(self._stop, self.settings.outbox_interval)))
         self.scheduler.start()
         self.started = True
+
+    def revisions(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The migrations this release ships and its heads (read from the scripts once)."""
+        if self._revisions is None:
+            self._revisions = known_revisions()
+        return self._revisions
 
     def delivery_alive(self) -> bool:
         """False once the delivery loop has ended while the process is meant to be running."""
