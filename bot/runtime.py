@@ -19,11 +19,12 @@ from sqlalchemy import text
 from bot.metrics import Metrics
 from bot.metrics import routes as metrics_routes
 from bot.platform_health import PlatformMonitor
+from bot.reach_report import reach_warnings
 from bot.settings import Settings
 from handlers.clock import Clock, SystemClock
 from handlers.delivery import DeliveryWorker
 from handlers.ports import Sender
-from handlers.routing_state import ensure_reps
+from handlers.routing_state import ensure_reps, teams_installed
 from handlers.services import Services
 from scoring.agreement import Agreement
 from store.db import Database
@@ -65,7 +66,8 @@ class Runtime:
         self.metrics = Metrics(frozenset(r.code for r in self.agreement.rejection_reasons))
         platforms = frozenset({"slack"} | ({"teams"} if self.settings.teams_enabled else set()))
         self.services = Services(db=self.db, agreement=self.agreement, clock=self.clock,
-                                 instance=self.instance, platforms=platforms, on_event=self.metrics.on_event)
+                                 instance=self.instance, platforms=platforms, on_event=self.metrics.on_event,
+                                 reachable_on=self.settings.chat_platforms or None)
         self.worker = DeliveryWorker(self.services, {}, on_result=self.metrics.on_delivery)
         self.services.wake_delivery = self.worker.wake
         self.scheduler = AsyncIOScheduler(timezone="UTC")
@@ -97,6 +99,9 @@ class Runtime:
             await upgrade(self.db.engine)
         async with self.db.transaction() as session:
             await ensure_reps(session, self.services)
+            installed = await teams_installed(session, self.services) if self.settings.teams_enabled else frozenset()
+        for line in reach_warnings(self.settings, self.agreement, installed):
+            log.warning("%s", line)
 
     async def start(self) -> None:
         from bot.jobs import register_jobs

@@ -69,6 +69,12 @@ class Settings(BaseModel):
     def slack_enabled(self) -> bool:
         return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
 
+    @property
+    def chat_platforms(self) -> frozenset[str]:
+        """The chat platforms this deployment has configured (Slack with its token, Teams enabled)."""
+        return frozenset({"slack"} if self.slack_enabled else set()) | (
+            {"teams"} if self.teams_enabled else set())
+
     def redacted(self) -> dict[str, object]:
         secret = {"intake_token", "intake_hmac_secret", "webhook_secret", "slack_bot_token",
                   "slack_signing_secret", "slack_app_token", "microsoft_app_password"}
