@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 CHECK_TIMEOUT = 5.0
+# How long a probe waits for a check in flight before it answers with the last known state.
+PROBE_WAIT = 1.0
 # One failed check may be a blip; two in a row (about an interval apart) is an outage worth a message.
 ALERT_AFTER = 2
 
@@ -40,13 +42,19 @@ def degraded(answer: str) -> str:
 
 
 class PlatformMonitor:
-    """Caches each component's ``ready()`` for ``settings.platform_check_interval`` seconds."""
+    """Caches each component's ``ready()`` for ``settings.platform_check_interval`` seconds.
+
+    A probe waits at most ``probe_wait`` seconds for a check: a platform that hangs must not
+    make ``/readyz`` itself slow (a balancer that times the probe out would drain the replica).
+    The check goes on in the background and the probe reports the last known state meanwhile.
+    """
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.timeout = CHECK_TIMEOUT
+        self.probe_wait = PROBE_WAIT
         self._cache: dict[str, Checked] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._running: dict[str, asyncio.Task[str]] = {}
         self._failures: dict[str, int] = {}
         self._alerted: dict[str, str] = {}
 
@@ -58,15 +66,33 @@ class PlatformMonitor:
         cached = self._fresh(component.name)
         if cached is not None:
             return cached
-        lock = self._locks.setdefault(component.name, asyncio.Lock())
-        async with lock:  # concurrent probes wait for the one check in flight
-            cached = self._fresh(component.name)
-            if cached is not None:
-                return cached
+        task = self._running.get(component.name)
+        if task is None:  # concurrent probes share the one check in flight
+            task = asyncio.create_task(self._refresh(component))
+            self._running[component.name] = task
+        done, _ = await asyncio.wait({task}, timeout=self.probe_wait)
+        if done:
+            return task.result()
+        last = self._cache.get(component.name)
+        return last.text if last is not None else "degraded: the first check has not answered yet"
+
+    async def wait_idle(self) -> None:
+        """Until no check is in flight (tests; shutdown)."""
+        while self._running:
+            await asyncio.wait(set(self._running.values()))
+
+    def close(self) -> None:
+        for task in self._running.values():
+            task.cancel()
+
+    async def _refresh(self, component: Component) -> str:
+        try:
             text = await self._check(component)
             self._cache[component.name] = Checked(text, self.runtime.clock.now())
             await self._after(component.name, text)
             return text
+        finally:
+            self._running.pop(component.name, None)
 
     def _fresh(self, name: str) -> str | None:
         cached = self._cache.get(name)

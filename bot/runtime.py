@@ -148,6 +148,7 @@ class Runtime:
             if not await self._wait(asyncio.shield(task), deadline, "the delivery loop"):
                 task.cancel()
         await self._flush(deadline)
+        self.platform_monitor.close()
         for component in self.components:
             try:
                 await component.stop()

@@ -68,6 +68,17 @@ async def test_a_hanging_platform_check_times_out_and_the_replica_stays_ready(ru
     assert (await response.json())["checks"]["chat"].startswith("degraded: no answer within")
 
 
+async def test_a_slow_platform_check_does_not_hold_up_the_probe(runtime: Runtime, api: Any) -> None:
+    runtime.platform_monitor.probe_wait = 0.01
+    runtime.platform_monitor.timeout = 0.2
+    runtime.add(Platform(hang=True))
+    response = await api.get("/readyz")
+    assert response.status == 200
+    assert (await response.json())["checks"]["chat"] == "degraded: the first check has not answered yet"
+    await runtime.platform_monitor.wait_idle()  # the check went on after the probe answered
+    assert (await (await api.get("/readyz")).json())["checks"]["chat"] == "degraded: no answer within 0.2 s"
+
+
 async def test_a_platform_is_checked_at_most_once_per_interval(runtime: Runtime, api: Any,
                                                               clock: ManualClock) -> None:
     platform = Platform()
