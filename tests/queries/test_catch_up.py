@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from bot.jobs.catch_up import catch_up, missed_at
 from bot.jobs.digest import DIGEST_JOB, REVIEW_JOB, digest_once, digest_trigger, register
 from bot.runtime import Runtime
+from bot.settings import ConfigError, load_settings
 from handlers.clock import ManualClock
 from scoring.agreement import Agreement
 from store.db import Database
@@ -129,3 +130,16 @@ async def test_starting_the_runtime_catches_up_the_missed_digest(runtime: Runtim
     finally:
         await runtime.stop()
     assert await digest_rows(runtime.db) > 0
+
+
+def test_the_grace_and_the_check_interval_are_read_from_the_environment() -> None:
+    settings = load_settings("baton.toml", {"BATON_CATCH_UP_GRACE": "3600", "BATON_PLATFORM_CHECK_INTERVAL": "10"})
+    assert (settings.catch_up_grace, settings.platform_check_interval) == (3600, 10)
+    defaults = load_settings("baton.toml", {})
+    assert (defaults.catch_up_grace, defaults.platform_check_interval) == (6 * 3600, 30)
+
+
+def test_a_negative_grace_is_refused_by_its_name() -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings("baton.toml", {"BATON_CATCH_UP_GRACE": "-1"})
+    assert error.value.problems[0].startswith("BATON_CATCH_UP_GRACE:")
