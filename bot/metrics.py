@@ -81,6 +81,8 @@ class Metrics:
         self.failed = Gauge("baton_outbox_failed", "Outbox rows parked as failed.", ["platform"], registry=r)
         self.oldest = Gauge("baton_outbox_oldest_pending_seconds", "Age of the oldest row still pending.",
                             registry=r)
+        self.platform_up = Gauge("baton_platform_up", "1 while a chat platform passes its health check, else 0.",
+                                 ["platform"], registry=r)
         self.http = Histogram("baton_http_request_seconds", "HTTP request latency, by route.",
                               ["route", "method", "status"], registry=r)
 

@@ -18,15 +18,17 @@ from sqlalchemy import text
 
 from bot.metrics import Metrics
 from bot.metrics import routes as metrics_routes
+from bot.platform_health import PlatformMonitor
+from bot.reach_report import reach_warnings
 from bot.settings import Settings
 from handlers.clock import Clock, SystemClock
 from handlers.delivery import DeliveryWorker
 from handlers.ports import Sender
-from handlers.routing_state import ensure_reps
+from handlers.routing_state import ensure_reps, teams_installed
 from handlers.services import Services
 from scoring.agreement import Agreement
 from store.db import Database
-from store.migrate import upgrade
+from store.migrate import known_revisions, upgrade
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024
@@ -46,6 +48,7 @@ class Component(Protocol):
     def mount(self, app: web.Application) -> None: ...
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
+    # "ok", or what fails ("invalid_auth", "HTTP 500"): reported as degraded, never a 503.
     async def ready(self) -> str: ...
 
 
@@ -64,7 +67,8 @@ class Runtime:
         self.metrics = Metrics(frozenset(r.code for r in self.agreement.rejection_reasons))
         platforms = frozenset({"slack"} | ({"teams"} if self.settings.teams_enabled else set()))
         self.services = Services(db=self.db, agreement=self.agreement, clock=self.clock,
-                                 instance=self.instance, platforms=platforms, on_event=self.metrics.on_event)
+                                 instance=self.instance, platforms=platforms, on_event=self.metrics.on_event,
+                                 reachable_on=self.settings.chat_platforms or None)
         self.worker = DeliveryWorker(self.services, {}, on_result=self.metrics.on_delivery)
         self.services.wake_delivery = self.worker.wake
         self.scheduler = AsyncIOScheduler(timezone="UTC")
@@ -73,6 +77,8 @@ class Runtime:
         self._jobs_idle.set()
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self.platform_monitor = PlatformMonitor(self)
+        self._revisions: tuple[frozenset[str], frozenset[str]] | None = None
 
     def add(self, component: Component) -> None:
         self.components.append(component)
@@ -94,6 +100,9 @@ class Runtime:
             await upgrade(self.db.engine)
         async with self.db.transaction() as session:
             await ensure_reps(session, self.services)
+            installed = await teams_installed(session, self.services) if self.settings.teams_enabled else frozenset()
+        for line in reach_warnings(self.settings, self.agreement, installed):
+            log.warning("%s", line)
 
     async def start(self) -> None:
         from bot.jobs import register_jobs
@@ -105,6 +114,12 @@ class Runtime:
         self._tasks.append(asyncio.create_task(self.worker.run(self._stop, self.settings.outbox_interval)))
         self.scheduler.start()
         self.started = True
+
+    def revisions(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The migrations this release ships and its heads (read from the scripts once)."""
+        if self._revisions is None:
+            self._revisions = known_revisions()
+        return self._revisions
 
     def delivery_alive(self) -> bool:
         """False once the delivery loop has ended while the process is meant to be running."""
@@ -134,6 +149,7 @@ class Runtime:
             if not await self._wait(asyncio.shield(task), deadline, "the delivery loop"):
                 task.cancel()
         await self._flush(deadline)
+        self.platform_monitor.close()
         for component in self.components:
             try:
                 await component.stop()

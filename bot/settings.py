@@ -58,10 +58,22 @@ class Settings(BaseModel):
     # Leads of one request committed together; 1 gives every lead a transaction of its own.
     intake_batch: int = Field(default=100, ge=1, le=1000)
     shutdown_grace: float = Field(default=10.0, ge=0)
+    # Seconds a chat platform's health check result is reused: probes every few seconds must not
+    # call Slack every few seconds.
+    platform_check_interval: float = Field(default=30.0, gt=0)
+    # Seconds after its scheduled time within which a digest or review reminder missed while
+    # Baton was down is still sent at the next start (and the scheduler's misfire grace).
+    catch_up_grace: float = Field(default=6 * 3600.0, ge=0)
 
     @property
     def slack_enabled(self) -> bool:
         return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
+
+    @property
+    def chat_platforms(self) -> frozenset[str]:
+        """The chat platforms this deployment has configured (Slack with its token, Teams enabled)."""
+        return frozenset({"slack"} if self.slack_enabled else set()) | (
+            {"teams"} if self.teams_enabled else set())
 
 
 _ENV = {
@@ -75,7 +87,8 @@ _ENV = {
     "BATON_LOG_FORMAT": "log_format", "BATON_LOG_LEVEL": "log_level",
     "BATON_OUTBOX_INTERVAL": "outbox_interval", "BATON_TIMER_INTERVAL": "timer_interval",
     "BATON_TIMER_BATCH": "timer_batch", "BATON_INTAKE_BATCH": "intake_batch",
-    "BATON_SHUTDOWN_GRACE": "shutdown_grace",
+    "BATON_SHUTDOWN_GRACE": "shutdown_grace", "BATON_PLATFORM_CHECK_INTERVAL": "platform_check_interval",
+    "BATON_CATCH_UP_GRACE": "catch_up_grace",
 }
 
 

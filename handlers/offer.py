@@ -32,6 +32,14 @@ async def make_offer(session: AsyncSession, services: Services, lead: Lead, deci
     return handoff
 
 
+def fallback_people(services: Services, team: str) -> list[str]:
+    """Who sees a lead nobody in ``team`` could take, when there is no managers channel."""
+    agreement = services.agreement
+    found = agreement.team(team)
+    managers = [m.email.lower() for m in found.managers] if found else []
+    return managers or sorted({a.lower() for a in agreement.roles.admins})
+
+
 def prepare_offer(services: Services, lead: Lead, decision: RoutingDecision,
                   previous_reps: list[str] | None = None) -> Handoff:
     """Route the lead as ``decision`` says and build its handoff row, with its SLA deadline
@@ -73,6 +81,12 @@ async def complete_offer(session: AsyncSession, services: Services, lead: Lead, 
     elif agreement.channels.managers:
         # Nobody could take it: the managers see it rather than nobody.
         await outbox.post(session, services, card, to_channel=agreement.channels.managers, key=key)
+    else:
+        # No managers channel either: the team's first manager (else the first admin) by DM, so the
+        # lead still reaches a person. One person: a card key tracks one message per platform.
+        people = fallback_people(services, team.name)
+        if people:
+            await outbox.post(session, services, card, to_person=people[0], key=key)
     await events.record(session, services, lead, actor, "lead.offered", None,
                         {"handoff_id": handoff.id, "team": team.name, "rep": handoff.rep,
                          "mode": handoff.mode, "due_at": handoff.due_at.isoformat() if handoff.due_at else None})

@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.services import Services
 from scoring.agreement import Stage
+from scoring.reach import unreachable_reps
 from scoring.route import RoutingDecision, RoutingState
-from store.models import Handoff, HandoffState, Lead, RepState
+from store.models import Conversation, Handoff, HandoffState, Lead, RepState
 
 
 async def ensure_reps(session: AsyncSession, services: Services) -> None:
@@ -49,7 +50,26 @@ async def load_state(session: AsyncSession, services: Services, team: str | None
         rr_credit={r.email: r.rr_credit for r in reps},
         out_of_office=frozenset(r.email for r in reps if r.out_of_office),
         exclude=frozenset(e.lower() for e in exclude),
+        unreachable=await unreachable(session, services),
     )
+
+
+async def teams_installed(session: AsyncSession, services: Services) -> frozenset[str]:
+    """Emails of reps with a live Teams conversation (they installed the app or wrote to it)."""
+    emails = [rep.email.lower() for _, rep in services.agreement.reps()]
+    rows = await session.scalars(select(Conversation.key).where(
+        Conversation.platform == "teams", Conversation.kind == "user", Conversation.gone.is_(False),
+        Conversation.key.in_(emails)))
+    return frozenset(rows.all())
+
+
+async def unreachable(session: AsyncSession, services: Services) -> Mapping[str, str]:
+    """Reps no configured chat platform reaches, with why (nothing when that is not known)."""
+    enabled = services.reachable_on
+    if not enabled:
+        return {}
+    installed = await teams_installed(session, services) if "teams" in enabled else frozenset()
+    return unreachable_reps(services.agreement, enabled, installed)
 
 
 def after_offer(state: RoutingState, decision: RoutingDecision) -> RoutingState:

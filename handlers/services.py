@@ -41,6 +41,10 @@ class Services:
     # Chat platforms this process delivers to; a person without a Slack id can still be
     # reached on Teams by email once they have installed the app.
     platforms: frozenset[str] = frozenset({"slack"})
+    # Chat platforms this deployment has configured, for routing: a rep none of them reaches gets
+    # no leads. None when none is configured (every message waits in the outbox alike, so there is
+    # nobody better to choose) or when the caller does not say.
+    reachable_on: frozenset[str] | None = None
     # Told of every audit event once its transaction has committed (metrics count them);
     # never called for work that was rolled back.
     on_event: Callable[[RecordedEvent], None] = _ignore

@@ -11,7 +11,7 @@ credit that comes back.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -29,6 +29,9 @@ class RoutingState:
     rr_credit: Mapping[str, int]
     out_of_office: frozenset[str] = frozenset()
     exclude: frozenset[str] = frozenset()
+    # Reps no enabled chat platform reaches (``scoring.reach``), with why: their card would be
+    # parked undelivered, so they get no leads.
+    unreachable: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,8 @@ def _unavailable(rep: Rep, state: RoutingState, now: datetime) -> str | None:
     email = rep.email.lower()
     if email in {e.lower() for e in state.exclude}:
         return "already had this lead"
+    if email in state.unreachable:
+        return state.unreachable[email]
     today = now.astimezone(ZoneInfo(rep.timezone)).date()
     if email in {e.lower() for e in state.out_of_office} or any(today in period for period in rep.out_of_office):
         return "out of office"

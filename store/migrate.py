@@ -36,3 +36,24 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
     async with engine.connect() as connection:
         return await connection.run_sync(read)
+
+
+def known_revisions() -> tuple[frozenset[str], frozenset[str]]:
+    """(every revision this release ships, its heads), read from the migration scripts."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(alembic_config())
+    return frozenset(s.revision for s in scripts.walk_revisions()), frozenset(scripts.get_heads())
+
+
+async def schema_status(engine: AsyncEngine, known: frozenset[str], heads: frozenset[str]) -> str:
+    """"ok" when the database is at this release's head, or at a revision this release does not
+    know (a newer release migrated it: expand/contract keeps the old code working); otherwise
+    what is missing."""
+    current = await current_revision(engine)
+    if current is None:
+        return "failing: the database has no schema (run `baton db upgrade`)"
+    if current in heads or current not in known:
+        return "ok"
+    return f"failing: the schema is at revision {current}, this release needs {', '.join(sorted(heads))} " \
+           "(run `baton db upgrade`)"

@@ -13,6 +13,7 @@ JOB_MODULES: list[str] = [
     "bot.jobs.retention",
     "bot.jobs.timers",
     "bot.jobs.digest",
+    "bot.jobs.platforms",
 ]
 
 

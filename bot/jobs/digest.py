@@ -7,10 +7,12 @@ these jobs: exactly one sends.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.jobs.catch_up import catch_up
 from handlers.digest import run_weekly_digest
 from handlers.review import run_review_reminder
 
@@ -20,9 +22,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 DIGEST_JOB = "digest.weekly"
 REVIEW_JOB = "digest.review_reminder"
+CATCH_UP_JOB = "digest.catch_up"
 REVIEW_HOUR = 9
-# A process that was down at the scheduled minute still sends when it comes back within this window.
-MISFIRE_GRACE_SECONDS = 6 * 3600
 
 
 async def digest_once(runtime: Runtime) -> int:
@@ -45,10 +46,15 @@ def digest_trigger(runtime: Runtime) -> CronTrigger:
 
 
 def register(runtime: Runtime) -> None:
+    # One grace for both cases: a busy process running late (APScheduler's misfire grace) and a
+    # process that was down at the scheduled minute (the catch-up at start).
+    grace = int(runtime.settings.catch_up_grace) or 1
     runtime.scheduler.add_job(digest_once, digest_trigger(runtime), args=[runtime], id=DIGEST_JOB,
-                              replace_existing=True, max_instances=1, coalesce=True,
-                              misfire_grace_time=MISFIRE_GRACE_SECONDS)
+                              replace_existing=True, max_instances=1, coalesce=True, misfire_grace_time=grace)
     runtime.scheduler.add_job(review_once, CronTrigger(hour=REVIEW_HOUR, minute=0,
                                                        timezone=runtime.agreement.digest.timezone),
                               args=[runtime], id=REVIEW_JOB, replace_existing=True, max_instances=1,
-                              coalesce=True, misfire_grace_time=MISFIRE_GRACE_SECONDS)
+                              coalesce=True, misfire_grace_time=grace)
+    # Once, as soon as the scheduler runs, however long the components took to start.
+    runtime.scheduler.add_job(catch_up, "date", run_date=datetime.now(UTC), args=[runtime, (DIGEST_JOB, REVIEW_JOB)],
+                              id=CATCH_UP_JOB, replace_existing=True, misfire_grace_time=None)

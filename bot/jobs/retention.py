@@ -8,6 +8,7 @@ at the next start.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from handlers.periodic import claim_period
@@ -35,6 +36,8 @@ async def run_retention(services: Services) -> int | None:
 def register(runtime: Runtime) -> None:
     if runtime.agreement.retention.contact_details_after is None:
         return
+    # First run as soon as the scheduler starts, however long the components took to start (the
+    # scheduler's wall clock, not the injected one); no grace: a purge is never too late to do.
     runtime.scheduler.add_job(run_retention, "interval", hours=1, args=[runtime.services], id=JOB,
-                              next_run_time=runtime.clock.now(), coalesce=True, max_instances=1,
-                              replace_existing=True)
+                              next_run_time=datetime.now(UTC), coalesce=True, max_instances=1,
+                              misfire_grace_time=None, replace_existing=True)

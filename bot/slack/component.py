@@ -83,10 +83,25 @@ class SlackComponent:
             self._session = None
 
     async def ready(self) -> str:
+        """``auth.test``: "ok", or "degraded: <Slack's error code or the HTTP status>"."""
         try:
             await self.client.auth_test()
         except SlackApiError as exc:
-            return f"failing: {exc.response.get('error')}"
+            return f"degraded: {slack_problem(exc)}"
         except Exception as exc:  # readiness reports, never raises
-            return f"failing: {type(exc).__name__}"
+            return f"degraded: {type(exc).__name__}"
         return "ok"
+
+
+def slack_problem(exc: SlackApiError) -> str:
+    """What failed, from whatever Slack answered: a JSON ``error`` code, else the HTTP status.
+
+    An outage answers with an HTML or plain-text page, so ``response.data`` may be a str (or
+    the response an aiohttp ``ClientResponse`` when the body could not be read at all)."""
+    response = exc.response
+    data = getattr(response, "data", None)
+    error = data.get("error") if isinstance(data, dict) else None
+    status = getattr(response, "status_code", None) or getattr(response, "status", None)
+    if isinstance(error, str) and error:
+        return error if status in (None, 200) else f"HTTP {status} ({error[:60]})"
+    return f"HTTP {status}" if isinstance(status, int) else "no readable answer"

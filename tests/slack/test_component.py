@@ -48,4 +48,4 @@ async def test_socket_mode_only_serves_no_http_endpoint(database_url: str, agree
 async def test_readiness_checks_the_slack_token(slack: SlackDriver, fake_slack: FakeSlack) -> None:
     assert await slack.component.ready() == "ok"
     fake_slack.fail("auth.test", error="invalid_auth")
-    assert await slack.component.ready() == "failing: invalid_auth"
+    assert await slack.component.ready() == "degraded: invalid_auth"
