@@ -97,3 +97,15 @@ async def test_a_late_result_from_a_worker_whose_row_was_taken_over_still_counts
     sender = ScriptedSender(clock)
     assert await DeliveryWorker(services, {"slack": sender}).run_once() == 0
     assert [r.status for r in await outbox_rows(services)] == ["sent"] and sender.calls == []
+
+
+async def test_a_send_that_never_answers_is_retried_as_doubtful(services: Services, clock: ManualClock) -> None:
+    await enqueue(services, "card")
+    hung = SlowSender(clock)  # never released
+    assert await DeliveryWorker(services, {"slack": hung}, send_timeout=0.05).run_once() == 0
+    (row,) = await outbox_rows(services)
+    assert row.status == "pending" and row.error_code == "timeout"
+    clock.advance(timedelta(seconds=5))
+    sender = ScriptedSender(clock)
+    await DeliveryWorker(services, {"slack": sender}).run_once()
+    assert [d.doubtful for d in sender.delivered] == [True]

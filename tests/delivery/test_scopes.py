@@ -56,7 +56,7 @@ async def test_a_429_naming_no_scope_pauses_the_whole_platform(services: Service
                             if d.payload["channel"] == "C1" and not sender.calls else None)
     await enqueue(services, "to C1", channel="C1")
     await enqueue(services, "to C2", channel="C2")
-    worker = DeliveryWorker(services, {"slack": sender})
+    worker = DeliveryWorker(services, {"slack": sender}, concurrency=1)  # C2 not already in flight
     await worker.run_once()
     clock.advance(timedelta(seconds=4))
     await worker.run_once()
