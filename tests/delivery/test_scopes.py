@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -125,3 +126,19 @@ async def test_a_webhook_sender_without_scopes_is_unpaced(services: Services, cl
     for n in range(5):
         await enqueue(services, f"m{n}", channel="C1")
     assert await DeliveryWorker(services, {"slack": sender}, pacing=paced(channel="1/s")).run_once() == 5
+
+
+async def test_two_workers_claiming_at_once_cannot_both_take_the_last_slot(
+        services: Services, other_services: Services, clock: ManualClock) -> None:
+    sender = ScriptedSender(clock)
+    pacing = paced(workspace="1/s")
+    workers = [DeliveryWorker(services, {"slack": sender}, pacing=pacing, batch=1),
+               DeliveryWorker(other_services, {"slack": sender}, pacing=pacing, batch=1)]
+    await enqueue(services, "earlier", channel="C9")
+    await workers[0].run_once()  # the workspace's pacing row exists from now on
+    await workers[1].run_once()  # (and both workers have a connection open)
+    clock.advance(timedelta(seconds=5))
+    for n in range(4):
+        await enqueue(services, f"m{n}", channel=f"C{n}")  # four channels, one workspace
+    await asyncio.gather(*(worker.run_once() for worker in workers))
+    assert len(sender.calls) == 2  # "earlier", and one of the four
