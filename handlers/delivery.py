@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from handlers.delivery_claim import Claimed, claim
+from handlers.delivery_scopes import paused_until
 from handlers.delivery_settle import Outcome, RetryPolicy, release, renew, settle
 from handlers.pacing import Pacing
 from handlers.ports import ConversationGone, Delivered, Delivery, PermanentFailure, RetryLater, Sender
@@ -152,8 +153,10 @@ class DeliveryWorker:
         now = self.services.clock.now()
         row = claimed.row
         waits = [paused[s] for s in claimed.scopes if s in paused and paused[s] > now]
+        if not waits and (elsewhere := await paused_until(self.services.db, claimed.scopes, now)):
+            waits.append(elsewhere)  # another worker or replica met the 429
         if waits:
-            # A 429 in this sweep paused one of its scopes after it was claimed: not sent, not an attempt.
+            # A 429 paused one of its scopes after it was claimed: not sent, not an attempt.
             await release(self.services, claimed, max(waits))
             return DeliveryResult(row.id, row.platform, "waiting", "its scope was paused by a rate limit")
         outcome = await self._send(claimed)
