@@ -8,7 +8,8 @@ Nothing is lost and, as far as the platform lets us know, nothing is doubled:
   PostgreSQL). A claimed row is in flight (``claimed_at``) under a short lease.
 - **Send**, outside any transaction, grouped by conversation (in order within one, several
   conversations at once). A heartbeat renews the lease of every row still held, so a slow send
-  keeps its row while a dead worker's rows come back within about one lease.
+  keeps its row while a dead worker's rows come back within about one lease. Just before each
+  send its scopes are read again: a pause another replica met since the claim holds it back.
 - **Settle** (``handlers.delivery_settle``), at once and urgently. A 429 pauses the scopes it
   names (the whole platform when it names none) for its Retry-After, and rows of this sweep
   waiting for those scopes are given back unsent. Transient failures retry with capped,
