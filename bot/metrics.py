@@ -75,6 +75,9 @@ class Metrics:
                                   ["platform", "status"], registry=r)
         self.delivery_errors = Counter("baton_delivery_errors", "Chat and webhook API errors, by code.",
                                        ["platform", "code"], registry=r)
+        self.parked = Counter("baton_outbox_parked", "Outbox rows given up (parked as failed), by platform and "
+                              "code; code too_old when transient failures outlasted BATON_OUTBOX_MAX_AGE.",
+                              ["platform", "code"], registry=r)
         self.delivery_latency = Histogram("baton_delivery_latency_seconds", "From enqueue to delivery.",
                                           ["platform"], buckets=_LATENCY_BUCKETS, registry=r)
         self.backlog = Gauge("baton_outbox_backlog", "Outbox rows waiting to be sent.", ["platform"], registry=r)
@@ -83,6 +86,9 @@ class Metrics:
                             registry=r)
         self.platform_up = Gauge("baton_platform_up", "1 while a chat platform passes its health check, else 0.",
                                  ["platform"], registry=r)
+        self.write_wait = Gauge("baton_sqlite_write_wait_longest_seconds",
+                                "Longest wait of a write transaction for SQLite's writer since start; urgent = "
+                                "delivery's claim and settle.", ["kind"], registry=r)
         self.http = Histogram("baton_http_request_seconds", "HTTP request latency, by route.",
                               ["route", "method", "status"], registry=r)
 
@@ -111,8 +117,12 @@ class Metrics:
         self.deliveries.labels(result.platform, result.status).inc()
         if result.status == "sent":
             self.delivery_latency.labels(result.platform).observe(max(result.latency, 0.0))
-        elif result.error:
-            self.delivery_errors.labels(result.platform, error_code(result.error, result.rate_limited)).inc()
+        elif result.error and result.status in ("retry", "failed"):
+            code = "ratelimited" if result.rate_limited else (result.code or error_code(result.error))
+            self.delivery_errors.labels(result.platform, code[:40]).inc()
+        if result.status == "failed":
+            parked = "too_old" if result.expired else (result.code or error_code(result.error))
+            self.parked.labels(result.platform, parked[:40]).inc()
 
     async def refresh_outbox(self, db: Database, now: datetime) -> None:
         """Recount the shared outbox (one grouped COUNT over the status index)."""
@@ -131,6 +141,13 @@ class Metrics:
             else:
                 self.failed.labels(platform).set(count)
         self.oldest.set(max((now - oldest).total_seconds(), 0.0) if oldest else 0.0)
+
+    def refresh_write_gate(self, db: Database) -> None:
+        """How long SQLite writers queued (absent on PostgreSQL, which has no single writer)."""
+        if db.write_gate is not None:
+            stats = db.write_gate.stats
+            self.write_wait.labels("urgent").set(stats.longest_urgent)
+            self.write_wait.labels("all").set(stats.longest)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
@@ -160,4 +177,5 @@ routes = web.RouteTableDef()
 async def metrics_view(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     await runtime.metrics.refresh_outbox(runtime.db, runtime.clock.now())
+    runtime.metrics.refresh_write_gate(runtime.db)
     return web.Response(body=runtime.metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST})

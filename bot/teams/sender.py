@@ -143,7 +143,8 @@ class TeamsSender:
             log.warning("Baton is no longer in Teams conversation %s (%s); %s keys marked gone",
                         conversation_id, code, marked)
             await alert_gone(self.services, who, conversation_id)
-            raise ConversationGone(f"{code or 'Forbidden'}: {message}") from None
+            # alert_gone has told the admins: the worker parks the row without a second alert.
+            raise ConversationGone(f"{code or 'Forbidden'}: {message}", code=code or "403", alerted=True) from None
         if status in _RETRY:
             raise RetryLater(_retry_after(exc), f"Teams answered {status} {code}".strip(),
                              rate_limited=status == 429) from None
