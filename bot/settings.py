@@ -57,6 +57,8 @@ class Settings(BaseModel):
     timer_batch: int = Field(default=100, ge=1, le=1000)
     # Leads of one request committed together; 1 gives every lead a transaction of its own.
     intake_batch: int = Field(default=100, ge=1, le=1000)
+    # How long an Idempotency-Key's answer is kept and replayed to a retry of the same request.
+    idempotency_hours: float = Field(default=24.0, gt=0, le=24 * 30)
     shutdown_grace: float = Field(default=10.0, ge=0)
 
     @property
@@ -81,6 +83,7 @@ _ENV = {
     "BATON_OUTBOX_INTERVAL": "outbox_interval", "BATON_TIMER_INTERVAL": "timer_interval",
     "BATON_TIMER_BATCH": "timer_batch", "BATON_INTAKE_BATCH": "intake_batch",
     "BATON_SHUTDOWN_GRACE": "shutdown_grace",
+    "BATON_IDEMPOTENCY_HOURS": "idempotency_hours",
 }
 
 
