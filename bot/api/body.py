@@ -155,7 +155,8 @@ def _refused(root: Any) -> list[tuple[Path, str]]:
             problems.append((path, value.message))
         elif isinstance(value, str):
             if (bad := _BAD_TEXT.search(value)) is not None:
-                problems.append((path, f"text holds the character U+{ord(bad.group()):04X}, which cannot be stored"))
+                kind = "control character" if bad.group() == "\x00" else "lone surrogate"
+                problems.append((path, f"text may not hold the {kind} U+{ord(bad.group()):04X}"))
         elif isinstance(value, dict):
             if isinstance(value, _Duplicates):
                 problems += [(path + (key,), "key given more than once") for key in dict.fromkeys(value.repeated)]
