@@ -86,7 +86,8 @@ async def test_a_lone_surrogate_is_refused_by_path(api: Any, db: Database) -> No
 
 
 async def test_a_body_that_is_not_utf8_is_400(api: Any, db: Database) -> None:
-    status, answer = await post_leads(api, json.dumps(lead_payload(company="Caf\u00e9"), ensure_ascii=False).encode("latin-1"))
+    latin1 = json.dumps(lead_payload(company="Caf\u00e9"), ensure_ascii=False).encode("latin-1")
+    status, answer = await post_leads(api, latin1)
     assert status == 400 and "UTF-8" in answer["error"]
     await assert_nothing_written(db)
 
