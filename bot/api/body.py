@@ -22,9 +22,8 @@ MAX_INT_DIGITS = 20  # larger than any 64-bit integer; far below Python's 4,300-
 MAX_NUMBER_CHARS = 40  # a float literal's length, exponent and all
 
 Path = tuple[int | str, ...]
-# A string token (with its escapes) or a bracket: strings are skipped so brackets inside them
-# do not count towards the depth.
-_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
+_OPENING = frozenset(b"[{")
 # NUL and lone UTF-16 surrogates can only reach a string as \u escapes (raw control bytes are a
 # decode error; raw surrogates are invalid UTF-8). Neither can be stored by PostgreSQL.
 _SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
@@ -92,16 +91,16 @@ def parse(body: bytes) -> Any:
 def _check_depth(body: bytes) -> None:
     if body.count(b"[") + body.count(b"{") <= MAX_DEPTH:
         return  # cannot be too deep: the cheap answer for most bodies
+    # Escapes removed (a backslash always starts a two-character escape, and \uXXXX holds no
+    # quote), every remaining quote opens or closes a string: what lies between every other
+    # pair of quotes is outside strings, and only brackets there count.
+    plain = body.replace(b"\\\\", b"").replace(b'\\"', b"") if b"\\" in body else body
+    outside = b"".join(plain.translate(None, _NOT_STRUCTURE).split(b'"')[::2])
     depth = 0
-    for match in _TOKEN.finditer(body):
-        token = match.group()
-        if token in (b"[", b"{"):
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise BodyError(400, f"body nests objects and lists more than {MAX_DEPTH} deep "
-                                     f"(at byte {match.start()}); nothing was stored")
-        elif token in (b"]", b"}"):
-            depth -= 1
+    for byte in outside:
+        depth += 1 if byte in _OPENING else -1
+        if depth > MAX_DEPTH:
+            raise BodyError(400, f"body nests objects and lists more than {MAX_DEPTH} deep; nothing was stored")
 
 
 def _object(found: list[bool]) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
