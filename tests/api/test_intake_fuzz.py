@@ -104,3 +104,17 @@ async def test_any_form_body_is_answered_without_a_5xx(api: Any, db: Database, k
 
     headers = {**auth(), "Content-Type": content_type} if content_type else auth()
     await check(api, db, caplog, path, urlencode(form).encode(), headers)
+
+
+async def test_the_probe_sees_a_500_and_its_traceback(api: Any, db: Database, known_lead: None,
+                                                      caplog: pytest.LogCaptureFixture,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from handlers import intake
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(intake, "ingest", broken)
+    with pytest.raises(AssertionError):
+        await check(api, db, caplog, "/api/leads", json.dumps(lead_payload()).encode())
+    assert [r for r in caplog.records if r.exc_info]

@@ -230,3 +230,13 @@ async def test_every_kind_of_intake_request_sent_three_times_leaves_what_the_fir
     for _ in range(2):
         await send_all()
     assert await snapshot(db) == after_first
+
+
+async def test_two_requests_racing_with_one_idempotency_key_store_the_lead_once(api: Any, db: Database) -> None:
+    import asyncio
+
+    body = json.dumps(lead_payload(external_id="race-1"))
+    headers = {**auth(), **JSON, "Idempotency-Key": "race"}
+    responses = await asyncio.gather(*(api.post("/api/leads", data=body, headers=headers) for _ in range(2)))
+    assert sorted(r.status for r in responses) in ([202, 202], [202, 409])
+    assert await count(db, Lead) == 1
