@@ -65,9 +65,11 @@ def check_activities(agreement: Agreement, now: datetime, items: Sequence[tuple[
         if activity.type not in known:
             problems.append(f"{path}.type: unknown event type {activity.type!r} (known: {', '.join(sorted(known))})")
         if activity.occurred_at is not None and activity.occurred_at > latest:
-            problems.append(f"{path}.occurred_at: in the future ({activity.occurred_at.isoformat()}; "
-                            f"the clock says {now.isoformat(timespec='seconds')}, and "
-                            f"{int(MAX_CLOCK_SKEW.total_seconds())} s of skew are allowed)")
+            problems.append(
+                f"{path}.occurred_at: in the future ({activity.occurred_at.isoformat()}; "
+                f"the clock says {now.isoformat(timespec='seconds')}, and "
+                f"{int(MAX_CLOCK_SKEW.total_seconds())} s of skew are allowed)"
+            )
     if problems:
         raise InvalidActivities(problems)
 

@@ -46,8 +46,16 @@ async def claim_key(services: Services, key: str, fingerprint: str, ttl: timedel
             await session.execute(delete(IdempotencyKey).where(IdempotencyKey.expires_at <= now))
             row = await session.scalar(select(IdempotencyKey).where(IdempotencyKey.key == key).with_for_update())
             if row is None:
-                session.add(IdempotencyKey(key=key, fingerprint=fingerprint, status=None, response=None,
-                                           created_at=now, expires_at=now + ttl))
+                session.add(
+                    IdempotencyKey(
+                        key=key,
+                        fingerprint=fingerprint,
+                        status=None,
+                        response=None,
+                        created_at=now,
+                        expires_at=now + ttl,
+                    )
+                )
                 return None
             if row.fingerprint != fingerprint:
                 raise KeyReused(key)
@@ -71,8 +79,7 @@ async def keep_answer(services: Services, key: str, answer: Answer) -> None:
 async def release_key(services: Services, key: str) -> None:
     """Forget a claimed key whose request did nothing to keep, so that a retry runs afresh."""
     async with services.db.transaction() as session:
-        await session.execute(delete(IdempotencyKey).where(IdempotencyKey.key == key,
-                                                           IdempotencyKey.status.is_(None)))
+        await session.execute(delete(IdempotencyKey).where(IdempotencyKey.key == key, IdempotencyKey.status.is_(None)))
 
 
 async def first_use(services: Services, signature: str, expires_at: datetime) -> bool:

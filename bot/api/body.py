@@ -33,8 +33,9 @@ _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 class BodyError(Exception):
     """The body cannot be taken: ``status`` and ``error`` for the answer, ``problems`` by path."""
 
-    def __init__(self, status: int, error: str, problems: list[tuple[Path, str]] | None = None,
-                 root: Any = None) -> None:
+    def __init__(
+        self, status: int, error: str, problems: list[tuple[Path, str]] | None = None, root: Any = None
+    ) -> None:
         super().__init__(error)
         self.status, self.error, self.problems = status, error, problems or []
         self.root = root  # the parsed body, when the problems are values inside it
@@ -75,8 +76,13 @@ def parse(body: bytes) -> Any:
     _check_depth(body)
     found: list[bool] = []
     try:
-        value = json.loads(text, object_pairs_hook=_object(found), parse_constant=_constant(found),
-                           parse_int=_integer(found), parse_float=_float(found))
+        value = json.loads(
+            text,
+            object_pairs_hook=_object(found),
+            parse_constant=_constant(found),
+            parse_int=_integer(found),
+            parse_float=_float(found),
+        )
     except json.JSONDecodeError as exc:
         raise BodyError(400, f"body is not valid JSON: {exc}") from None
     except (RecursionError, ValueError) as exc:  # defence in depth: the scans above should prevent both
@@ -112,6 +118,7 @@ def _object(found: list[bool]) -> Callable[[list[tuple[str, Any]]], dict[str, An
         repeated = [key for key, _ in pairs if key in seen or seen.add(key)]  # type: ignore[func-returns-value]
         found.append(True)
         return _Duplicates(pairs, repeated)
+
     return hook
 
 
@@ -119,6 +126,7 @@ def _constant(found: list[bool]) -> Callable[[str], _Bad]:
     def hook(name: str) -> _Bad:
         found.append(True)
         return _Bad(f"{name} is not a number JSON allows")
+
     return hook
 
 
@@ -128,6 +136,7 @@ def _integer(found: list[bool]) -> Callable[[str], int | _Bad]:
             found.append(True)
             return _Bad(f"integer of {len(digits.lstrip('-')):,} digits; at most {MAX_INT_DIGITS} are accepted")
         return int(digits)
+
     return hook
 
 
@@ -141,6 +150,7 @@ def _float(found: list[bool]) -> Callable[[str], float | _Bad]:
             found.append(True)
             return _Bad(f"{literal} is too large for a number")
         return number
+
     return hook
 
 

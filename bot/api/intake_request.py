@@ -41,8 +41,13 @@ def answer(status: int, error: str, problems: list[dict[str, str]] | None = None
 
 
 def _refuse(status: int, error: str) -> web.HTTPException:
-    kind = {401: web.HTTPUnauthorized, 400: web.HTTPBadRequest, 409: web.HTTPConflict,
-            415: web.HTTPUnsupportedMediaType, 422: web.HTTPUnprocessableEntity}[status]
+    kind = {
+        401: web.HTTPUnauthorized,
+        400: web.HTTPBadRequest,
+        409: web.HTTPConflict,
+        415: web.HTTPUnsupportedMediaType,
+        422: web.HTTPUnprocessableEntity,
+    }[status]
     return kind(text=json.dumps({"error": error}), content_type="application/json")
 
 
@@ -53,16 +58,25 @@ async def authenticate(request: web.Request, body: bytes) -> Credentials:
         return Credentials(None)
     timestamp, signature = request.headers.get("X-Baton-Timestamp"), request.headers.get("X-Baton-Signature")
     now = services.clock.now()
-    if signature and timestamp and signature_ok(settings.intake_hmac_secret, timestamp, signature, body,
-                                                now=now.timestamp()):
+    if (
+        signature
+        and timestamp
+        and signature_ok(settings.intake_hmac_secret, timestamp, signature, body, now=now.timestamp())
+    ):
         # Remembered until its timestamp leaves the window, after which it is refused anyway.
         until = datetime.fromtimestamp(int(timestamp), UTC) + timedelta(seconds=SIGNATURE_WINDOW)
         if not await resend.first_use(services, signature, until):
-            raise _refuse(401, "this signed request was received before (a replay); sign every request "
-                               "anew, with a fresh X-Baton-Timestamp")
+            raise _refuse(
+                401,
+                "this signed request was received before (a replay); sign every request "
+                "anew, with a fresh X-Baton-Timestamp",
+            )
         return Credentials(signature)
-    raise _refuse(401, "missing or wrong credentials: send Authorization: Bearer <BATON_INTAKE_TOKEN>, "
-                       "or a valid X-Baton-Signature made within 5 minutes of X-Baton-Timestamp")
+    raise _refuse(
+        401,
+        "missing or wrong credentials: send Authorization: Bearer <BATON_INTAKE_TOKEN>, "
+        "or a valid X-Baton-Signature made within 5 minutes of X-Baton-Timestamp",
+    )
 
 
 def _idempotency_key(request: web.Request) -> str | None:
@@ -99,8 +113,9 @@ async def _failed(request: web.Request, credentials: Credentials) -> None:
         await resend.forget_signature(request.app[SERVICES], credentials.signature)
 
 
-async def _post(request: web.Request, body: bytes, prefix: Callable[[Any], Path],
-                endpoint: Endpoint) -> tuple[Answer, bool]:
+async def _post(
+    request: web.Request, body: bytes, prefix: Callable[[Any], Path], endpoint: Endpoint
+) -> tuple[Answer, bool]:
     services, settings = request.app[SERVICES], request.app[SETTINGS]
     try:
         check_content_type(request.content_type, request.charset)
@@ -113,11 +128,13 @@ async def _post(request: web.Request, body: bytes, prefix: Callable[[Any], Path]
     try:
         stored = await resend.claim_key(services, key, fingerprint, timedelta(hours=settings.idempotency_hours))
     except resend.KeyReused:
-        raise _refuse(422, "this Idempotency-Key was already used for a different request; "
-                           "use a new key for a new request") from None
+        raise _refuse(
+            422, "this Idempotency-Key was already used for a different request; use a new key for a new request"
+        ) from None
     except resend.KeyInProgress:
-        raise _refuse(409, "the first request with this Idempotency-Key is still being processed; "
-                           "retry in a moment") from None
+        raise _refuse(
+            409, "the first request with this Idempotency-Key is still being processed; retry in a moment"
+        ) from None
     if stored is not None:
         return stored, True
     kept = False
@@ -136,9 +153,8 @@ async def _parse_and_run(body: bytes, prefix: Callable[[Any], Path], endpoint: E
     try:
         data = parse(body)
     except BodyError as exc:
-        problems = [{"field": format_path(prefix(exc.root) + path), "message": message}
-                    for path, message in exc.problems]
+        problems = [
+            {"field": format_path(prefix(exc.root) + path), "message": message} for path, message in exc.problems
+        ]
         return answer(exc.status, exc.error, problems)
     return await endpoint(data)
-
-

@@ -46,16 +46,31 @@ def fields(answer: dict[str, Any]) -> dict[str, str]:
 async def snapshot(db: Database) -> dict[str, Any]:
     """What intake wrote, row by row, without the ids and times that would differ anyway."""
     async with db.transaction() as session:
-        leads = (await session.execute(select(Lead.external_id, Lead.score, Lead.stage, Lead.data, Lead.owner)
-                                       .order_by(Lead.external_id))).all()
-        activities = (await session.execute(select(Activity.lead_id, Activity.key, Activity.type, Activity.occurred_at)
-                                            .order_by(Activity.lead_id, Activity.key))).all()
-        handoffs = (await session.execute(select(Handoff.lead_id, Handoff.rep, Handoff.state)
-                                          .order_by(Handoff.id))).all()
+        leads = (
+            await session.execute(
+                select(Lead.external_id, Lead.score, Lead.stage, Lead.data, Lead.owner).order_by(Lead.external_id)
+            )
+        ).all()
+        activities = (
+            await session.execute(
+                select(Activity.lead_id, Activity.key, Activity.type, Activity.occurred_at).order_by(
+                    Activity.lead_id, Activity.key
+                )
+            )
+        ).all()
+        handoffs = (
+            await session.execute(select(Handoff.lead_id, Handoff.rep, Handoff.state).order_by(Handoff.id))
+        ).all()
         audit = (await session.execute(select(AuditEvent.lead_id, AuditEvent.action).order_by(AuditEvent.id))).all()
-        outbox = (await session.execute(select(OutboxMessage.kind, OutboxMessage.message_key)
-                                        .order_by(OutboxMessage.id))).all()
+        outbox = (
+            await session.execute(select(OutboxMessage.kind, OutboxMessage.message_key).order_by(OutboxMessage.id))
+        ).all()
         timers = (await session.execute(select(Timer.lead_id, Timer.chain, Timer.step).order_by(Timer.id))).all()
-    return {"leads": [tuple(r) for r in leads], "activities": [tuple(r) for r in activities],
-            "handoffs": [tuple(r) for r in handoffs], "audit": [tuple(r) for r in audit],
-            "outbox": [tuple(r) for r in outbox], "timers": [tuple(r) for r in timers]}
+    return {
+        "leads": [tuple(r) for r in leads],
+        "activities": [tuple(r) for r in activities],
+        "handoffs": [tuple(r) for r in handoffs],
+        "audit": [tuple(r) for r in audit],
+        "outbox": [tuple(r) for r in outbox],
+        "timers": [tuple(r) for r in timers],
+    }

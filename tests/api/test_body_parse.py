@@ -17,8 +17,9 @@ def test_nesting_one_past_the_limit_is_400() -> None:
     assert refused.value.status == 400
 
 
-@pytest.mark.parametrize("text", [b'["' + b"[" * 40 + b'"]', b'["\\"' + b"{" * 40 + b'"]',
-                                  b'{"a\\\\\\"' + b"[" * 40 + b'": 1}'])
+@pytest.mark.parametrize(
+    "text", [b'["' + b"[" * 40 + b'"]', b'["\\"' + b"{" * 40 + b'"]', b'{"a\\\\\\"' + b"[" * 40 + b'": 1}']
+)
 def test_brackets_inside_strings_with_escaped_quotes_are_not_nesting(text: bytes) -> None:
     assert parse(text)
 
@@ -32,7 +33,10 @@ def test_refused_values_are_reported_by_path_in_order() -> None:
     with pytest.raises(BodyError) as refused:
         parse(b'{"a": [1, NaN], "b": {"c": 1, "c": 2}, "d": ' + b"1" * 30 + b"}")
     assert [(path, message.split()[0]) for path, message in refused.value.problems] == [
-        (("a", 1), "NaN"), (("b", "c"), "key"), (("d",), "integer")]
+        (("a", 1), "NaN"),
+        (("b", "c"), "key"),
+        (("d",), "integer"),
+    ]
 
 
 def test_an_exponent_overflowing_to_infinity_is_refused() -> None:
@@ -52,8 +56,9 @@ def test_json_content_types_pass(content_type: str, charset: str | None) -> None
     check_content_type(content_type, charset)
 
 
-@pytest.mark.parametrize(("content_type", "charset"), [("text/plain", None), ("", None),
-                                                       ("application/json", "utf-16")])
+@pytest.mark.parametrize(
+    ("content_type", "charset"), [("text/plain", None), ("", None), ("application/json", "utf-16")]
+)
 def test_other_content_types_are_415(content_type: str, charset: str | None) -> None:
     with pytest.raises(BodyError) as refused:
         check_content_type(content_type, charset)

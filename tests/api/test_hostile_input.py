@@ -30,6 +30,7 @@ async def stored_lead(api: Any, **fields_: Any) -> dict[str, Any]:
 
 # --- the JSON itself -----------------------------------------------------------------------------
 
+
 async def test_json_nested_very_deep_is_400_not_a_recursion_error(api: Any, db: Database) -> None:
     status, answer = await post_leads(api, "[" * 100_000 + "]" * 100_000)
     assert status == 400 and "deep" in answer["error"]
@@ -94,29 +95,35 @@ async def test_a_body_that_is_not_utf8_is_400(api: Any, db: Database) -> None:
 
 # --- the Content-Type ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
-                                          "application/json; charset=latin-1"])
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin-1"]
+)
 async def test_a_body_not_declared_as_utf8_json_is_415(api: Any, db: Database, content_type: str) -> None:
-    status, answer = await post_raw(api, "/api/leads", json.dumps(lead_payload()),
-                                    {**auth(), "Content-Type": content_type})
+    status, answer = await post_raw(
+        api, "/api/leads", json.dumps(lead_payload()), {**auth(), "Content-Type": content_type}
+    )
     assert status == 415 and ("application/json" in answer["error"] or "UTF-8" in answer["error"])
     await assert_nothing_written(db)
 
 
 async def test_json_with_a_utf8_charset_is_accepted(api: Any) -> None:
-    status, _ = await post_raw(api, "/api/leads", json.dumps(lead_payload()),
-                               {**auth(), "Content-Type": "application/json; charset=UTF-8"})
+    status, _ = await post_raw(
+        api, "/api/leads", json.dumps(lead_payload()), {**auth(), "Content-Type": "application/json; charset=UTF-8"}
+    )
     assert status == 202
 
 
 async def test_activities_need_json_too(api: Any, db: Database) -> None:
     await stored_lead(api, external_id="ct-1")
-    status, _ = await post_raw(api, "/api/leads/ct-1/activities", '[{"type": "blog_visit"}]',
-                               {**auth(), "Content-Type": "text/plain"})
+    status, _ = await post_raw(
+        api, "/api/leads/ct-1/activities", '[{"type": "blog_visit"}]', {**auth(), "Content-Type": "text/plain"}
+    )
     assert status == 415 and await count(db, Activity) == 0
 
 
 # --- the lead's fields -------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("character", ["\x00", "\x1b", "\x07", "\n", "\r", "\u2028", "\x85"])
 async def test_control_characters_inside_an_id_are_refused(api: Any, db: Database, character: str) -> None:
@@ -133,8 +140,9 @@ async def test_control_characters_inside_names_are_refused(api: Any, db: Databas
 
 
 async def test_line_breaks_are_allowed_in_custom_free_text(api: Any) -> None:
-    response = await api.post("/api/leads", json=lead_payload(custom={"notes": "line one\nline two\ttab"}),
-                              headers=auth())
+    response = await api.post(
+        "/api/leads", json=lead_payload(custom={"notes": "line one\nline two\ttab"}), headers=auth()
+    )
     assert response.status == 202
 
 
@@ -186,6 +194,7 @@ async def test_custom_values_are_flat_and_bounded(api: Any, db: Database, value:
 
 # --- activities ----------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("when", ["2099-01-01T00:00:00Z", "9999-12-31T23:59:59Z"])
 async def test_an_activity_dated_in_the_future_is_refused_in_a_lead(api: Any, db: Database, when: str) -> None:
     lead = lead_payload(activities=[{"type": "webinar_attended", "occurred_at": when}])
@@ -196,16 +205,20 @@ async def test_an_activity_dated_in_the_future_is_refused_in_a_lead(api: Any, db
 
 async def test_an_activity_dated_in_the_future_is_refused_on_its_own(api: Any, db: Database) -> None:
     await stored_lead(api, external_id="fut-1")
-    response = await api.post("/api/leads/fut-1/activities", headers=auth(),
-                              json=[{"type": "blog_visit", "occurred_at": "2099-01-01T00:00:00Z"}])
+    response = await api.post(
+        "/api/leads/fut-1/activities",
+        headers=auth(),
+        json=[{"type": "blog_visit", "occurred_at": "2099-01-01T00:00:00Z"}],
+    )
     assert response.status == 422 and "activities[0].occurred_at" in fields(await response.json())
     assert await count(db, Activity) == 0
 
 
 async def test_an_activity_within_the_clock_skew_is_accepted(api: Any) -> None:
     soon = (START + timedelta(minutes=4)).isoformat()
-    response = await api.post("/api/leads", json=lead_payload(activities=[{"type": "blog_visit", "occurred_at": soon}]),
-                              headers=auth())
+    response = await api.post(
+        "/api/leads", json=lead_payload(activities=[{"type": "blog_visit", "occurred_at": soon}]), headers=auth()
+    )
     assert response.status == 202
 
 
@@ -223,8 +236,15 @@ async def test_an_activity_at_year_one_with_an_offset_is_refused_not_an_overflow
     await assert_nothing_written(db)
 
 
-@pytest.mark.parametrize("body", ['{"activities": {"type": "blog_visit"}}', '{"type": "blog_visit"}',
-                                  '{"activities": [{"type": "blog_visit"}], "extra": 1}', '"blog_visit"'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"activities": {"type": "blog_visit"}}',
+        '{"type": "blog_visit"}',
+        '{"activities": [{"type": "blog_visit"}], "extra": 1}',
+        '"blog_visit"',
+    ],
+)
 async def test_activities_come_as_a_list_or_an_activities_list_only(api: Any, db: Database, body: str) -> None:
     await stored_lead(api, external_id="shape-1")
     status, answer = await post_raw(api, "/api/leads/shape-1/activities", body, HEADERS)

@@ -35,6 +35,7 @@ def signed(runtime: Any, body: bytes, at: int | None = None) -> dict[str, str]:
 
 # --- activities have an identity -----------------------------------------------------------------
 
+
 async def test_a_lead_posted_three_times_with_its_webinar_scores_it_once(api: Any, db: Database) -> None:
     payload = lead_payload(external_id="again-1", activities=[WEBINAR])
     for _ in range(3):
@@ -88,6 +89,7 @@ async def test_the_same_instant_in_another_zone_is_the_same_activity(api: Any, d
 
 # --- Idempotency-Key ---------------------------------------------------------------------------------
 
+
 async def test_a_retry_with_the_same_idempotency_key_gets_the_first_answer(api: Any, db: Database) -> None:
     body = json.dumps(lead_payload(external_id="idem-1"))
     headers = {**auth(), **JSON, "Idempotency-Key": "k-1"}
@@ -117,8 +119,9 @@ async def test_a_refused_request_does_not_use_up_its_idempotency_key(api: Any, d
     headers = {**auth(), **JSON, "Idempotency-Key": "k-4"}
     bad = await api.post("/api/leads", data=json.dumps(lead_payload(email="nope")), headers=headers)
     assert bad.status == 422 and await count(db, IdempotencyKey) == 0
-    good = await api.post("/api/leads", data=json.dumps(lead_payload(email="nope")).replace("nope", "ok@acme.example"),
-                          headers=headers)
+    good = await api.post(
+        "/api/leads", data=json.dumps(lead_payload(email="nope")).replace("nope", "ok@acme.example"), headers=headers
+    )
     assert good.status == 202
 
 
@@ -140,8 +143,16 @@ async def test_a_key_still_in_progress_answers_409(api: Any, db: Database, clock
     body = json.dumps(lead_payload())
     fingerprint = hashlib.sha256(b"POST /api/leads\n" + body.encode()).hexdigest()
     async with db.transaction() as session:  # as a first request, still running on another replica, left it
-        session.add(IdempotencyKey(key="k-6", fingerprint=fingerprint, status=None, response=None,
-                                   created_at=clock.now(), expires_at=clock.now() + timedelta(hours=1)))
+        session.add(
+            IdempotencyKey(
+                key="k-6",
+                fingerprint=fingerprint,
+                status=None,
+                response=None,
+                created_at=clock.now(),
+                expires_at=clock.now() + timedelta(hours=1),
+            )
+        )
     response = await api.post("/api/leads", data=body, headers={**auth(), **JSON, "Idempotency-Key": "k-6"})
     assert response.status == 409 and await count(db, Lead) == 0
 
@@ -150,14 +161,23 @@ async def test_a_key_whose_first_request_died_is_taken_over(api: Any, db: Databa
     body = json.dumps(lead_payload())
     fingerprint = hashlib.sha256(b"POST /api/leads\n" + body.encode()).hexdigest()
     async with db.transaction() as session:
-        session.add(IdempotencyKey(key="k-7", fingerprint=fingerprint, status=None, response=None,
-                                   created_at=clock.now(), expires_at=clock.now() + timedelta(hours=1)))
+        session.add(
+            IdempotencyKey(
+                key="k-7",
+                fingerprint=fingerprint,
+                status=None,
+                response=None,
+                created_at=clock.now(),
+                expires_at=clock.now() + timedelta(hours=1),
+            )
+        )
     clock.advance(timedelta(minutes=3))
     response = await api.post("/api/leads", data=body, headers={**auth(), **JSON, "Idempotency-Key": "k-7"})
     assert response.status == 202 and await count(db, Lead) == 1
 
 
 # --- signed requests cannot be replayed ----------------------------------------------------------------
+
 
 async def test_a_replayed_signed_request_is_401(api: Any, runtime: Any, db: Database) -> None:
     body = json.dumps(lead_payload(external_id="sig-1")).encode()
@@ -176,8 +196,9 @@ async def test_a_signed_request_outside_the_window_is_401(api: Any, runtime: Any
     assert await count(db, Lead) == 0
 
 
-async def test_seen_signatures_are_pruned_once_out_of_the_window(api: Any, runtime: Any, db: Database,
-                                                                clock: ManualClock) -> None:
+async def test_seen_signatures_are_pruned_once_out_of_the_window(
+    api: Any, runtime: Any, db: Database, clock: ManualClock
+) -> None:
     first = json.dumps(lead_payload()).encode()
     await api.post("/api/leads", data=first, headers=signed(runtime, first))
     clock.advance(timedelta(minutes=6))
@@ -195,19 +216,30 @@ async def test_a_signed_read_cannot_be_replayed_either(api: Any, runtime: Any) -
 
 async def test_a_timestamp_of_non_ascii_digits_is_401_not_a_500(api: Any, runtime: Any) -> None:
     runtime.settings.intake_hmac_secret = SECRET
-    status, _ = await post_raw(api, "/api/leads", "[]", {**JSON, "X-Baton-Timestamp": "\u00b2\u00b3",
-                                                         "X-Baton-Signature": "sha256=\u00e9"})
+    status, _ = await post_raw(
+        api, "/api/leads", "[]", {**JSON, "X-Baton-Timestamp": "\u00b2\u00b3", "X-Baton-Signature": "sha256=\u00e9"}
+    )
     assert status == 401
 
 
 # --- every kind of request, three times -----------------------------------------------------------------
 
+
 async def test_every_kind_of_intake_request_sent_three_times_leaves_what_the_first_left(
-        api: Any, runtime: Any, db: Database) -> None:
-    leads = json.dumps([lead_payload(external_id="tri-1", activities=[WEBINAR, {"type": "blog_visit"}]),
-                        lead_payload(external_id="tri-2", employees=20)])
-    activities = json.dumps([{"type": "pricing_page_viewed", "occurred_at": "2026-11-22T10:00:00Z"},
-                             {"id": "crm-ev-1", "type": "blog_visit"}])
+    api: Any, runtime: Any, db: Database
+) -> None:
+    leads = json.dumps(
+        [
+            lead_payload(external_id="tri-1", activities=[WEBINAR, {"type": "blog_visit"}]),
+            lead_payload(external_id="tri-2", employees=20),
+        ]
+    )
+    activities = json.dumps(
+        [
+            {"type": "pricing_page_viewed", "occurred_at": "2026-11-22T10:00:00Z"},
+            {"id": "crm-ev-1", "type": "blog_visit"},
+        ]
+    )
     signed_lead = json.dumps(lead_payload(external_id="tri-3", activities=[WEBINAR])).encode()
     signed_activities = json.dumps({"activities": [{"id": "crm-ev-2", "type": "ebook_downloaded"}]}).encode()
 

@@ -32,12 +32,20 @@ def _aware(value: datetime | str) -> datetime:
 
 
 def _backfill() -> None:
-    activities = sa.table("activities", sa.column("id", sa.Integer()), sa.column("lead_id", sa.Integer()),
-                          sa.column("type", sa.String()), sa.column("occurred_at", sa.DateTime(timezone=True)),
-                          sa.column("key", sa.String()))
+    activities = sa.table(
+        "activities",
+        sa.column("id", sa.Integer()),
+        sa.column("lead_id", sa.Integer()),
+        sa.column("type", sa.String()),
+        sa.column("occurred_at", sa.DateTime(timezone=True)),
+        sa.column("key", sa.String()),
+    )
     connection = op.get_bind()
-    rows = connection.execute(sa.select(activities.c.id, activities.c.lead_id, activities.c.type,
-                                        activities.c.occurred_at).order_by(activities.c.id)).all()
+    rows = connection.execute(
+        sa.select(activities.c.id, activities.c.lead_id, activities.c.type, activities.c.occurred_at).order_by(
+            activities.c.id
+        )
+    ).all()
     seen: set[tuple[int, str]] = set()
     updates = []
     for row_id, lead_id, kind, occurred_at in rows:
@@ -47,8 +55,10 @@ def _backfill() -> None:
         seen.add((lead_id, key))
         updates.append({"row_id": row_id, "new_key": key})
     if updates:
-        connection.execute(activities.update().where(activities.c.id == sa.bindparam("row_id"))
-                           .values(key=sa.bindparam("new_key")), updates)
+        connection.execute(
+            activities.update().where(activities.c.id == sa.bindparam("row_id")).values(key=sa.bindparam("new_key")),
+            updates,
+        )
 
 
 def upgrade() -> None:
