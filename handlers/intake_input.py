@@ -25,10 +25,14 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 Line = Annotated[str, AfterValidator(one_line)]
 
 
-def _not_ancient(value: datetime) -> datetime:
-    if value < EARLIEST:
+def _in_range(value: datetime) -> datetime:
+    try:  # 9999-12-31T23:00-05:00 is in year 10000 in UTC: datetime cannot hold it
+        at = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("out of range") from None
+    if at < EARLIEST:
         raise ValueError("before 1970-01-01")
-    return value.astimezone(UTC)
+    return at
 
 
 class ActivityIn(BaseModel):
@@ -36,7 +40,7 @@ class ActivityIn(BaseModel):
 
     id: Line | None = Field(default=None, min_length=1, max_length=128)
     type: Line = Field(min_length=1, max_length=64)
-    occurred_at: Annotated[AwareDatetime, AfterValidator(_not_ancient)] | None = None
+    occurred_at: Annotated[AwareDatetime, AfterValidator(_in_range)] | None = None
 
 
 class LeadIn(LeadData):

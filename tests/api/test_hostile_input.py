@@ -269,3 +269,11 @@ async def test_a_control_character_in_the_path_id_is_422(api: Any, db: Database,
 async def test_reading_a_lead_by_an_id_with_a_nul_is_422(api: Any) -> None:
     response = await api.get("/api/leads/a%00b", headers=auth())
     assert response.status == 422
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:30:00+23:59"])
+async def test_an_activity_time_beyond_what_a_datetime_holds_in_utc_is_422(api: Any, db: Database, when: str) -> None:
+    lead = lead_payload(activities=[{"type": "blog_visit", "occurred_at": when}])
+    response = await api.post("/api/leads", json=lead, headers=auth())
+    assert response.status == 422 and "leads[0].activities[0].occurred_at" in fields(await response.json())
+    await assert_nothing_written(db)

@@ -41,6 +41,12 @@ json_values = st.recursive(
 hostile_text = st.text(
     alphabet=st.characters(codec="utf-8") | st.sampled_from(["\x00", "\n", "\x1b", "\u2028"]), max_size=30
 )
+# Times at the edges of what datetime can hold, in zones that push them over the edge.
+times = st.builds(
+    lambda d, zone: d.isoformat() + zone,
+    st.datetimes(),
+    st.sampled_from(["Z", "+23:59", "-23:59", "+01:00", "", "+24:00"]),
+)
 # Lead-shaped bodies get past the shape checks and reach the field rules and the database.
 field_values = hostile_text | scalars | st.lists(scalars, max_size=3)
 leads = st.fixed_dictionaries(
@@ -55,7 +61,7 @@ leads = st.fixed_dictionaries(
             st.fixed_dictionaries(
                 {"type": st.sampled_from(["blog_visit", "webinar_attended"]) | hostile_text},
                 optional={
-                    "occurred_at": hostile_text | st.datetimes().map(lambda d: d.isoformat() + "Z"),
+                    "occurred_at": hostile_text | times,
                     "id": field_values,
                 },
             ),
@@ -65,7 +71,8 @@ leads = st.fixed_dictionaries(
 )
 activities = st.lists(
     st.fixed_dictionaries(
-        {"type": hostile_text | st.just("blog_visit")}, optional={"occurred_at": hostile_text, "id": field_values}
+        {"type": hostile_text | st.just("blog_visit")},
+        optional={"occurred_at": hostile_text | times | st.integers(), "id": field_values},
     ),
     max_size=3,
 )
