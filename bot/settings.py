@@ -58,6 +58,8 @@ class Settings(BaseModel):
     timer_batch: int = Field(default=100, ge=1, le=1000)
     # Leads of one request committed together; 1 gives every lead a transaction of its own.
     intake_batch: int = Field(default=100, ge=1, le=1000)
+    # How long an Idempotency-Key's answer is kept and replayed to a retry of the same request.
+    idempotency_hours: float = Field(default=24.0, gt=0, le=24 * 30)
     shutdown_grace: float = Field(default=10.0, ge=0)
     # Seconds a chat platform's health check result is reused: probes every few seconds must not
     # call Slack every few seconds.
@@ -137,6 +139,7 @@ _ENV = {
     "BATON_OUTBOX_CONCURRENCY": "outbox_concurrency", "BATON_PACE_SLACK_CHANNEL": "pace_slack_channel",
     "BATON_PACE_SLACK_WORKSPACE": "pace_slack_workspace", "BATON_PACE_SLACK_UPDATE": "pace_slack_update",
     "BATON_PACE_TEAMS_CONVERSATION": "pace_teams_conversation", "BATON_PACE_TEAMS_TENANT": "pace_teams_tenant",
+    "BATON_IDEMPOTENCY_HOURS": "idempotency_hours",
 }
 
 

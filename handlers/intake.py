@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import or_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import events, routing_state
+from handlers.intake_input import ActivityIn, InvalidActivities, LeadIn, activity_keys, check_activities
 from handlers.offer import complete_offer, prepare_offer
 from handlers.services import Services
-from scoring.agreement import Agreement, Stage
+from scoring.agreement import Stage
 from scoring.lead import Activity, LeadData
 from scoring.route import RoutingState, route
 from scoring.score import ScoreResult, score
@@ -36,17 +36,7 @@ CHUNK = 100  # leads committed together in one transaction
 _MAY_QUALIFY = {Stage.CAPTURED, Stage.RECYCLED}
 
 
-class ActivityIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    type: str = Field(min_length=1, max_length=64)
-    occurred_at: datetime | None = None
-
-
-class LeadIn(LeadData):
-    """A lead as the intake API takes it: the lead's fields plus behaviour events so far."""
-
-    activities: list[ActivityIn] = Field(default_factory=list, max_length=1000)
+__all__ = ["ActivityIn", "InvalidActivities", "LeadIn", "add_activities", "ingest", "lead_summary"]
 
 
 class LeadForgotten(LookupError):
@@ -59,12 +49,6 @@ class PartlyStored(Exception):
     def __init__(self, outcomes: list[IntakeOutcome], failed: list[str]) -> None:
         super().__init__(f"{len(failed)} lead(s) could not be stored: {', '.join(failed)}")
         self.outcomes, self.failed = outcomes, failed
-
-
-class UnknownEventTypes(ValueError):
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
 
 
 @dataclass
@@ -87,15 +71,6 @@ class IntakeOutcome:
                 if (value := getattr(self, f.name)) is not None}
 
 
-def check_event_types(agreement: Agreement, items: Sequence[tuple[str, str]]) -> None:
-    """``items`` is (path, type) pairs; raises naming every unknown type by its path."""
-    known = agreement.scoring.implicit.event_types
-    problems = [f"{path}: unknown event type {kind!r} (known: {', '.join(sorted(known))})"
-                for path, kind in items if kind not in known]
-    if problems:
-        raise UnknownEventTypes(problems)
-
-
 def explanation_record(result: ScoreResult) -> dict[str, Any]:
     return {
         "total": result.total, "explicit": result.explicit, "implicit": result.implicit,
@@ -113,9 +88,8 @@ async def ingest(services: Services, leads: Sequence[LeadIn], actor: str = "inta
     the messages they cause commit together, and the chunk's reads and inserts are set-wise,
     so a batch of 100 costs a handful of round trips instead of hundreds. A lead's changes are
     never split across transactions; ``chunk=1`` gives each lead a transaction of its own."""
-    check_event_types(services.agreement, [
-        (f"leads[{i}].activities[{j}].type", a.type)
-        for i, lead in enumerate(leads) for j, a in enumerate(lead.activities)])
+    check_activities(services.agreement, services.clock.now(), [
+        (f"leads[{i}].activities[{j}]", a) for i, lead in enumerate(leads) for j, a in enumerate(lead.activities)])
     outcomes: list[IntakeOutcome] = []
     failed: list[str] = []
     for start in range(0, len(leads), chunk):
@@ -129,7 +103,8 @@ async def ingest(services: Services, leads: Sequence[LeadIn], actor: str = "inta
 async def add_activities(services: Services, external_id: str, activities: Sequence[ActivityIn],
                          actor: str = "intake") -> IntakeOutcome | None:
     """Record behaviour events for a known lead and re-score it; ``None`` if the lead is unknown."""
-    check_event_types(services.agreement, [(f"activities[{i}].type", a.type) for i, a in enumerate(activities)])
+    check_activities(services.agreement, services.clock.now(),
+                     [(f"activities[{i}]", a) for i, a in enumerate(activities)])
     async with services.db.transaction() as session:
         lead = await session.scalar(select(Lead).where(Lead.external_id == external_id))
         if lead is None:
@@ -137,7 +112,7 @@ async def add_activities(services: Services, external_id: str, activities: Seque
         if lead.forgotten_at is not None:
             raise LeadForgotten(external_id)
         batch = _Batch(session, services, actor)
-        (outcome,) = await batch.run([_Work(lead, None, list(activities), False)])
+        (outcome,) = await batch.run([_Work(lead, None, list(activities), False, snapshot=False)])
     services.wake_delivery()
     return outcome
 
@@ -223,6 +198,7 @@ class _Work:
     data: dict[str, Any] | None
     activities: list[ActivityIn]
     created: bool
+    snapshot: bool = True  # the activities came inside the lead: its events so far
 
 
 class _Batch:
@@ -236,7 +212,8 @@ class _Batch:
         self.session, self.services, self.actor = session, services, actor
         self.events: list[tuple[Lead, str, dict[str, Any] | None, dict[str, Any]]] = []
         self.offers: list[tuple[Lead, IntakeOutcome, Handoff]] = []
-        self.activities: list[tuple[Lead, list[Activity]]] = []
+        self.activities: list[tuple[Lead, list[tuple[str, Activity]]]] = []
+        self.keys: dict[int, set[str]] = {}  # activity identities per lead (``id()``), stored and arrived
         self.state: RoutingState | None = None
         self.initial_credit: Mapping[str, int] = {}
 
@@ -261,10 +238,17 @@ class _Batch:
                 changed = True
                 lead.data = merged
                 lead.source, lead.campaign = merged.get("source"), merged.get("campaign")
-        arrived = [Activity(a.type, a.occurred_at or now) for a in entry.activities]
+        # An activity already stored (or twice in this request) is the same event sent again:
+        # it is neither stored nor scored a second time.
+        known = self.keys.setdefault(id(lead), set())
+        arrived: list[tuple[str, Activity]] = []
+        for key, a in zip(activity_keys(entry.activities, now, entry.snapshot), entry.activities, strict=True):
+            if key not in known:
+                known.add(key)
+                arrived.append((key, Activity(a.type, a.occurred_at or now)))
         self.activities.append((lead, arrived))
         changed = changed or bool(arrived)
-        history.extend(arrived)
+        history.extend(activity for _, activity in arrived)
         profile = _profile(lead)
         result = score(profile, history, self.services.agreement, now)
         before = {"stage": lead.stage, "score": lead.score}
@@ -299,9 +283,11 @@ class _Batch:
         await insert_new(session, [handoff for _, _, handoff in self.offers])
         async with buffered(session) as rows:
             for lead, arrived in self.activities:
-                for activity in arrived:
-                    rows.add(ActivityRow, {"lead_id": lead.id, "type": activity.type,
-                                           "occurred_at": activity.occurred_at, "created_at": now})
+                for key, activity in arrived:
+                    # Insert-or-ignore: a concurrent request may have stored the same event.
+                    rows.add(ActivityRow, {"lead_id": lead.id, "key": key, "type": activity.type,
+                                           "occurred_at": activity.occurred_at, "created_at": now},
+                             skip_conflict_on=("lead_id", "key"))
             for lead, action, was, became in self.events:
                 await events.record(session, services, lead, self.actor, action, was, became)
             for lead, outcome, handoff in self.offers:
@@ -326,10 +312,12 @@ class _Batch:
         history: dict[int, list[Activity]] = {}
         if leads:
             objects = {lead.id: lead for lead in leads}
-            rows = await self.session.execute(select(ActivityRow.lead_id, ActivityRow.type, ActivityRow.occurred_at)
-                                              .where(ActivityRow.lead_id.in_(objects)))
-            for lead_id, kind, at in rows.all():
+            rows = await self.session.execute(
+                select(ActivityRow.lead_id, ActivityRow.key, ActivityRow.type, ActivityRow.occurred_at)
+                .where(ActivityRow.lead_id.in_(objects)))
+            for lead_id, key, kind, at in rows.all():
                 history.setdefault(id(objects[lead_id]), []).append(Activity(kind, at))
+                self.keys.setdefault(id(objects[lead_id]), set()).add(key)
         return history
 
 

@@ -89,9 +89,42 @@ class Activity(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     _sentinel: Mapped[int | None] = orm_insert_sentinel()
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    # The event's identity within its lead (handlers/intake_input.py): "id:<client id>",
+    # "at:<type>@<UTC time>" or "n:<type>#<n>"; a resent event collides and is ignored.
+    key: Mapped[str] = mapped_column(String(200))
     type: Mapped[str] = mapped_column(String(64))
     occurred_at: Mapped[datetime]
     created_at: Mapped[datetime]
+
+    __table_args__ = (Index("uq_activities_lead_key", "lead_id", "key", unique=True),)
+
+
+class IdempotencyKey(Base):
+    """A POST's ``Idempotency-Key``: the request it named (a hash) and the answer it got.
+
+    ``status`` is NULL while the first request is being processed (since ``created_at``)."""
+
+    __tablename__ = "idempotency_keys"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int | None] = mapped_column(Integer)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_idempotency_keys_expires", "expires_at"),)
+
+
+class SeenSignature(Base):
+    """An HMAC signature already used: the primary key refuses its replay on every replica."""
+
+    __tablename__ = "seen_signatures"
+
+    signature: Mapped[str] = mapped_column(String(100), primary_key=True)
+    expires_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_seen_signatures_expires", "expires_at"),)
 
 
 class RepState(Base):

@@ -31,6 +31,8 @@ _KEY = "baton.rows.buffer"
 M = TypeVar("M", bound=Base)
 # Deferred work: handles every item collected under its key, once the rows are written.
 Work = Callable[[list[Any]], Awaitable[None]]
+# What a conflicting row collides on: nothing (no conflict handling), a column, or columns.
+Conflict = str | tuple[str, ...] | None
 
 
 class RowBuffer:
@@ -38,11 +40,12 @@ class RowBuffer:
 
     def __init__(self, dialect: str) -> None:
         self.dialect = dialect
-        self._rows: dict[tuple[Table, str | None], list[dict[str, Any]]] = {}
+        self._rows: dict[tuple[Table, Conflict], list[dict[str, Any]]] = {}
         self._collected: dict[str, tuple[dict[Hashable, Any], Work]] = {}
 
-    def add(self, model: type[Base], row: dict[str, Any], skip_conflict_on: str | None = None) -> None:
-        """Queue a ``model`` row; with ``skip_conflict_on`` (a unique column) a row that collides is dropped."""
+    def add(self, model: type[Base], row: dict[str, Any], skip_conflict_on: Conflict = None) -> None:
+        """Queue a ``model`` row; with ``skip_conflict_on`` (a unique column, or the columns of a
+        unique index) a row that collides is dropped."""
         self._rows.setdefault((cast(Table, model.__table__), skip_conflict_on), []).append(row)
 
     def collect(self, key: str, work: Work) -> dict[Hashable, Any]:
@@ -52,11 +55,12 @@ class RowBuffer:
         first ``work`` given for ``key`` is the one that runs."""
         return self._collected.setdefault(key, ({}, work))[0]
 
-    def _statement(self, table: Table, skip_conflict_on: str | None) -> Insert:
+    def _statement(self, table: Table, skip_conflict_on: Conflict) -> Insert:
         if skip_conflict_on is None:
             return insert(table)
         dialect_insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
-        return dialect_insert(table).on_conflict_do_nothing(index_elements=[skip_conflict_on])
+        columns = [skip_conflict_on] if isinstance(skip_conflict_on, str) else list(skip_conflict_on)
+        return dialect_insert(table).on_conflict_do_nothing(index_elements=columns)
 
     async def write(self, session: AsyncSession) -> None:
         # Deferred work may queue more rows (a refreshed card is an outbox row): loop until quiet.

@@ -6,6 +6,8 @@ import hashlib
 import hmac
 import time
 
+SIGNATURE_WINDOW = 300  # seconds either side of the clock a signed request's timestamp may be
+
 
 def bearer_ok(header: str | None, token: str | None) -> bool:
     if not token or not header or not header.startswith("Bearer "):
@@ -19,10 +21,11 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 
 def signature_ok(secret: str | None, timestamp: str | None, signature: str | None, body: bytes,
-                 now: float | None = None, tolerance: int = 300) -> bool:
+                 now: float | None = None, tolerance: int = SIGNATURE_WINDOW) -> bool:
     """``X-Baton-Signature: sha256=<hex of HMAC(secret, "<timestamp>." + body)>``, within 5 minutes."""
-    if not secret or not timestamp or not signature or not timestamp.isdigit():
+    # ASCII digits only: str.isdigit() also takes digits int() cannot read ("²").
+    if not secret or not timestamp or not signature or not (timestamp.isascii() and timestamp.isdigit()):
         return False
-    if abs((now if now is not None else time.time()) - int(timestamp)) > tolerance:
+    if len(timestamp) > 12 or abs((now if now is not None else time.time()) - int(timestamp)) > tolerance:
         return False
-    return hmac.compare_digest(sign(secret, timestamp, body), signature)
+    return hmac.compare_digest(sign(secret, timestamp, body).encode(), signature.encode("utf-8", "replace"))

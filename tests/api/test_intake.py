@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from typing import Any
 
 from sqlalchemy import func, select
@@ -101,7 +100,7 @@ async def test_get_lead_returns_stage_owner_and_explanation(api: Any) -> None:
 async def test_hmac_signed_requests_are_accepted(api: Any, runtime: Any) -> None:
     runtime.settings.intake_hmac_secret = "hmac-secret-for-tests"
     body = json.dumps(lead_payload()).encode()
-    ts = str(int(time.time()))
+    ts = str(int(runtime.clock.now().timestamp()))  # the signature window is read on Baton's clock
     response = await api.post("/api/leads", data=body, headers={
         "X-Baton-Timestamp": ts, "X-Baton-Signature": sign("hmac-secret-for-tests", ts, body),
         "Content-Type": "application/json"})
