@@ -112,6 +112,14 @@ def setup_logging(fmt: str = "text", level: str = "INFO", secrets: Iterable[str 
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+def log_failure(logger: logging.Logger, message: str, error: BaseException, level: int = logging.WARNING) -> None:
+    """One line naming the failure (``message: Type: text``); its traceback only at debug level,
+    so a hostile request cannot fill the log with stack traces."""
+    text = str(error)[:200]
+    logger.log(level, "%s: %s%s", message, type(error).__name__, f": {text}" if text else "")
+    logger.debug("the failure's traceback", exc_info=error)
+
+
 def mask_secrets(values: Iterable[str | None]) -> None:
     """Mask these values (tokens, signing secrets) in every log line from now on."""
     values = list(values)

@@ -18,6 +18,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.logs import log_failure
 from bot.settings import Settings
 from bot.slack import actions, commands, events, home, modals
 from bot.slack.context import Deps
@@ -49,7 +50,6 @@ def build_app(settings: Settings, deps: Deps, client: AsyncWebClient) -> AsyncAp
 
 async def _on_error(error: Exception, response: BoltResponse | None) -> BoltResponse | None:
     """One log line per failure (the traceback only at debug); never a 500 to Slack."""
-    log.error("Slack: a listener failed: %s: %s", type(error).__name__, str(error)[:200])
-    log.debug("the failure's traceback", exc_info=error)
+    log_failure(log, "Slack: a listener failed", error, logging.ERROR)
     # ``response`` is None once the listener had acked: the answer already went out.
     return BoltResponse(status=200, body="") if response is not None else None

@@ -19,6 +19,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 
+from bot.logs import log_failure
 from bot.settings import Settings
 from bot.slack.app import build_app, make_client
 from bot.slack.context import Deps
@@ -81,8 +82,7 @@ class SlackComponent:
             bolt_request = AsyncBoltRequest(body=json.dumps(payload), query=request.query_string, headers=headers)
             return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
         except Exception as exc:  # a 200 so Slack neither shows an error nor retries what would fail again
-            log.error("Slack: dispatch failed: %s: %s", type(exc).__name__, str(exc)[:200])
-            log.debug("the failure's traceback", exc_info=exc)
+            log_failure(log, "Slack: dispatch failed", exc, logging.ERROR)
             return web.Response(status=200)
 
     async def start(self) -> None:

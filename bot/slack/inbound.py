@@ -180,6 +180,9 @@ def shape_problem(payload: dict[str, Any]) -> str | None:
         return "`view` is required"
     if kind == "event_callback" and not isinstance((payload.get("event") or {}).get("type"), str):
         return "`event.type` is required"
-    if "command" in payload and not str(payload.get("command") or "").startswith("/"):
-        return "`command` must be a slash command"
+    if "command" in payload:
+        if not str(payload.get("command") or "").startswith("/"):
+            return "`command` must be a slash command"
+        if not payload.get("response_url"):
+            return "`response_url` is required with a slash command"
     return None

@@ -17,6 +17,7 @@ from slack_bolt.adapter.socket_mode.async_internals import run_async_bolt_app, s
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
+from bot.logs import log_failure
 from bot.slack.inbound import shape_problem
 
 log = logging.getLogger(__name__)
@@ -34,8 +35,7 @@ class CheckedSocketModeHandler(AsyncSocketModeHandler):
         try:
             response = await run_async_bolt_app(self.app, req)
         except Exception as exc:  # bolt's own failure: one line, and an ack so Slack does not redeliver
-            log.error("Slack (Socket Mode): dispatch failed: %s: %s", type(exc).__name__, str(exc)[:200])
-            log.debug("the failure's traceback", exc_info=exc)
+            log_failure(log, "Slack (Socket Mode): dispatch failed", exc, logging.ERROR)
             await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
             return
         await send_async_response(client, req, response, start)

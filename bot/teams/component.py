@@ -23,6 +23,7 @@ from azure.core.exceptions import DeserializationError  # what msrest raises for
 from botbuilder.core import serializer_helper
 from botbuilder.schema import Activity
 
+from bot.logs import log_failure
 from bot.settings import Settings
 from bot.teams.adapter import authenticated, build_adapter
 from bot.teams.app import BatonTeamsBot
@@ -113,8 +114,7 @@ class TeamsComponent:
             # Baton's invoke answers are plain JSON (Universal Actions responses).
             invoke = await self.adapter.process_activity(authenticated, activity, self.bot.on_turn)
         except Exception as exc:  # one line for the operator; the traceback only at debug level
-            log.error("Teams: the %s activity failed: %s: %s", activity.type, type(exc).__name__, str(exc)[:200])
-            log.debug("the failure's traceback", exc_info=exc)
+            log_failure(log, f"Teams: the {activity.type} activity failed", exc, logging.ERROR)
             return _problem(500, "internal error; the activity was not applied")
         if invoke is None:
             return web.Response(status=201)
