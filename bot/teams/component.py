@@ -27,7 +27,14 @@ from bot.logs import log_failure
 from bot.settings import Settings
 from bot.teams.adapter import authenticated, build_adapter
 from bot.teams.app import BatonTeamsBot
-from bot.teams.gate import allowed_tenants, service_url_problem, tenant_ids, tenant_refusal
+from bot.teams.gate import (
+    allowed_tenants,
+    envelope_problem,
+    invoke_problem,
+    service_url_problem,
+    tenant_ids,
+    tenant_refusal,
+)
 from bot.teams.keys import KeySource, KeysUnavailable
 from bot.teams.sender import TeamsSender
 from handlers.services import Services
@@ -86,7 +93,7 @@ class TeamsComponent:
             return _refused(400, "the body is not valid JSON")
         if not isinstance(body, dict) or not isinstance(body.get("type"), str):
             return _refused(400, "the body is not a Bot Framework activity (no `type`)")
-        if problem := service_url_problem(body):
+        if problem := service_url_problem(body) or envelope_problem(body) or invoke_problem(body):
             return _refused(400, problem)
         ids, problem = tenant_ids(body)
         if problem:

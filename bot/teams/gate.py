@@ -42,8 +42,10 @@ def tenant_problems(settings: Settings) -> list[str]:
     listed = {t.lower() for t in settings.teams_allowed_tenants}
     tenant = (settings.microsoft_app_tenant_id or "").strip().lower()
     if settings.microsoft_app_type in SINGLE_TENANT_TYPES and listed and listed != {tenant}:
-        return [f"BATON_TEAMS_ALLOWED_TENANTS: a {settings.microsoft_app_type} bot serves only "
-                f"MICROSOFT_APP_TENANT_ID; remove the setting or use MICROSOFT_APP_TYPE=MultiTenant"]
+        return [
+            f"BATON_TEAMS_ALLOWED_TENANTS: a {settings.microsoft_app_type} bot serves only "
+            f"MICROSOFT_APP_TENANT_ID; remove the setting or use MICROSOFT_APP_TYPE=MultiTenant"
+        ]
     return []
 
 
@@ -71,15 +73,25 @@ def service_url_problem(body: dict[str, Any]) -> str | None:
     return "the activity's serviceUrl must be an https URL"
 
 
+def envelope_problem(body: dict[str, Any]) -> str | None:
+    """Every Bot Framework activity names its conversation, sender and recipient by id."""
+    for key in ("conversation", "from", "recipient"):
+        part = body.get(key)
+        if not isinstance(part, dict) or not isinstance(part.get("id"), str) or not part["id"]:
+            return f"the activity has no {key}.id"
+    return None
+
+
 def tenant_ids(body: dict[str, Any]) -> tuple[list[str], str | None]:
     """The tenant ids the activity names, lower-case, or a problem with their shape."""
     found: list[str] = []
     conversation = body.get("conversation")
     channel_data = body.get("channelData")
     tenant = channel_data.get("tenant") if isinstance(channel_data, dict) else None
-    for where, value in (("conversation.tenantId", conversation.get("tenantId")
-                          if isinstance(conversation, dict) else None),
-                         ("channelData.tenant.id", tenant.get("id") if isinstance(tenant, dict) else None)):
+    for where, value in (
+        ("conversation.tenantId", conversation.get("tenantId") if isinstance(conversation, dict) else None),
+        ("channelData.tenant.id", tenant.get("id") if isinstance(tenant, dict) else None),
+    ):
         if value is None:
             continue
         if not isinstance(value, str) or not value.strip():
@@ -98,4 +110,16 @@ def tenant_refusal(allowed: frozenset[str] | None, ids: list[str]) -> str | None
         return "the activity names no tenant, and this bot serves only its configured tenants"
     if any(t not in allowed for t in ids):
         return "this bot does not serve the activity's tenant"
+    return None
+
+
+CARD_ACTION = "adaptiveCard/action"
+
+
+def invoke_problem(body: dict[str, Any]) -> str | None:
+    """Baton's manifest declares only Universal Actions, so any other invoke is refused before the
+    turn (which would store the conversation reference first)."""
+    if body.get("type") == "invoke" and body.get("name") != CARD_ACTION:
+        name = str(body.get("name") or "")[:60]
+        return f"Baton handles only {CARD_ACTION} invokes, not {name!r}"
     return None

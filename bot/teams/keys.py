@@ -26,10 +26,12 @@ from jwt.algorithms import RSAAlgorithm
 log = logging.getLogger(__name__)
 
 # Every metadata URL botbuilder's validators read keys from (public and government clouds).
-METADATA_URLS = (AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL,
-                 AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL,
-                 GovernmentConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL,
-                 GovernmentConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL)
+METADATA_URLS = (
+    AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL,
+    AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL,
+    GovernmentConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL,
+    GovernmentConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL,
+)
 _MAX_DOCUMENT = 256 * 1024
 
 
@@ -64,8 +66,11 @@ class _Metadata:
         loop = asyncio.get_running_loop()
         if self.fetched_at is None or loop.time() - self.fetched_at > self.source.max_age:
             await self._refresh(loop.time())
-        if key_id not in self.keys and self.fetched_at is not None \
-                and loop.time() - self.fetched_at > self.source.min_refresh:
+        if (
+            key_id not in self.keys
+            and self.fetched_at is not None
+            and loop.time() - self.fetched_at > self.source.min_refresh
+        ):
             await self._refresh(loop.time())  # keys rotate: look again, at most once per min_refresh
         found = self.keys.get(key_id) if isinstance(key_id, str) else None
         if found is None:
@@ -87,8 +92,9 @@ class _Metadata:
                 self.failed_at = asyncio.get_running_loop().time()
                 if not self.keys:
                     raise
-                log.warning("Teams: refreshing Microsoft's signing keys failed (%s); using the ones fetched "
-                            "before", exc)
+                log.warning(
+                    "Teams: refreshing Microsoft's signing keys failed (%s); using the ones fetched before", exc
+                )
                 return
             self.failed_at = None
             self.fetched_at = asyncio.get_running_loop().time()
@@ -103,8 +109,15 @@ class KeySource:
     waiting on Microsoft again (or keep using the keys fetched before, if there are any).
     """
 
-    def __init__(self, *, timeout: float = 5.0, max_age: float = 24 * 3600, min_refresh: float = 300.0,
-                 retry_failed: float = 10.0, redirect: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        timeout: float = 5.0,
+        max_age: float = 24 * 3600,
+        min_refresh: float = 300.0,
+        retry_failed: float = 10.0,
+        redirect: Mapping[str, str] | None = None,
+    ) -> None:
         self.timeout = timeout
         self.retry_failed = retry_failed
         self.max_age = max_age
@@ -128,8 +141,10 @@ class KeySource:
             try:
                 await metadata._refresh(asyncio.get_running_loop().time())
             except KeysUnavailable as exc:
-                log.warning("Teams: could not fetch Microsoft's signing keys at start-up (%s); "
-                            "will retry on the first request", exc)
+                log.warning(
+                    "Teams: could not fetch Microsoft's signing keys at start-up (%s); will retry on the first request",
+                    exc,
+                )
 
     async def fetch(self, url: str) -> dict[str, SigningKey]:
         """The keys published under ``url``'s metadata, by key id; ``KeysUnavailable`` on any failure."""
@@ -146,8 +161,11 @@ class KeySource:
         keys = jwks.get("keys")
         if not isinstance(keys, list):
             raise KeysUnavailable(f"the JWKS of {target} has no keys")
-        return dict(_key(entry) for entry in keys if isinstance(entry, dict) and isinstance(entry.get("kid"), str)
-                    and _usable(entry))
+        return dict(
+            _key(entry)
+            for entry in keys
+            if isinstance(entry, dict) and isinstance(entry.get("kid"), str) and _usable(entry)
+        )
 
 
 async def _document(session: aiohttp.ClientSession, url: str) -> dict[str, Any]:
@@ -176,6 +194,7 @@ def _usable(entry: dict[str, Any]) -> bool:
 
 def _key(entry: dict[str, Any]) -> tuple[str, SigningKey]:
     endorsements = entry.get("endorsements")
-    return entry["kid"], SigningKey(RSAAlgorithm.from_jwk(json.dumps(entry)),
-                                    [e for e in endorsements if isinstance(e, str)]
-                                    if isinstance(endorsements, list) else [])
+    return entry["kid"], SigningKey(
+        RSAAlgorithm.from_jwk(json.dumps(entry)),
+        [e for e in endorsements if isinstance(e, str)] if isinstance(endorsements, list) else [],
+    )

@@ -9,6 +9,7 @@ login.botframework.com.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import time
 from collections.abc import AsyncIterator
@@ -20,7 +21,8 @@ import jwt
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from botframework.connector.auth import AuthenticationConstants
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from jwt.algorithms import RSAAlgorithm
 
 from bot.runtime import Runtime
@@ -84,15 +86,26 @@ class Jwks:
 
     def key_source(self, timeout: float = 5.0) -> KeySource:
         metadata = f"{self.url}/openid"
-        return KeySource(timeout=timeout, retry_failed=0.0, redirect={
-            AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL: metadata,
-            AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL: metadata})
+        return KeySource(
+            timeout=timeout,
+            retry_failed=0.0,
+            redirect={
+                AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL: metadata,
+                AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL: metadata,
+            },
+        )
 
 
 def claims(service_url: str, **overrides: Any) -> dict[str, Any]:
     now = int(time.time())
-    base: dict[str, Any] = {"iss": ISSUER, "aud": APP_ID, "serviceurl": service_url, "nbf": now - 10,
-                            "exp": now + 600, "iat": now - 10}
+    base: dict[str, Any] = {
+        "iss": ISSUER,
+        "aud": APP_ID,
+        "serviceurl": service_url,
+        "nbf": now - 10,
+        "exp": now + 600,
+        "iat": now - 10,
+    }
     base.update(overrides)
     return {k: v for k, v in base.items() if v is not None}
 
@@ -100,6 +113,19 @@ def claims(service_url: str, **overrides: Any) -> dict[str, Any]:
 def mint(key: Any, payload: dict[str, Any], *, algorithm: str = "RS256", kid: str | None = KID) -> str:
     headers = {"kid": kid} if kid is not None else {}
     return jwt.encode(payload, key, algorithm=algorithm, headers=headers)
+
+
+def mint_raw(key: rsa.RSAPrivateKey, payload: Any, kid: str = KID) -> str:
+    """An RS256 token over any JSON payload (PyJWT refuses claims of the wrong type)."""
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    signing_input = (
+        b64(json.dumps({"alg": "RS256", "typ": "JWT", "kid": kid}).encode()) + "." + b64(json.dumps(payload).encode())
+    )
+    signature = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{signing_input}.{b64(signature)}"
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -114,11 +140,15 @@ class SignedTeams:
 
 
 @asynccontextmanager
-async def signed_teams(database_url: str, agreement: Agreement, clock: ManualClock, jwks: Jwks,
-                       key_timeout: float = 5.0, **settings: Any) -> AsyncIterator[SignedTeams]:
+async def signed_teams(
+    database_url: str, agreement: Agreement, clock: ManualClock, jwks: Jwks, key_timeout: float = 5.0, **settings: Any
+) -> AsyncIterator[SignedTeams]:
     """A runtime whose Teams component has an app id and checks tokens against ``jwks``."""
-    values: dict[str, Any] = {"teams_enabled": True, "microsoft_app_id": APP_ID,
-                              "microsoft_app_password": "not-a-real-secret"} | settings
+    values: dict[str, Any] = {
+        "teams_enabled": True,
+        "microsoft_app_id": APP_ID,
+        "microsoft_app_password": "not-a-real-secret",
+    } | settings
     runtime = Runtime(settings=make_settings(database_url, **values), agreement=agreement, clock=clock)
     component = TeamsComponent(runtime.settings, runtime.services, keys=jwks.key_source(key_timeout))
     runtime.add(component)

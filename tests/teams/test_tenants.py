@@ -46,11 +46,15 @@ async def count(runtime: Runtime, model: Any) -> int:
 
 
 @pytest.fixture
-async def restricted(database_url: str, agreement: Agreement, clock: ManualClock,
-                     db: Database) -> AsyncIterator[tuple[Runtime, TestClient[web.Request, web.Application]]]:
+async def restricted(
+    database_url: str, agreement: Agreement, clock: ManualClock, db: Database
+) -> AsyncIterator[tuple[Runtime, TestClient[web.Request, web.Application]]]:
     """The Emulator's unauthenticated mode, serving only ``TENANT``."""
-    runtime = Runtime(settings=make_settings(database_url, teams_enabled=True, teams_allowed_tenants=TENANT),
-                      agreement=agreement, clock=clock)
+    runtime = Runtime(
+        settings=make_settings(database_url, teams_enabled=True, teams_allowed_tenants=TENANT),
+        agreement=agreement,
+        clock=clock,
+    )
     runtime.add(TeamsComponent(runtime.settings, runtime.services))
     await runtime.prepare()
     client: TestClient[web.Request, web.Application] = TestClient(TestServer(runtime.web_app(), host="127.0.0.1"))
@@ -61,16 +65,19 @@ async def restricted(database_url: str, agreement: Agreement, clock: ManualClock
 
 
 async def test_an_install_from_another_tenant_gets_403_and_stores_nothing(
-        restricted: tuple[Runtime, Any], connector: FakeConnector) -> None:
+    restricted: tuple[Runtime, Any], connector: FakeConnector
+) -> None:
     runtime, client = restricted
-    response = await client.post("/api/messages", json=from_tenant(install_personal(connector, "alice@example.com"),
-                                                                   OTHER))
+    response = await client.post(
+        "/api/messages", json=from_tenant(install_personal(connector, "alice@example.com"), OTHER)
+    )
     assert response.status == 403 and "tenant" in (await response.json())["error"]
     assert await count(runtime, Conversation) == 0 and connector.calls == []
 
 
 async def test_a_click_from_another_tenant_does_not_accept_the_lead(
-        restricted: tuple[Runtime, Any], connector: FakeConnector) -> None:
+    restricted: tuple[Runtime, Any], connector: FakeConnector
+) -> None:
     runtime, client = restricted
     await post(client, install_personal(connector, "alice@example.com"))
     card = await offered_card(client, runtime, connector)
@@ -84,23 +91,27 @@ async def test_a_click_from_another_tenant_does_not_accept_the_lead(
 
 
 async def test_an_activity_naming_no_tenant_gets_403_when_tenants_are_restricted(
-        restricted: tuple[Runtime, Any], connector: FakeConnector) -> None:
+    restricted: tuple[Runtime, Any], connector: FakeConnector
+) -> None:
     runtime, client = restricted
-    response = await client.post("/api/messages", json=from_tenant(message(connector, "alice@example.com", "help"),
-                                                                   None))
+    response = await client.post(
+        "/api/messages", json=from_tenant(message(connector, "alice@example.com", "help"), None)
+    )
     assert response.status == 403 and await count(runtime, Conversation) == 0
 
 
 async def test_an_activity_whose_two_tenant_ids_disagree_gets_400(
-        restricted: tuple[Runtime, Any], connector: FakeConnector) -> None:
+    restricted: tuple[Runtime, Any], connector: FakeConnector
+) -> None:
     runtime, client = restricted
     body = from_tenant(message(connector, "alice@example.com", "help"), TENANT, channel_tenant=OTHER)
     response = await client.post("/api/messages", json=body)
     assert response.status == 400 and "different tenants" in (await response.json())["error"]
 
 
-async def test_a_tenant_id_of_the_wrong_type_gets_400(restricted: tuple[Runtime, Any],
-                                                      connector: FakeConnector) -> None:
+async def test_a_tenant_id_of_the_wrong_type_gets_400(
+    restricted: tuple[Runtime, Any], connector: FakeConnector
+) -> None:
     runtime, client = restricted
     body = message(connector, "alice@example.com", "help")
     body["conversation"]["tenantId"] = {"id": TENANT}
@@ -108,18 +119,26 @@ async def test_a_tenant_id_of_the_wrong_type_gets_400(restricted: tuple[Runtime,
     assert response.status == 400 and "conversation.tenantId" in (await response.json())["error"]
 
 
-async def test_the_allowed_tenant_is_matched_whatever_its_case(restricted: tuple[Runtime, Any],
-                                                               connector: FakeConnector) -> None:
+async def test_the_allowed_tenant_is_matched_whatever_its_case(
+    restricted: tuple[Runtime, Any], connector: FakeConnector
+) -> None:
     runtime, client = restricted
     await post(client, from_tenant(install_personal(connector, "alice@example.com"), TENANT.upper()))
     assert await count(runtime, Conversation) > 0
 
 
 async def test_a_single_tenant_bot_refuses_a_signed_activity_from_another_tenant(
-        database_url: str, agreement: Agreement, clock: ManualClock, db: Database, jwks: Jwks,
-        connector: FakeConnector, signing_key: Any) -> None:
-    async with signed_teams(database_url, agreement, clock, jwks, microsoft_app_type="SingleTenant",
-                            microsoft_app_tenant_id=TENANT) as signed:
+    database_url: str,
+    agreement: Agreement,
+    clock: ManualClock,
+    db: Database,
+    jwks: Jwks,
+    connector: FakeConnector,
+    signing_key: Any,
+) -> None:
+    async with signed_teams(
+        database_url, agreement, clock, jwks, microsoft_app_type="SingleTenant", microsoft_app_tenant_id=TENANT
+    ) as signed:
         token = bearer(mint(signing_key, claims(connector.url)))
         other = from_tenant(install_personal(connector, "alice@example.com"), OTHER)
         assert (await signed.client.post("/api/messages", json=other, headers=token)).status == 403
@@ -128,11 +147,13 @@ async def test_a_single_tenant_bot_refuses_a_signed_activity_from_another_tenant
         assert (await signed.client.post("/api/messages", json=ours, headers=token)).status == 201
 
 
-async def test_an_unsigned_activity_from_another_tenant_gets_401_not_403(
-        signed: Any, connector: FakeConnector) -> None:
+async def test_an_unsigned_activity_from_another_tenant_gets_401_not_403(signed: Any, connector: FakeConnector) -> None:
     # Tenants are checked after the token, so an unauthenticated caller learns nothing about them.
-    response = await signed.client.post("/api/messages", json=from_tenant(
-        install_personal(connector, "alice@example.com"), OTHER), headers=bearer("a.b.c"))
+    response = await signed.client.post(
+        "/api/messages",
+        json=from_tenant(install_personal(connector, "alice@example.com"), OTHER),
+        headers=bearer("a.b.c"),
+    )
     assert response.status == 401
 
 
@@ -158,16 +179,37 @@ def test_the_allowed_tenants_are_read_comma_separated_from_the_environment(tmp_p
 
 def test_a_single_tenant_bot_cannot_list_other_tenants(database_url: str) -> None:
     with pytest.raises(ConfigError, match="BATON_TEAMS_ALLOWED_TENANTS"):
-        check_settings(make_settings(database_url, microsoft_app_id=APP_ID, microsoft_app_password="x",
-                                     microsoft_app_type="SingleTenant", microsoft_app_tenant_id="tenant-a",
-                                     teams_allowed_tenants="tenant-a,tenant-b"))
+        check_settings(
+            make_settings(
+                database_url,
+                microsoft_app_id=APP_ID,
+                microsoft_app_password="x",
+                microsoft_app_type="SingleTenant",
+                microsoft_app_tenant_id="tenant-a",
+                teams_allowed_tenants="tenant-a,tenant-b",
+            )
+        )
 
 
-@pytest.mark.parametrize("service_url", [None, "", 42, "not a url", "javascript:alert(1)", "https://",
-                                         "http://evil.example/", "ftp://127.0.0.1/", "https://user:pw@host.example/",
-                                         "http://[::1", "https://" + "a" * 3000 + ".example/"])
+@pytest.mark.parametrize(
+    "service_url",
+    [
+        None,
+        "",
+        42,
+        "not a url",
+        "javascript:alert(1)",
+        "https://",
+        "http://evil.example/",
+        "ftp://127.0.0.1/",
+        "https://user:pw@host.example/",
+        "http://[::1",
+        "https://" + "a" * 3000 + ".example/",
+    ],
+)
 async def test_an_activity_without_a_usable_service_url_gets_400_before_any_outbound_call(
-        signed: Any, connector: FakeConnector, jwks: Jwks, signing_key: Any, service_url: Any) -> None:
+    signed: Any, connector: FakeConnector, jwks: Jwks, signing_key: Any, service_url: Any
+) -> None:
     body = install_personal(connector, "alice@example.com")
     if service_url is None:
         del body["serviceUrl"]

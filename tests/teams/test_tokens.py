@@ -35,12 +35,14 @@ def refusals(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
 
 
 async def send(signed: SignedTeams, connector: FakeConnector, headers: dict[str, str]) -> Any:
-    return await signed.client.post("/api/messages", json=install_personal(connector, "alice@example.com"),
-                                    headers=headers)
+    return await signed.client.post(
+        "/api/messages", json=install_personal(connector, "alice@example.com"), headers=headers
+    )
 
 
-async def test_a_token_signed_by_microsofts_key_is_accepted(signed: SignedTeams, connector: FakeConnector,
-                                                            signing_key: Any) -> None:
+async def test_a_token_signed_by_microsofts_key_is_accepted(
+    signed: SignedTeams, connector: FakeConnector, signing_key: Any
+) -> None:
     response = await send(signed, connector, bearer(mint(signing_key, claims(connector.url))))
     assert response.status == 201 and await conversations(signed) > 0
 
@@ -48,8 +50,9 @@ async def test_a_token_signed_by_microsofts_key_is_accepted(signed: SignedTeams,
 def _forged(case: str, key: Any, service_url: str) -> dict[str, str]:
     now = int(time.time())
     good = claims(service_url)
-    public_pem = key.public_key().public_bytes(encoding=serialization.Encoding.PEM,
-                                               format=serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_pem = key.public_key().public_bytes(
+        encoding=serialization.Encoding.PEM, format=serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     tokens = {
         "unknown key id": lambda: mint(key, good, kid="not-a-published-key"),
         "no key id": lambda: mint(key, good, kid=None),
@@ -80,8 +83,9 @@ def _b64(data: bytes) -> str:
 def _hs256(payload: dict[str, Any], secret: bytes) -> str:
     """The classic key-confusion forgery: HMAC over the token with the public key as the secret
     (PyJWT refuses to make one, so it is built by hand)."""
-    signing_input = _b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": KID}).encode()) + "." + \
-        _b64(json.dumps(payload).encode())
+    signing_input = (
+        _b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": KID}).encode()) + "." + _b64(json.dumps(payload).encode())
+    )
     return signing_input + "." + _b64(hmac.new(secret, signing_input.encode(), hashlib.sha256).digest())
 
 
@@ -90,15 +94,30 @@ def _tampered(token: str) -> str:
     return ".".join((header, payload[:-4] + ("AAAA" if not payload.endswith("AAAA") else "BBBB"), signature))
 
 
-CASES = ["unknown key id", "no key id", "wrong algorithm (PS256)", "HS256 with the public key as secret", "alg none",
-         "expired", "not yet valid", "bad signature", "tampered payload", "another app's audience", "another issuer",
-         "another serviceurl claim", "garbage", "not base64", "missing header", "not bearer"]
+CASES = [
+    "unknown key id",
+    "no key id",
+    "wrong algorithm (PS256)",
+    "HS256 with the public key as secret",
+    "alg none",
+    "expired",
+    "not yet valid",
+    "bad signature",
+    "tampered payload",
+    "another app's audience",
+    "another issuer",
+    "another serviceurl claim",
+    "garbage",
+    "not base64",
+    "missing header",
+    "not bearer",
+]
 
 
 @pytest.mark.parametrize("case", CASES)
 async def test_a_bad_token_gets_401_one_log_line_no_traceback_and_changes_nothing(
-        signed: SignedTeams, connector: FakeConnector, signing_key: Any, caplog: pytest.LogCaptureFixture,
-        case: str) -> None:
+    signed: SignedTeams, connector: FakeConnector, signing_key: Any, caplog: pytest.LogCaptureFixture, case: str
+) -> None:
     caplog.set_level(logging.INFO)
     response = await send(signed, connector, _forged(case, signing_key, connector.url))
     assert response.status == 401, await response.text()
@@ -109,9 +128,9 @@ async def test_a_bad_token_gets_401_one_log_line_no_traceback_and_changes_nothin
     assert await conversations(signed) == 0 and connector.calls == []
 
 
-async def test_the_log_line_names_the_problem_but_not_the_token(signed: SignedTeams, connector: FakeConnector,
-                                                                signing_key: Any,
-                                                                caplog: pytest.LogCaptureFixture) -> None:
+async def test_the_log_line_names_the_problem_but_not_the_token(
+    signed: SignedTeams, connector: FakeConnector, signing_key: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO)
     token = mint(signing_key, claims(connector.url, exp=int(time.time()) - 3600))
     await send(signed, connector, bearer(token))
@@ -120,7 +139,8 @@ async def test_the_log_line_names_the_problem_but_not_the_token(signed: SignedTe
 
 
 async def test_unknown_key_ids_do_not_refetch_the_keys_on_every_request(
-        signed: SignedTeams, connector: FakeConnector, signing_key: Any, jwks: Jwks) -> None:
+    signed: SignedTeams, connector: FakeConnector, signing_key: Any, jwks: Jwks
+) -> None:
     await send(signed, connector, bearer(mint(signing_key, claims(connector.url))))
     for n in range(5):
         response = await send(signed, connector, bearer(mint(signing_key, claims(connector.url), kid=f"forged-{n}")))
@@ -129,7 +149,8 @@ async def test_unknown_key_ids_do_not_refetch_the_keys_on_every_request(
 
 
 async def test_concurrent_requests_on_a_cold_cache_share_one_key_fetch(
-        signed: SignedTeams, connector: FakeConnector, signing_key: Any, jwks: Jwks) -> None:
+    signed: SignedTeams, connector: FakeConnector, signing_key: Any, jwks: Jwks
+) -> None:
     token = bearer(mint(signing_key, claims(connector.url)))
     responses = await asyncio.gather(*(send(signed, connector, token) for _ in range(5)))
     assert [r.status for r in responses] == [201] * 5
@@ -144,8 +165,8 @@ async def test_start_warms_the_key_cache(signed: SignedTeams, jwks: Jwks) -> Non
 
 
 async def test_a_hanging_key_endpoint_blocks_no_other_request_and_ends_in_503(
-        database_url: str, agreement: Any, clock: Any, db: Any, jwks: Jwks, connector: FakeConnector,
-        signing_key: Any) -> None:
+    database_url: str, agreement: Any, clock: Any, db: Any, jwks: Jwks, connector: FakeConnector, signing_key: Any
+) -> None:
     jwks.mode = "hang"
     async with signed_teams(database_url, agreement, clock, jwks, key_timeout=0.5) as signed:
         waiting = asyncio.create_task(send(signed, connector, bearer(mint(signing_key, claims(connector.url)))))
@@ -158,8 +179,15 @@ async def test_a_hanging_key_endpoint_blocks_no_other_request_and_ends_in_503(
 
 
 async def test_a_failing_key_endpoint_gives_503_and_changes_nothing(
-        database_url: str, agreement: Any, clock: Any, db: Any, jwks: Jwks, connector: FakeConnector,
-        signing_key: Any, caplog: pytest.LogCaptureFixture) -> None:
+    database_url: str,
+    agreement: Any,
+    clock: Any,
+    db: Any,
+    jwks: Jwks,
+    connector: FakeConnector,
+    signing_key: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     jwks.mode = "fail"
     caplog.set_level(logging.INFO)
     async with signed_teams(database_url, agreement, clock, jwks) as signed:
@@ -170,7 +198,8 @@ async def test_a_failing_key_endpoint_gives_503_and_changes_nothing(
 
 
 async def test_keys_fetched_before_keep_working_when_a_refresh_fails(
-        signed: SignedTeams, connector: FakeConnector, signing_key: Any, jwks: Jwks) -> None:
+    signed: SignedTeams, connector: FakeConnector, signing_key: Any, jwks: Jwks
+) -> None:
     token = bearer(mint(signing_key, claims(connector.url)))
     assert (await send(signed, connector, token)).status == 201
     jwks.mode = "fail"
