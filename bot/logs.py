@@ -16,7 +16,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 # Slack tokens, bearer credentials and email addresses are masked whatever logged them.
-_SECRETS = re.compile(r"(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|Bearer\s+\S+)")
+# JWTs (a Bot Framework token quoted without its "Bearer") too.
+_SECRETS = re.compile(r"(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|Bearer\s+\S+"
+                      r"|eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)")
 # An email as written, URL-encoded (``%40``, twice-encoded ``%2540``: a Slack click carries the
 # card's blocks form-encoded), JSON-escaped (``\u0040``, however many backslashes) or HTML (``&#64;``).
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+(?:@|%40|%2540|\\+u0040|&#0*64;|&commat;)[A-Za-z0-9.-]+\.[A-Za-z]{2,}",
