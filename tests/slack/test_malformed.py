@@ -247,3 +247,15 @@ async def test_socket_mode_still_routes_a_well_formed_click(slack: SlackDriver) 
     assert [r.envelope_id for r in client.sent] == ["env-2"]
     assert "You accepted" in slack.last_answer()
     await handler.client.close()
+
+
+async def test_slacks_url_verification_challenge_is_still_answered(slack: SlackDriver) -> None:
+    body = json.dumps({"type": "url_verification", "token": "t", "challenge": "c0ffee"})
+    response = await slack.post(body, signed_headers(body, content_type="application/json"))
+    assert response.status == 200 and "c0ffee" in response.text
+
+
+async def test_slacks_ssl_check_is_still_answered(slack: SlackDriver) -> None:
+    body = urlencode({"ssl_check": "1", "token": "t"})
+    response = await slack.post(body, signed_headers(body))
+    assert response.status == 200
