@@ -48,6 +48,9 @@ class Settings(BaseModel):
     microsoft_app_password: str | None = None
     microsoft_app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = "MultiTenant"
     microsoft_app_tenant_id: str | None = None
+    # Tenant ids Teams activities may come from (comma-separated in the environment; "*" for any).
+    # Empty: MICROSOFT_APP_TENANT_ID when set, else any tenant (see bot.teams.gate.allowed_tenants).
+    teams_allowed_tenants: tuple[str, ...] = ()
     teams_enabled: bool = False
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
@@ -111,6 +114,13 @@ class Settings(BaseModel):
             ("teams", "tenant"): parse_limits(self.pace_teams_tenant),
         })
 
+    @field_validator("teams_allowed_tenants", mode="before")
+    @classmethod
+    def _split_tenants(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
     @property
     def slack_enabled(self) -> bool:
         return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
@@ -130,6 +140,7 @@ _ENV = {
     "SLACK_API_URL": "slack_api_url", "MICROSOFT_APP_ID": "microsoft_app_id",
     "MICROSOFT_APP_PASSWORD": "microsoft_app_password", "MICROSOFT_APP_TYPE": "microsoft_app_type",
     "MICROSOFT_APP_TENANT_ID": "microsoft_app_tenant_id", "BATON_TEAMS": "teams_enabled",
+    "BATON_TEAMS_ALLOWED_TENANTS": "teams_allowed_tenants",
     "BATON_LOG_FORMAT": "log_format", "BATON_LOG_LEVEL": "log_level",
     "BATON_OUTBOX_INTERVAL": "outbox_interval", "BATON_TIMER_INTERVAL": "timer_interval",
     "BATON_TIMER_BATCH": "timer_batch", "BATON_INTAKE_BATCH": "intake_batch",

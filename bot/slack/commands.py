@@ -13,6 +13,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
+from bot.logs import log_failure
 from bot.slack.context import Deps
 from bot.slack.identity import person_for, user_id
 from bot.slack.render import message
@@ -28,8 +29,8 @@ async def answer(services: Services, text: str, asker_email: str | None) -> Noti
     text = " ".join(text.split())
     try:
         return await queries.answer(services, text, asker_email)
-    except Exception:  # a broken query must still get an answer, not silence
-        log.exception("the query engine failed on %r", text[:80])
+    except Exception as exc:  # a broken query must still get an answer, not silence
+        log_failure(log, f"the query engine failed on {text[:80]!r}", exc, logging.ERROR)
         return Notice(title="Sorry, I couldn't answer that just now.",
                       lines=["Try again in a minute, or `/baton help` for what I can do."])
 
@@ -44,7 +45,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             rendered = message(notice)
             try:
                 await respond(text=rendered.text, blocks=rendered.blocks, response_type="ephemeral")
-            except Exception:
-                log.warning("could not answer /baton", exc_info=True)
+            except Exception as exc:
+                log_failure(log, "could not answer /baton", exc)
 
     app.command("/baton")(on_baton)

@@ -7,19 +7,26 @@ commands share the one URL, as the manifest says.
 
 from __future__ import annotations
 
+import json
 import logging
+import time
+from collections.abc import Sequence
+from typing import Any
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 
+from bot.logs import log_failure
 from bot.settings import Settings
 from bot.slack.app import build_app, make_client
 from bot.slack.context import Deps
+from bot.slack.inbound import Refusal, parse, verify
 from bot.slack.manifest import EVENTS_PATH
 from bot.slack.sender import SlackSender
+from bot.slack.socket_mode import CheckedSocketModeHandler
 from handlers.services import Services
 
 log = logging.getLogger(__name__)
@@ -38,7 +45,7 @@ class SlackComponent:
         self.deps = Deps(services=services)
         self.bolt = build_app(settings, self.deps, self.client)
         self.sender: SlackSender | None = SlackSender(self.client)
-        self.socket: AsyncSocketModeHandler | None = None
+        self.socket: CheckedSocketModeHandler | None = None
         self._session: aiohttp.ClientSession | None = None
 
     @property
@@ -57,15 +64,33 @@ class SlackComponent:
 
     async def handle(self, request: web.Request) -> web.Response:
         async with self.deps.acks.request():
-            bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(bolt_response)
+            body = await request.read()
+            refused = verify(self.settings.slack_signing_secret or "", request.headers, body, time.time())
+            payload = refused or parse(request.headers.get("Content-Type", ""), body)
+            if isinstance(payload, Refusal):
+                log.info("Slack: refused a request with %d: %s", payload.status, payload.reason)
+                return web.json_response({"error": payload.reason}, status=payload.status)
+            return await self._dispatch(request, payload)
+
+    async def _dispatch(self, request: web.Request, payload: dict[str, Any]) -> web.Response:
+        # bolt gets the object we checked, re-encoded as JSON, so it cannot parse the body
+        # differently (its form parser treats any body containing "payload" as an interaction).
+        headers: dict[str, str | Sequence[str]] = {k: v for k, v in request.headers.items()
+                                                   if k.lower() != "content-type"}
+        headers["Content-Type"] = "application/json"
+        try:
+            bolt_request = AsyncBoltRequest(body=json.dumps(payload), query=request.query_string, headers=headers)
+            return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
+        except Exception as exc:  # a 200 so Slack neither shows an error nor retries what would fail again
+            log_failure(log, "Slack: dispatch failed", exc, logging.ERROR)
+            return web.Response(status=200)
 
     async def start(self) -> None:
         # One connection pool for the process instead of a session per API call.
         self._session = aiohttp.ClientSession()
         self.client.session = self._session
         if self.settings.slack_app_token:
-            self.socket = AsyncSocketModeHandler(self.bolt, self.settings.slack_app_token)
+            self.socket = CheckedSocketModeHandler(self.bolt, self.settings.slack_app_token)
             await self.socket.connect_async()  # type: ignore[no-untyped-call]
             log.info("Slack: connected in Socket Mode")
         else:

@@ -16,6 +16,7 @@ from typing import Any
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.logs import log_failure
 from bot.slack.render import ephemeral
 from handlers.services import Services
 
@@ -112,5 +113,5 @@ async def tell(body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespo
             await client.chat_postEphemeral(channel=channel, user=user, text=rendered.text, blocks=rendered.blocks)
         elif user:
             await client.chat_postMessage(channel=user, text=rendered.text, blocks=rendered.blocks)
-    except Exception:  # the answer is a courtesy; the action's outcome is already committed
-        log.warning("could not answer Slack user %s", user, exc_info=True)
+    except Exception as exc:  # the answer is a courtesy; the action's outcome is already committed
+        log_failure(log, f"could not answer Slack user {user}", exc)

@@ -19,6 +19,7 @@ from slack_bolt.context.say.async_say import AsyncSay
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
+from bot.logs import log_failure
 from bot.slack.commands import answer
 from bot.slack.context import Deps
 from bot.slack.identity import person_for
@@ -84,8 +85,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
             thread_ts = (event.get("thread_ts") or event.get("ts")) if thread else None
             try:
                 await say(text=rendered.text, blocks=rendered.blocks, thread_ts=thread_ts)
-            except Exception:
-                log.warning("could not answer a Slack event", exc_info=True)
+            except Exception as exc:
+                log_failure(log, "could not answer a Slack event", exc)
 
     async def on_mention(event: dict[str, Any], say: AsyncSay) -> None:
         if not _from_a_bot(event):

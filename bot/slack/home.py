@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.logs import log_failure
 from bot.slack.blocks import Block, clip, context, divider, escape, section
 from bot.slack.context import Deps
 from bot.slack.identity import not_configured, person_for
@@ -67,7 +68,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 view = home_view(deps.services.agreement, person.email, mine)
             try:
                 await client.views_publish(user_id=slack_user, view=view)
-            except Exception:
-                log.warning("could not publish the App Home for %s", slack_user, exc_info=True)
+            except Exception as exc:
+                log_failure(log, f"could not publish the App Home for {slack_user}", exc)
 
     app.event("app_home_opened")(on_home_opened)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 
 from bot.settings import ConfigError, Settings
+from bot.teams.gate import tenant_problems
 
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
@@ -41,6 +42,7 @@ def check_settings(settings: Settings) -> None:
             problems.append(f"MICROSOFT_APP_TENANT_ID: required when MICROSOFT_APP_TYPE is {kind}")
         if kind in ("SingleTenant", "MultiTenant") and not settings.microsoft_app_password:
             problems.append(f"MICROSOFT_APP_PASSWORD: required when MICROSOFT_APP_TYPE is {kind}")
+    problems.extend(tenant_problems(settings))
     if problems:
         raise ConfigError("environment", problems)
 

@@ -64,7 +64,11 @@ class BatonTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships 
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         if turn_context.activity.name != "adaptiveCard/action":
-            return InvokeResponse(status=int(HTTPStatus.NOT_IMPLEMENTED))
+            # A 4xx, not botbuilder's 501: Baton's manifest declares no other invoke, so one is the
+            # caller's mistake, and a 5xx would read as Baton failing.
+            name = str(turn_context.activity.name or "")[:60]
+            return InvokeResponse(status=int(HTTPStatus.BAD_REQUEST),
+                                  body={"error": f"Baton handles only adaptiveCard/action invokes, not {name!r}"})
         person = self.person(turn_context)
         body = await invoke.handle(self.services, turn_context.activity.value, person.email if person else None)
         return InvokeResponse(status=int(HTTPStatus.OK), body=body)

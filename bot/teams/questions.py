@@ -7,16 +7,19 @@ the answer (a ``Notice``) comes back as a card in the same conversation.
 from __future__ import annotations
 
 import html
+import logging
 import re
 
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
+from bot.logs import log_failure
 from bot.teams.activities import card_activity
 from bot.teams.render import render_view, summary
 from handlers.queries import answer  # the same engine as Slack's /baton
 from handlers.services import Services
 
+log = logging.getLogger(__name__)
 _TAGS = re.compile(r"<[^>]+>")
 MAX_QUESTION = 500
 
@@ -47,5 +50,8 @@ async def answer_message(services: Services, context: TurnContext, asker_email: 
     if text is None:
         return False
     notice = await answer(services, text or "help", asker_email)
-    await context.send_activity(card_activity(render_view(notice), summary(notice)))
+    try:
+        await context.send_activity(card_activity(render_view(notice), summary(notice)))
+    except Exception as exc:  # the answer is a courtesy: the message itself was received and remembered
+        log_failure(log, "could not answer a Teams message", exc)
     return True

@@ -133,3 +133,30 @@ def card_action(connector: FakeConnector, email: str, verb: str, value: str | No
         if channel else personal_conversation(email)
     return activity(connector, "invoke", user(email), conversation, name="adaptiveCard/action",
                     value={"action": {"type": "Action.Execute", "verb": verb, "data": data}})
+
+
+@pytest.fixture(scope="session")
+def signing_key() -> Any:
+    from tests.teams.signing import rsa_key
+
+    return rsa_key()
+
+
+@pytest.fixture
+async def jwks(signing_key: Any) -> AsyncIterator[Any]:
+    """A local stand-in for Microsoft's OpenID metadata and signing keys (tests.teams.signing)."""
+    from tests.teams.signing import Jwks
+
+    stand_in = await Jwks(signing_key).start()
+    yield stand_in
+    await stand_in.stop()
+
+
+@pytest.fixture
+async def signed(database_url: str, agreement: Agreement, clock: ManualClock, db: Database,
+                 jwks: Any) -> AsyncIterator[Any]:
+    """Baton with a Teams app id: every request needs a real token signed by ``jwks``'s key."""
+    from tests.teams.signing import signed_teams
+
+    async with signed_teams(database_url, agreement, clock, jwks) as found:
+        yield found

@@ -121,3 +121,10 @@ async def test_a_teams_user_outside_the_agreement_is_told_politely(teams: Any, t
     assert "not in Baton's configuration" in body["value"]
     async with teams_runtime.db.transaction() as session:
         assert await session.scalar(select(Handoff.state)) == "offered"
+
+
+async def test_an_invoke_baton_does_not_handle_gets_400_not_501(teams: Any, connector: FakeConnector) -> None:
+    body = card_action(connector, "alice@example.com", "accept", "v1:1:1")
+    body["name"] = "composeExtension/query"
+    response = await teams.post("/api/messages", json=body)
+    assert response.status == 400 and "adaptiveCard/action" in (await response.json())["error"]
