@@ -29,6 +29,7 @@ import logging
 from typing import Any
 
 import aiohttp
+from azure.core.exceptions import DeserializationError
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
@@ -125,7 +126,7 @@ class TeamsSender:
                                  rate_limited=status == 429, scopes=(self.tenant_scope,)) from None
             log.info("could not open a Teams chat with %s: %s", email or user, (status, code))
             return None
-        except (aiohttp.ClientError, ClientRequestError, TimeoutError) as exc:
+        except (aiohttp.ClientError, ClientRequestError, TimeoutError, DeserializationError) as exc:
             raise RetryLater(None, f"Teams unreachable opening a chat: {type(exc).__name__}") from None
 
     @staticmethod
@@ -172,6 +173,9 @@ class TeamsSender:
             await self._raise_for(conversation_id, who, scope, op, exc)
         except (aiohttp.ClientError, ClientRequestError, TimeoutError) as exc:
             raise RetryLater(None, f"Teams unreachable: {type(exc).__name__}") from None
+        except DeserializationError:
+            # msrest reads the body before the status: a gateway's HTML page (502/504) ends here.
+            raise RetryLater(None, "Teams answered with a body that is not JSON (a gateway's error page?)") from None
 
     async def _raise_for(self, conversation_id: str, who: str, scope: str, op: str,
                          exc: HttpOperationError) -> None:
