@@ -75,6 +75,9 @@ class Metrics:
                                   ["platform", "status"], registry=r)
         self.delivery_errors = Counter("baton_delivery_errors", "Chat and webhook API errors, by code.",
                                        ["platform", "code"], registry=r)
+        self.parked = Counter("baton_outbox_parked", "Outbox rows given up (parked as failed), by platform and "
+                              "code; code too_old when transient failures outlasted BATON_OUTBOX_MAX_AGE.",
+                              ["platform", "code"], registry=r)
         self.delivery_latency = Histogram("baton_delivery_latency_seconds", "From enqueue to delivery.",
                                           ["platform"], buckets=_LATENCY_BUCKETS, registry=r)
         self.backlog = Gauge("baton_outbox_backlog", "Outbox rows waiting to be sent.", ["platform"], registry=r)
@@ -109,8 +112,12 @@ class Metrics:
         self.deliveries.labels(result.platform, result.status).inc()
         if result.status == "sent":
             self.delivery_latency.labels(result.platform).observe(max(result.latency, 0.0))
-        elif result.error:
-            self.delivery_errors.labels(result.platform, error_code(result.error, result.rate_limited)).inc()
+        elif result.error and result.status in ("retry", "failed"):
+            code = "ratelimited" if result.rate_limited else (result.code or error_code(result.error))
+            self.delivery_errors.labels(result.platform, code[:40]).inc()
+        if result.status == "failed":
+            parked = "too_old" if result.expired else (result.code or error_code(result.error))
+            self.parked.labels(result.platform, parked[:40]).inc()
 
     async def refresh_outbox(self, db: Database, now: datetime) -> None:
         """Recount the shared outbox (one grouped COUNT over the status index)."""

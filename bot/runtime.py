@@ -10,6 +10,7 @@ import os
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Protocol
 
 from aiohttp import web
@@ -21,6 +22,7 @@ from bot.metrics import routes as metrics_routes
 from bot.settings import Settings
 from handlers.clock import Clock, SystemClock
 from handlers.delivery import DeliveryWorker
+from handlers.delivery_settle import RetryPolicy
 from handlers.ports import Sender
 from handlers.routing_state import ensure_reps
 from handlers.services import Services
@@ -65,7 +67,12 @@ class Runtime:
         platforms = frozenset({"slack"} | ({"teams"} if self.settings.teams_enabled else set()))
         self.services = Services(db=self.db, agreement=self.agreement, clock=self.clock,
                                  instance=self.instance, platforms=platforms, on_event=self.metrics.on_event)
-        self.worker = DeliveryWorker(self.services, {}, on_result=self.metrics.on_delivery)
+        settings = self.settings
+        self.worker = DeliveryWorker(
+            self.services, {}, lease=timedelta(seconds=settings.outbox_lease), pacing=settings.pacing(),
+            policy=RetryPolicy(max_age=timedelta(seconds=settings.outbox_max_age),
+                               max_backoff=settings.outbox_max_backoff),
+            concurrency=settings.outbox_concurrency, on_result=self.metrics.on_delivery)
         self.services.wake_delivery = self.worker.wake
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self._running_jobs = 0

@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from handlers.pacing import Pacing, PacingError, parse_duration, parse_limits
 from scoring.agreement import Agreement
 from scoring.agreement_check import AgreementError, format_validation_errors, load_agreement
 from store.db import DEFAULT_URL
@@ -58,6 +59,49 @@ class Settings(BaseModel):
     # Leads of one request committed together; 1 gives every lead a transaction of its own.
     intake_batch: int = Field(default=100, ge=1, le=1000)
     shutdown_grace: float = Field(default=10.0, ge=0)
+    # Delivery (issue 11). A claimed row's lease, renewed every third of it while the send runs.
+    outbox_lease: float = Field(default=10.0, ge=1, le=600)
+    # Transient failures back off exponentially (with jitter) up to this many seconds...
+    outbox_max_backoff: float = Field(default=120.0, ge=1, le=3600)
+    # ...and are retried for as long as the message is younger than this (seconds; 3d, 12h...).
+    outbox_max_age: float = Field(default=3 * 86400.0, ge=60)
+    outbox_concurrency: int = Field(default=8, ge=1, le=64)  # conversations sent to at once
+    # Pacing per rate-limit scope kind (handlers.pacing): N/PERIOD [burst B], comma-separated; off.
+    pace_slack_channel: str = "1/s burst 3"
+    pace_slack_workspace: str = "5/s burst 20"
+    pace_slack_update: str = "50/1m burst 10"
+    pace_teams_conversation: str = "7/1s, 8/2s, 60/30s, 1800/1h"
+    pace_teams_tenant: str = "50/s"
+
+    @field_validator("outbox_max_age", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                return parse_duration(value)
+            except PacingError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("pace_slack_channel", "pace_slack_workspace", "pace_slack_update",
+                     "pace_teams_conversation", "pace_teams_tenant")
+    @classmethod
+    def _limits(cls, value: str) -> str:
+        try:
+            parse_limits(value)
+        except PacingError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    def pacing(self) -> Pacing:
+        """The limits per (platform, scope kind) the delivery worker paces to."""
+        return Pacing({
+            ("slack", "channel"): parse_limits(self.pace_slack_channel),
+            ("slack", "workspace"): parse_limits(self.pace_slack_workspace),
+            ("slack", "update"): parse_limits(self.pace_slack_update),
+            ("teams", "conversation"): parse_limits(self.pace_teams_conversation),
+            ("teams", "tenant"): parse_limits(self.pace_teams_tenant),
+        })
 
     @property
     def slack_enabled(self) -> bool:
@@ -80,7 +124,11 @@ _ENV = {
     "BATON_LOG_FORMAT": "log_format", "BATON_LOG_LEVEL": "log_level",
     "BATON_OUTBOX_INTERVAL": "outbox_interval", "BATON_TIMER_INTERVAL": "timer_interval",
     "BATON_TIMER_BATCH": "timer_batch", "BATON_INTAKE_BATCH": "intake_batch",
-    "BATON_SHUTDOWN_GRACE": "shutdown_grace",
+    "BATON_SHUTDOWN_GRACE": "shutdown_grace", "BATON_OUTBOX_LEASE": "outbox_lease",
+    "BATON_OUTBOX_MAX_BACKOFF": "outbox_max_backoff", "BATON_OUTBOX_MAX_AGE": "outbox_max_age",
+    "BATON_OUTBOX_CONCURRENCY": "outbox_concurrency", "BATON_PACE_SLACK_CHANNEL": "pace_slack_channel",
+    "BATON_PACE_SLACK_WORKSPACE": "pace_slack_workspace", "BATON_PACE_SLACK_UPDATE": "pace_slack_update",
+    "BATON_PACE_TEAMS_CONVERSATION": "pace_teams_conversation", "BATON_PACE_TEAMS_TENANT": "pace_teams_tenant",
 }
 
 

@@ -12,7 +12,7 @@ Each request carries:
 
 A 2xx answer means delivered. 429, 5xx and network errors are retried (honouring
 ``Retry-After``); other answers too, with backoff, because a receiver is often
-misconfigured only for a while. After ``DeliveryWorker.max_attempts`` the row is
+misconfigured only for a while. Once the row is older than ``BATON_OUTBOX_MAX_AGE`` it is
 parked as failed and ``baton outbox list --status failed`` shows why. A slow or
 dead receiver never pauses other rows: no answer here pauses the platform.
 """

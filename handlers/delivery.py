@@ -1,27 +1,40 @@
 """The outbox worker: claims due rows, hands them to each platform's sender, records the result.
 
-Rows are claimed with a lease (``next_attempt_at`` pushed forward) in a short
-transaction, sent outside it, and marked sent afterwards. On PostgreSQL the
-claim uses ``FOR UPDATE SKIP LOCKED`` so replicas never take the same row.
-A message is lost never; it is sent twice only if the process dies between the
-platform's answer and the commit that marks it sent.
+Nothing is lost and, as far as the platform lets us know, nothing is doubled:
+
+- **Claim** (``handlers.delivery_claim``): a short transaction takes due rows, fast-track cards
+  first and then the oldest, that their rate-limit scopes let go now, reserving a pacing slot in
+  each scope (state shared in the database by every replica; ``FOR UPDATE SKIP LOCKED`` on
+  PostgreSQL). A claimed row is in flight (``claimed_at``) under a short lease.
+- **Send**, outside any transaction, grouped by conversation (in order within one, several
+  conversations at once). A heartbeat renews the lease of every row still held, so a slow send
+  keeps its row while a dead worker's rows come back within about one lease.
+- **Settle** (``handlers.delivery_settle``), at once and urgently. A 429 pauses the scopes it
+  names (the whole platform when it names none) for its Retry-After, and rows of this sweep
+  waiting for those scopes are given back unsent. Transient failures retry with capped,
+  jittered backoff until the message is older than the maximum age; permanent ones park the row
+  at once with its code, and the admins hear of it once an hour per platform, code and target.
+
+A row claimed again after its lease ran out without a settle reaches the sender as
+``Delivery(doubtful=True, claimed_at=...)``: the earlier attempt may have landed, so a sender
+that can look (Slack: message metadata) reconciles before posting again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, select
-from sqlalchemy.orm import aliased
-
+from handlers.delivery_claim import Claimed, claim
+from handlers.delivery_settle import Outcome, RetryPolicy, release, renew, settle
+from handlers.pacing import Pacing
 from handlers.ports import ConversationGone, Delivered, Delivery, PermanentFailure, RetryLater, Sender
 from handlers.services import Services
-from store.models import OutboxMessage, OutboxStatus, SentMessage
+from store.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -30,30 +43,37 @@ log = logging.getLogger(__name__)
 class DeliveryResult:
     row_id: int
     platform: str
-    status: str  # sent | retry | failed | waiting
+    status: str  # sent | retry | failed | waiting (given back unsent) | stale (claimed again meanwhile)
     error: str | None = None
     latency: float = 0.0  # seconds from enqueue to send
     rate_limited: bool = False
     retry_after: float | None = None
+    code: str | None = None  # the platform's error code, when it gave one
+    expired: bool = False  # parked because transient failures outlasted the maximum age
+    doubtful: bool = False  # this attempt followed one that was never settled
 
 
 class DeliveryWorker:
     """Deliver what the outbox holds; ``run_once`` is one sweep, ``run`` loops until stopped."""
 
     def __init__(self, services: Services, senders: Mapping[str, Sender], *, batch: int = 100,
-                 lease: timedelta = timedelta(seconds=60), max_attempts: int = 12,
-                 max_backoff: float = 300.0,
+                 lease: timedelta = timedelta(seconds=10), renew_every: float | None = None,
+                 pacing: Pacing | None = None, policy: RetryPolicy | None = None, concurrency: int = 8,
                  on_result: Callable[[DeliveryResult], None] | None = None,
                  on_gone: Callable[[Delivery, str], None] | None = None) -> None:
         self.services = services
         self.senders = dict(senders)
         self.batch = batch
         self.lease = lease
-        self.max_attempts = max_attempts
-        self.max_backoff = max_backoff
+        # Real seconds between lease renewals while sends are in flight: a third of the lease.
+        self.renew_every = renew_every if renew_every is not None else max(lease.total_seconds() / 3, 0.05)
+        self.pacing = pacing or Pacing.none()
+        self.policy = policy or RetryPolicy()
+        self.concurrency = max(concurrency, 1)
         self.on_result = on_result
         self.on_gone = on_gone
         self.wakeup = asyncio.Event()
+        self.next_slot: float | None = None  # seconds until a paced-out row could go, after a sweep
 
     def wake(self) -> None:
         self.wakeup.set()
@@ -64,109 +84,118 @@ class DeliveryWorker:
                 sent = await self.run_once()
             except Exception:  # a bad sweep must not end delivery for good
                 log.exception("outbox sweep failed")
-                sent = 0
+                sent, self.next_slot = 0, None
             if sent:
                 continue
+            # Sleep until the earliest pacing slot (never longer than the interval), or a commit wakes us.
+            wait = interval if self.next_slot is None else min(interval, max(self.next_slot, 0.005))
             self.wakeup.clear()
             waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.wakeup.wait())]
-            await asyncio.wait(waiters, timeout=interval, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(waiters, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
             for waiter in waiters:
                 waiter.cancel()
 
     async def run_once(self) -> int:
         """Claim and deliver one batch; returns how many rows were settled (sent or failed)."""
-        claimed = await self._claim()
+        taken = await claim(self.services, self.senders, self.pacing, batch=self.batch, lease=self.lease)
+        self.next_slot = taken.next_slot
+        if not taken.rows:
+            return 0
+        held = {c.row.id: c for c in taken.rows}
+        paused: dict[str, datetime] = {}  # scopes a 429 paused during this sweep, until when
+        heartbeat = asyncio.create_task(self._heartbeat(held))
+        gate = asyncio.Semaphore(self.concurrency)
+        groups: dict[str, list[Claimed]] = {}
+        for claimed in taken.rows:
+            # Rows of one conversation go in order; different conversations at once.
+            groups.setdefault(claimed.scopes[0], []).append(claimed)
+        try:
+            outcomes = await asyncio.gather(*(self._group(rows, held, paused, gate) for rows in groups.values()),
+                                            return_exceptions=True)
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
         settled = 0
-        paused: dict[str, float] = {}
-        for row in claimed:
-            if row.platform in paused:
-                await self._release(row.id, paused[row.platform])
-                continue
-            result = await self._deliver(row)
-            if result.rate_limited:
-                # The platform said slow down: the rest of this batch waits as long as it asked.
-                paused[row.platform] = max(result.retry_after or 0.0, 0.05)
-            if result.status in ("sent", "failed"):
-                settled += 1
-            if self.on_result:
-                self.on_result(result)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                # The rows keep their lease and come back (doubtful) once it has run out.
+                log.error("delivering part of a sweep failed", exc_info=outcome)
+            else:
+                settled += outcome
         return settled
 
     async def _claim(self) -> list[OutboxMessage]:
+        """Claim a batch without sending it (what a worker that dies at once leaves behind)."""
+        taken = await claim(self.services, self.senders, self.pacing, batch=self.batch, lease=self.lease)
+        return [c.row for c in taken.rows]
+
+    async def _group(self, rows: list[Claimed], held: dict[int, Claimed], paused: dict[str, datetime],
+                     gate: asyncio.Semaphore) -> int:
+        settled = 0
+        async with gate:
+            for claimed in rows:
+                try:
+                    result = await self._one(claimed, paused)
+                finally:
+                    held.pop(claimed.row.id, None)
+                settled += result.status in ("sent", "failed")
+                if self.on_result:
+                    self.on_result(result)
+        return settled
+
+    async def _one(self, claimed: Claimed, paused: dict[str, datetime]) -> DeliveryResult:
         now = self.services.clock.now()
-        older = aliased(OutboxMessage)
-        # An update waits for every earlier message under the same key (its post, earlier updates).
-        blocked = exists().where(and_(older.platform == OutboxMessage.platform,
-                                      older.message_key == OutboxMessage.message_key,
-                                      older.status == OutboxStatus.PENDING, older.id < OutboxMessage.id))
-        query = (select(OutboxMessage)
-                 .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now,
-                        OutboxMessage.platform.in_(self.senders),
-                        ~and_(OutboxMessage.message_key.is_not(None), blocked))
-                 .order_by(OutboxMessage.id).limit(self.batch))
-        if self.services.db.is_postgres:
-            query = query.with_for_update(skip_locked=True, of=OutboxMessage)
-        async with self.services.db.transaction() as session:
-            rows = list((await session.scalars(query)).all())
-            for row in rows:
-                row.next_attempt_at = now + self.lease
-                row.attempts += 1
-        return rows
+        row = claimed.row
+        waits = [paused[s] for s in claimed.scopes if s in paused and paused[s] > now]
+        if waits:
+            # A 429 in this sweep paused one of its scopes after it was claimed: not sent, not an attempt.
+            await release(self.services, claimed, max(waits))
+            return DeliveryResult(row.id, row.platform, "waiting", "its scope was paused by a rate limit")
+        outcome = await self._send(claimed)
+        if outcome.pause:
+            seconds = outcome.after if outcome.after is not None else self.policy.base
+            until = now + timedelta(seconds=seconds)
+            for scope in outcome.pause:
+                paused[scope] = max(paused.get(scope, until), until)
+        done = await settle(self.services, claimed, outcome, self.policy)
+        return DeliveryResult(row.id, row.platform, done.status, done.error,
+                              (now - row.created_at).total_seconds(), outcome.rate_limited, outcome.after,
+                              done.code, done.expired, claimed.delivery.doubtful)
 
-    async def _release(self, row_id: int, delay: float) -> None:
-        async with self.services.db.transaction() as session:
-            row = await session.get(OutboxMessage, row_id)
-            if row is not None:
-                row.attempts -= 1
-                row.next_attempt_at = self.services.clock.now() + timedelta(seconds=delay)
-
-    async def _target(self, row: OutboxMessage) -> SentMessage | None:
-        async with self.services.db.transaction() as session:
-            return await session.get(SentMessage, f"{row.platform}:{row.message_key}")
-
-    async def _deliver(self, row: OutboxMessage) -> DeliveryResult:
-        target = await self._target(row) if row.kind == "update" else None
-        if row.kind == "update" and target is None:
-            return await self._settle(row, "failed", "the message to update was never delivered")
-        delivery = Delivery(id=row.id, op=row.kind, payload=row.payload, key=row.message_key,
-                            target_channel=target.channel if target else None,
-                            target_message=target.message_id if target else None)
+    async def _send(self, claimed: Claimed) -> Outcome:
+        row, delivery = claimed.row, claimed.delivery
+        if row.kind == "update" and delivery.target_message is None:
+            return Outcome("failed", "the message to update was never delivered", "never_delivered", alert=False)
         try:
-            delivered = await self.senders[row.platform].send(delivery)
+            delivered: Delivered | None = await self.senders[row.platform].send(delivery)
         except RetryLater as exc:
-            return await self._settle(row, "retry", exc.reason, after=exc.after,
-                                      rate_limited=exc.rate_limited)
+            scopes = tuple(exc.scopes) or ((row.platform,) if exc.rate_limited else ())
+            return Outcome("retry", exc.reason, "ratelimited" if exc.rate_limited else _code(exc.reason),
+                           exc.after, exc.rate_limited, scopes)
         except ConversationGone as exc:
             if self.on_gone:
                 self.on_gone(delivery, str(exc))
-            return await self._settle(row, "failed", f"conversation gone: {exc}")
+            return Outcome("failed", f"conversation gone: {exc}", exc.code or "conversation_gone",
+                           alert=not exc.alerted)
         except PermanentFailure as exc:
-            return await self._settle(row, "failed", str(exc) or type(exc).__name__)
+            reason = str(exc) or type(exc).__name__
+            return Outcome("failed", reason, exc.code or _code(reason), alert=not exc.alerted)
         except Exception as exc:  # network errors and the unexpected: back off and try again
             log.warning("delivery of outbox row %s failed: %s", row.id, type(exc).__name__)
-            return await self._settle(row, "retry", f"{type(exc).__name__}: {exc}"[:500])
-        return await self._settle(row, "sent", delivered=delivered)
+            return Outcome("retry", f"{type(exc).__name__}: {exc}"[:500], type(exc).__name__.lower()[:64])
+        return Outcome("sent", delivered=delivered)
 
-    async def _settle(self, row: OutboxMessage, status: str, error: str | None = None, *,
-                      after: float | None = None, delivered: Delivered | None = None,
-                      rate_limited: bool = False) -> DeliveryResult:
-        now = self.services.clock.now()
-        async with self.services.db.transaction() as session:
-            fresh = await session.get(OutboxMessage, row.id)
-            assert fresh is not None
-            if status == "sent":
-                fresh.status, fresh.sent_at, fresh.last_error = OutboxStatus.SENT, now, None
-                if delivered is not None and row.message_key and row.kind == "post":
-                    await session.merge(SentMessage(key=f"{row.platform}:{row.message_key}",
-                                                    platform=row.platform, channel=delivered.channel,
-                                                    message_id=delivered.message_id, sent_at=now))
-            elif status == "failed" or fresh.attempts >= self.max_attempts:
-                status = "failed"
-                fresh.status, fresh.last_error = OutboxStatus.FAILED, error
-            else:
-                backoff = after if after is not None else min(2.0 ** fresh.attempts, self.max_backoff)
-                jitter = 0 if after is not None else random.uniform(0, backoff / 4)
-                fresh.next_attempt_at = now + timedelta(seconds=backoff + jitter)
-                fresh.last_error = error
-        return DeliveryResult(row.id, row.platform, status, error,
-                              (now - row.created_at).total_seconds(), rate_limited, after)
+    async def _heartbeat(self, held: dict[int, Claimed]) -> None:
+        while True:
+            await asyncio.sleep(self.renew_every)
+            try:
+                await renew(self.services, list(held.values()), self.lease)
+            except Exception:  # a missed renewal only shortens the lease; the next one tries again
+                log.warning("renewing the lease of %s outbox rows failed", len(held), exc_info=True)
+
+
+def _code(reason: str) -> str:
+    """A short code from an error text without one ("http_503: ..." -> http_503)."""
+    head = reason.split(":", 1)[0].strip().lower().replace(" ", "_")
+    return head[:64] if head and len(head) <= 40 else "error"

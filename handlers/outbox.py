@@ -17,11 +17,17 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.services import Services
+from handlers.views.lead_card import LeadCard
 from scoring.agreement import ChannelRef
 from store.models import OutboxMessage, OutboxStatus
 from store.rows import buffer_of
 
 CHAT_PLATFORMS = ("slack", "teams")
+FAST_TRACK = 10  # outbox priority of a fast-track lead's card: sent first under a backlog
+
+
+def _priority(view: BaseModel) -> int:
+    return FAST_TRACK if isinstance(view, LeadCard) and view.fast_track else 0
 
 
 def _addresses(services: Services, person: str | None, channel: ChannelRef | None) -> list[tuple[str, dict[str, Any]]]:
@@ -43,7 +49,7 @@ def _addresses(services: Services, person: str | None, channel: ChannelRef | Non
 async def _insert(session: AsyncSession, services: Services, row: dict[str, Any]) -> None:
     now = services.clock.now()
     row = {"status": OutboxStatus.PENDING, "attempts": 0, "next_attempt_at": now, "created_at": now,
-           "message_key": None, "dedupe_key": None, "last_error": None, **row}
+           "message_key": None, "dedupe_key": None, "last_error": None, "priority": 0, **row}
     # A retried job that enqueues the same message again is a no-op, not a second send.
     skip_conflict_on = "dedupe_key" if row["dedupe_key"] else None
     buffer = buffer_of(session)
@@ -76,7 +82,7 @@ async def post(session: AsyncSession, services: Services, view: BaseModel, *,
             payload["image_name"] = image_name
         await _insert(session, services, {
             "platform": platform, "kind": "post", "payload": payload, "message_key": key,
-            "dedupe_key": f"{platform}:{dedupe}" if dedupe else None,
+            "dedupe_key": f"{platform}:{dedupe}" if dedupe else None, "priority": _priority(view),
         })
     if not addresses:
         # Visible in `baton outbox list` rather than silently dropped.
@@ -109,7 +115,7 @@ async def update_many(session: AsyncSession, services: Services, views: Sequence
         for platform in sorted(platforms.get(key, [])):
             await _insert(session, services, {
                 "platform": platform, "kind": "update", "message_key": key,
-                "payload": {"op": "update", "view": payload_view},
+                "payload": {"op": "update", "view": payload_view}, "priority": _priority(view),
             })
             written += 1
     return written

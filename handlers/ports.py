@@ -67,11 +67,14 @@ class RetryLater(Exception):
 class PermanentFailure(Exception):
     """Retrying cannot help (unknown channel, bad payload, revoked token): park the row at once.
 
-    ``code`` is the platform's own error (``channel_not_found``, ``403``...) for the alert and metrics."""
+    ``code`` is the platform's own error (``channel_not_found``, ``403``...) for the alert and metrics.
+    ``alerted``: the sender has already told the admins (Teams' "removed from a conversation"
+    notice), so the worker parks the row without its own alert."""
 
-    def __init__(self, reason: str = "", *, code: str | None = None) -> None:
+    def __init__(self, reason: str = "", *, code: str | None = None, alerted: bool = False) -> None:
         super().__init__(reason)
         self.code = code
+        self.alerted = alerted
 
 
 class ConversationGone(PermanentFailure):

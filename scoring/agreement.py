@@ -275,6 +275,8 @@ class Routing(_Model):
 class Channels(_Model):
     marketing_feedback: ChannelRef | None = None
     managers: ChannelRef | None = None
+    # Where delivery tells the admins that messages were parked; the managers channel if unset.
+    ops: ChannelRef | None = None
 
 
 class RejectionReason(_Model):

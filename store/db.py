@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -10,8 +12,14 @@ from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from store.write_gate import WriteGate
+
+log = logging.getLogger(__name__)
 DEFAULT_URL = "sqlite+aiosqlite:///baton.db"
 READ_ONLY = "baton_read_only"
+# Past this a writer stops queueing at the gate and falls back to SQLite's busy_timeout, so a
+# transaction that (wrongly) waits for another one inside the process slows down, never hangs.
+GATE_PATIENCE = 30.0
 
 
 def normalise_url(url: str) -> str:
@@ -63,16 +71,35 @@ class Database:
         self.url = normalise_url(url)
         self.engine = create_engine(self.url, **engine_kwargs)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer: this process's write transactions take turns in order.
+        self.write_gate = WriteGate() if self.engine.dialect.name == "sqlite" else None
 
     @property
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session inside one transaction: committed on success, rolled back on error."""
-        async with self.sessions() as session, session.begin():
-            yield session
+    async def transaction(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session inside one transaction: committed on success, rolled back on error.
+
+        On SQLite, write transactions of this process take turns at ``write_gate`` (fair, where
+        busy_timeout polling is not); ``urgent`` ones (delivery's short claim and settle) go
+        before every waiting transaction that is not, so they wait for at most one."""
+        gate = self.write_gate
+        held = False
+        if gate is not None:
+            try:
+                await asyncio.wait_for(gate.acquire(urgent), GATE_PATIENCE)
+                held = True
+            except TimeoutError:
+                log.warning("a write transaction waited %ss for its turn; going ahead on busy_timeout",
+                            GATE_PATIENCE)
+        try:
+            async with self.sessions() as session, session.begin():
+                yield session
+        finally:
+            if held and gate is not None:
+                gate.release()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

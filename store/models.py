@@ -206,11 +206,35 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # Higher goes first under a backlog (a fast-track lead's card); then the oldest.
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Set while a worker holds the row (claimed, not yet settled); a row claimed again while it
+    # is still set was never settled, so the earlier send may have happened (``doubtful``).
+    claimed_at: Mapped[datetime | None]
+    error_code: Mapped[str | None] = mapped_column(String(64))  # the platform's code for last_error
+    pace_scope: Mapped[str | None] = mapped_column(String(300))  # first rate-limit scope, once known
 
     __table_args__ = (
         Index("ix_outbox_status_next", "status", "next_attempt_at"),
         Index("ix_outbox_platform_key", "platform", "message_key"),
+        Index("ix_outbox_pending_order", "priority", "id", sqlite_where=text("status = 'pending'"),
+              postgresql_where=text("status = 'pending'")),
     )
+
+
+class DeliveryScope(Base):
+    """One rate-limit scope (``slack:channel:C1``): a Retry-After pause and the pacing state,
+    shared by every worker and replica. ``tats`` holds one GCRA theoretical arrival time per
+    configured limit (epoch seconds); ``free_at`` is when the scope takes its next call."""
+
+    __tablename__ = "delivery_scopes"
+
+    scope: Mapped[str] = mapped_column(String(300), primary_key=True)
+    paused_until: Mapped[datetime | None]
+    free_at: Mapped[datetime | None]
+    tats: Mapped[list[Any]]
+    reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]
 
 
 class SentMessage(Base):

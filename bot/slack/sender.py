@@ -2,13 +2,14 @@
 
 **Scopes.** A post consumes ``slack:channel:<channel id>`` (a DM: ``slack:channel:dm:<user id>``,
 known from the row before the IM channel is resolved) and ``slack:workspace``; an update
-consumes ``slack:workspace``. Slack's 429 does not say which limit it hit. For
-chat.postMessage we pause the channel only: one busy channel (1 message a second, short bursts)
-is by far the common case, and pausing the workspace for it would hold every other channel's
-cards. Should the workspace-wide limit be the one hit, the other channels' posts get their own
-429s and pause too, and the workspace pacing keeps Baton under it in the first place. A 429
-from any other method (chat.update, conversations.open, conversations.history, files.*) is a
-per-method, per-workspace tier: it pauses ``slack:workspace``.
+consumes ``slack:update`` (chat.update's own tier) and ``slack:workspace`` (every chat write).
+Slack's 429 does not say which limit it hit. For chat.postMessage we pause the channel only:
+one busy channel (1 message a second, short bursts) is by far the common case, and pausing the
+workspace for it would hold every other channel's cards. Should the workspace-wide limit be
+the one hit, the other channels' posts get their own 429s and pause too, and the workspace
+pacing keeps Baton under it in the first place. A 429 on chat.update pauses ``slack:update``;
+one from any other method (conversations.open, conversations.history, files.*) pauses
+``slack:workspace``, the scope every delivery shares.
 
 **Errors** are classified in ``bot.slack.errors``: 429, 5xx (HTML bodies included), transient
 ``ok:false``, timeouts and dropped connections → ``RetryLater``; ``channel_not_found``,
@@ -43,6 +44,7 @@ from handlers.views import load_view
 log = logging.getLogger(__name__)
 
 WORKSPACE = "slack:workspace"
+UPDATE = "slack:update"
 # One send must not hold a sweep for slack_sdk's default 30 s.
 SEND_TIMEOUT = 10
 # Rows whose last attempt in this process may have landed; bounded so it cannot grow forever.
@@ -74,6 +76,8 @@ class SlackSender:
         self._unsure: OrderedDict[int, None] = OrderedDict()
 
     def pacing_scopes(self, delivery: Delivery) -> tuple[str, ...]:
+        if delivery.op == "update":
+            return UPDATE, WORKSPACE
         if delivery.op == "post" and (scope := channel_scope(delivery)):
             return scope, WORKSPACE
         return (WORKSPACE,)
@@ -82,6 +86,8 @@ class SlackSender:
         scope = channel_scope(delivery)
         if method == "chat.postMessage" and scope:
             return (scope,)
+        if method == "chat.update":
+            return (UPDATE,)
         return (WORKSPACE,)
 
     async def send(self, delivery: Delivery) -> Delivered | None:

@@ -187,7 +187,9 @@ class TeamsSender:
             log.warning("Baton is no longer in Teams conversation %s (%s); %s keys marked gone",
                         conversation_id, code, marked)
             await alert_gone(self.services, who, conversation_id)
-            raise ConversationGone(f"{code or 'Forbidden'}: {message}", code=code or str(status)) from None
+            # alert_gone has told the admins: the worker parks the row without a second alert.
+            raise ConversationGone(f"{code or 'Forbidden'}: {message}", code=code or str(status),
+                                   alerted=True) from None
         if status in _RETRY or status >= 500 or status == 0:
             raise RetryLater(_after(exc, status), f"Teams answered {status or 'nothing'} {code}".strip(),
                              rate_limited=status == 429, scopes=(scope,) if status == 429 else ()) from None

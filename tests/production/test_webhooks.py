@@ -19,6 +19,7 @@ from bot.settings import ConfigError
 from bot.webhooks import WebhookSender
 from handlers.clock import ManualClock
 from handlers.delivery import DeliveryWorker
+from handlers.delivery_settle import RetryPolicy
 from handlers.intake import LeadIn, ingest
 from handlers.ports import retry_after
 from handlers.services import Services
@@ -34,9 +35,9 @@ def hooks_services(db: Database, clock: ManualClock, *urls: str) -> Services:
     return Services(db=db, agreement=agreement, clock=clock)
 
 
-def worker_for(services: Services, max_attempts: int = 12) -> DeliveryWorker:
+def worker_for(services: Services, max_age: timedelta = timedelta(days=3)) -> DeliveryWorker:
     return DeliveryWorker(services, {"webhook": WebhookSender(WEBHOOK_SECRET, services.clock)},
-                          max_attempts=max_attempts)
+                          policy=RetryPolicy(max_age=max_age))
 
 
 async def webhook_rows(db: Database) -> list[OutboxMessage]:
@@ -106,7 +107,7 @@ async def test_a_dead_receiver_is_parked_as_failed_and_blocks_no_other_delivery(
     down = f"http://127.0.0.1:{free_port()}/hook"  # nothing listens there
     services = hooks_services(db, clock, down, crm.url)
     await ingest(services, [LeadIn.model_validate(lead_payload())])
-    worker = worker_for(services, max_attempts=3)
+    worker = worker_for(services, max_age=timedelta(minutes=15))  # parked at the third attempt
     await worker.run_once()
     healthy = [r for r in await webhook_rows(db) if r.payload["url"] == crm.url]
     assert [r.status for r in healthy] == ["sent", "sent"]  # delivered in the same sweep
@@ -128,7 +129,7 @@ async def test_a_refusing_receiver_is_retried_then_parked_with_its_answer(
     crm: Receiver = await receiver(answers=[404] * 4)
     services = hooks_services(db, clock, crm.url)
     await ingest(services, [LeadIn.model_validate(lead_payload())])
-    worker = worker_for(services, max_attempts=2)
+    worker = worker_for(services, max_age=timedelta(minutes=5))  # parked at the second attempt
     await worker.run_once()
     clock.advance(timedelta(minutes=10))
     await worker.run_once()

@@ -52,7 +52,7 @@ def test_a_post_consumes_its_channel_and_the_workspace() -> None:
     assert sender.pacing_scopes(card(channel=None, user="U0ALICE001")) == ("slack:channel:dm:U0ALICE001",
                                                                             "slack:workspace")
     update = card(op="update", target_channel="C0EMEASALES", target_message="1.2")
-    assert sender.pacing_scopes(update) == ("slack:workspace",)
+    assert sender.pacing_scopes(update) == ("slack:update", "slack:workspace")
 
 
 def test_the_sender_never_lets_slack_sdk_retry_by_itself() -> None:
@@ -68,11 +68,11 @@ async def test_a_429_on_a_post_pauses_that_channel_for_retry_after(fake: FakeSla
     assert caught.value.scopes == ("slack:channel:C0EMEASALES",)
 
 
-async def test_a_429_on_an_update_pauses_the_workspace(fake: FakeSlack, sender: SlackSender) -> None:
+async def test_a_429_on_an_update_pauses_chat_updates(fake: FakeSlack, sender: SlackSender) -> None:
     fake.fail("chat.update", status=429, retry_after=30)
     with pytest.raises(RetryLater) as caught:
         await sender.send(card(op="update", target_channel="C0EMEASALES", target_message="1.2"))
-    assert caught.value.scopes == ("slack:workspace",) and caught.value.after == 30
+    assert caught.value.scopes == ("slack:update",) and caught.value.after == 30
 
 
 async def test_a_429_opening_a_dm_pauses_the_workspace(fake: FakeSlack, sender: SlackSender) -> None:

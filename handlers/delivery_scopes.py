@@ -1,0 +1,108 @@
+"""Rate-limit scopes in the database: read them under lock, reserve pacing slots, record pauses.
+
+Every worker and replica reads and writes the same ``delivery_scopes`` rows inside its claim
+transaction. On PostgreSQL the rows are locked (``FOR UPDATE``, in scope order so two claims
+never deadlock), so two replicas cannot both take the last slot of a scope; on SQLite the
+claim transaction is the only writer (``BEGIN IMMEDIATE``), which serialises them just the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.pacing import Limit, Pacing, allowed_at, reserve
+from store.models import DeliveryScope
+
+
+def _stamp(at: datetime) -> float:
+    return at.timestamp()
+
+
+def _time(stamp: float) -> datetime:
+    return datetime.fromtimestamp(stamp, UTC)
+
+
+@dataclass
+class ScopeState:
+    """One scope as the claim sees it; ``changed`` rows are written back."""
+
+    row: DeliveryScope
+    limits: tuple[Limit, ...]
+    changed: bool = False
+
+    def free_from(self) -> float:
+        """Epoch seconds when the scope takes its next call (pause and pacing both)."""
+        paused = _stamp(self.row.paused_until) if self.row.paused_until else float("-inf")
+        return max(paused, allowed_at(self.limits, self.row.tats or []))
+
+    def take(self, now: float) -> None:
+        if self.limits:
+            self.row.tats = reserve(self.limits, self.row.tats or [], now)
+            self.changed = True
+
+
+async def lock_scopes(session: AsyncSession, scopes: Iterable[str], pacing: Pacing, now: datetime,
+                      *, postgres: bool) -> dict[str, ScopeState]:
+    """The state of every scope named, locked for this transaction. Paced scopes get a row if
+    they had none; unpaced ones exist only while paused."""
+    names = sorted(set(scopes))
+    if not names:
+        return {}
+    query = select(DeliveryScope).where(DeliveryScope.scope.in_(names)).order_by(DeliveryScope.scope)
+    if postgres:
+        query = query.with_for_update()
+    found = {row.scope: row for row in (await session.scalars(query)).all()}
+    missing = [name for name in names if name not in found and pacing.for_scope(name)]
+    if missing:
+        insert = pg_insert if postgres else sqlite_insert
+        await session.execute(insert(DeliveryScope).values(
+            [{"scope": name, "tats": [], "updated_at": now} for name in missing]).on_conflict_do_nothing())
+        again = select(DeliveryScope).where(DeliveryScope.scope.in_(missing)).order_by(DeliveryScope.scope)
+        if postgres:
+            again = again.with_for_update()
+        found.update({row.scope: row for row in (await session.scalars(again)).all()})
+    return {name: ScopeState(row, pacing.for_scope(name)) for name, row in found.items()}
+
+
+def write_back(states: Iterable[ScopeState], now: datetime) -> None:
+    """Store the new TATs and ``free_at`` (what the claim query filters on) of changed scopes."""
+    for state in states:
+        free = state.free_from()
+        free_at = _time(free) if free != float("-inf") else None
+        if state.changed or state.row.free_at != free_at:
+            state.row.free_at = free_at
+            state.row.updated_at = now
+
+
+async def pause(session: AsyncSession, scopes: Sequence[str], until: datetime, reason: str, now: datetime,
+                *, postgres: bool) -> None:
+    """Nothing is sent into these scopes before ``until`` (a platform's Retry-After)."""
+    for scope in sorted(set(scopes)):
+        insert = pg_insert if postgres else sqlite_insert
+        await session.execute(insert(DeliveryScope).values(
+            scope=scope, tats=[], paused_until=until, free_at=until, reason=reason[:500],
+            updated_at=now).on_conflict_do_nothing())
+        query = select(DeliveryScope).where(DeliveryScope.scope == scope)
+        if postgres:
+            query = query.with_for_update()
+        row = (await session.scalars(query)).one()
+        if row.paused_until is None or row.paused_until < until:
+            row.paused_until, row.reason = until, reason[:500]
+        if row.free_at is None or row.free_at < until:
+            row.free_at = until
+        row.updated_at = now
+
+
+def seconds_until(stamp: float, now: datetime) -> float:
+    return max(stamp - _stamp(now), 0.0)
+
+
+def after(now: datetime, seconds: float) -> datetime:
+    return now + timedelta(seconds=seconds)
