@@ -92,6 +92,10 @@ class SlackSender:
 
     async def send(self, delivery: Delivery) -> Delivered | None:
         state: dict[str, str] = {"method": "chat.postMessage" if delivery.op == "post" else "chat.update"}
+        if delivery.doubtful:
+            # Until a lookup or a post succeeds, stay doubtful here (the worker forgets it once the
+            # attempt is settled as a retry).
+            self._remember_unsure(delivery.id)
         try:
             return await self._send(delivery, state)
         except SlackApiError as exc:
@@ -112,9 +116,12 @@ class SlackSender:
 
     def _maybe_landed(self, delivery: Delivery, state: dict[str, str]) -> None:
         if delivery.op == "post" and state.get("posting"):
-            self._unsure[delivery.id] = None
-            while len(self._unsure) > _UNSURE_MAX:
-                self._unsure.popitem(last=False)
+            self._remember_unsure(delivery.id)
+
+    def _remember_unsure(self, row_id: int) -> None:
+        self._unsure[row_id] = None
+        while len(self._unsure) > _UNSURE_MAX:
+            self._unsure.popitem(last=False)
 
     async def _send(self, delivery: Delivery, state: dict[str, str]) -> Delivered | None:
         payload = delivery.payload

@@ -55,7 +55,8 @@ class Call:
     status: int = 200
     ok: bool = True  # False when the fake answered with an error
     at: float = 0.0  # the fake's clock when the call arrived
-    error: str | None = None  # the ok:false error, "ratelimited", or "dropped"
+    error: str | None = None  # the ok:false error, "ratelimited", "html" or "dropped"
+    retry_after: str | None = None  # the Retry-After the fake answered with
 
     @property
     def channel(self) -> str | None:
@@ -123,6 +124,10 @@ class FakeSlack:
             await self._runner.cleanup()
 
     # --- what tests ask ---------------------------------------------------------------
+
+    def use_clock(self, clock: Callable[[], float]) -> None:
+        """Measure limits and stamp calls and message ts with ``clock`` (a test's manual clock)."""
+        self.clock, self._epoch_ts = clock, True
 
     def fail(self, method: str, *, status: int = 200, error: str | None = None,
              retry_after: float | None = None, times: int = 1, html: bool = False,
@@ -230,6 +235,7 @@ class FakeSlack:
             await asyncio.sleep(0)
             return web.Response(text="never sent")
         headers = {"Retry-After": str(int(failure.retry_after))} if failure.retry_after is not None else {}
+        call.retry_after = headers.get("Retry-After")
         if failure.html:
             call.error = "html"
             return web.Response(status=failure.status, text=HTML_ERROR, headers=headers,
@@ -250,8 +256,9 @@ class FakeSlack:
         longest = max(waits, key=lambda pair: pair[0], default=(0.0, None))
         if longest[1] is not None and longest[0] > 0:
             call.ok, call.status, call.error = False, 429, "ratelimited"
+            call.retry_after = longest[1].retry_after(longest[0])
             return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
-                                     headers={"Retry-After": longest[1].retry_after(longest[0])})
+                                     headers={"Retry-After": call.retry_after})
         for bucket, _ in buckets:
             bucket.take(now)
         return None
