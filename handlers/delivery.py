@@ -59,6 +59,7 @@ class DeliveryWorker:
     def __init__(self, services: Services, senders: Mapping[str, Sender], *, batch: int = 100,
                  lease: timedelta = timedelta(seconds=10), renew_every: float | None = None,
                  pacing: Pacing | None = None, policy: RetryPolicy | None = None, concurrency: int = 8,
+                 send_timeout: float = 120.0,
                  on_result: Callable[[DeliveryResult], None] | None = None,
                  on_gone: Callable[[Delivery, str], None] | None = None) -> None:
         self.services = services
@@ -70,6 +71,9 @@ class DeliveryWorker:
         self.pacing = pacing or Pacing.none()
         self.policy = policy or RetryPolicy()
         self.concurrency = max(concurrency, 1)
+        # A send that has not answered by then is abandoned (senders time out sooner themselves);
+        # whether it landed is unknown, so the next attempt is doubtful.
+        self.send_timeout = send_timeout
         self.on_result = on_result
         self.on_gone = on_gone
         self.wakeup = asyncio.Event()
@@ -168,7 +172,10 @@ class DeliveryWorker:
         if row.kind == "update" and delivery.target_message is None:
             return Outcome("failed", "the message to update was never delivered", "never_delivered", alert=False)
         try:
-            delivered: Delivered | None = await self.senders[row.platform].send(delivery)
+            async with asyncio.timeout(self.send_timeout):
+                delivered: Delivered | None = await self.senders[row.platform].send(delivery)
+        except TimeoutError:
+            return Outcome("retry", f"no answer within {self.send_timeout:g} s", "timeout", ambiguous=True)
         except RetryLater as exc:
             scopes = tuple(exc.scopes) or ((row.platform,) if exc.rate_limited else ())
             return Outcome("retry", exc.reason, "ratelimited" if exc.rate_limited else _code(exc.reason),

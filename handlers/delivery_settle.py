@@ -38,6 +38,7 @@ class Outcome:
     pause: tuple[str, ...] = ()  # scopes nothing may be sent into for ``after`` seconds
     delivered: Delivered | None = None
     alert: bool = True  # tell the admins if this parks the row
+    ambiguous: bool = False  # the send may have landed (no answer): the next attempt is doubtful
 
 
 @dataclass
@@ -92,7 +93,8 @@ async def settle(services: Services, claimed: Claimed, outcome: Outcome, policy:
             log.info("outbox row %s was claimed again while this send was in flight; its result is left "
                      "to the new claim", row.id)
             return Settled("stale", outcome.error, outcome.code)
-        fresh.claimed_at = None
+        # Kept when the send may have landed, so the next claim hands the sender a doubtful delivery.
+        fresh.claimed_at = claimed.claimed_at if outcome.ambiguous else None
         fresh.last_error, fresh.error_code = outcome.error, outcome.code
         expired = outcome.status == "retry" and now - fresh.created_at >= policy.max_age
         if outcome.status == "retry" and not expired:

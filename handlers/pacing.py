@@ -1,10 +1,11 @@
 """Pacing arithmetic for rate-limit scopes: the generic cell rate algorithm (GCRA), pure.
 
 A *limit* is written ``N/PERIOD`` (``1/s``, ``60/30s``, ``1800/1h``), optionally followed by
-``burst B``: calls are spaced ``PERIOD / N`` apart on average and up to ``B`` may go at once
-(``B`` defaults to ``N``, so ``60/30s`` allows 60 calls at once and then two a second). A scope
-kind may have several limits, separated by commas (Teams: ``7/1s, 8/2s, 60/30s, 1800/1h``);
-a call must fit every one. ``off`` means unpaced.
+``burst B``: calls are spaced ``PERIOD / N`` apart, except that up to ``B`` (default 1) may go at
+once after a quiet spell. Without a burst no window of ``PERIOD`` ever sees more than ``N``
+calls, so a platform's documented window can be written as it is documented; with one, a window
+may see up to ``B + N - 1``. A scope kind may have several limits, separated by commas (Teams:
+``7/1s, 8/2s, 60/30s, 1800/1h``); a call must fit every one. ``off`` means unpaced.
 
 GCRA keeps one number per limit, the *theoretical arrival time* (TAT): a call at ``now`` is
 allowed when ``tat - now <= tolerance`` (``tolerance = (burst - 1) * interval``), and then
@@ -46,7 +47,7 @@ class Limit:
 
     def __str__(self) -> str:
         period = f"{self.period:g}s"
-        return f"{self.count}/{period}" + (f" burst {self.burst}" if self.burst != self.count else "")
+        return f"{self.count}/{period}" + (f" burst {self.burst}" if self.burst != 1 else "")
 
 
 def parse_limits(text: str) -> tuple[Limit, ...]:
@@ -64,7 +65,7 @@ def parse_limits(text: str) -> tuple[Limit, ...]:
             raise PacingError(f"{part.strip()!r}: the count and the period must be above zero")
         if burst is not None and int(burst) < 1:
             raise PacingError(f"{part.strip()!r}: a burst must be at least 1")
-        limits.append(Limit(int(count), period, int(burst) if burst is not None else int(count)))
+        limits.append(Limit(int(count), period, int(burst) if burst is not None else 1))
     return tuple(limits)
 
 

@@ -217,7 +217,8 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("ix_outbox_status_next", "status", "next_attempt_at"),
         Index("ix_outbox_platform_key", "platform", "message_key"),
-        Index("ix_outbox_pending_order", "priority", "id", sqlite_where=text("status = 'pending'"),
+        # The claim's order (priority first, then the oldest), over pending rows only.
+        Index("ix_outbox_pending_order", text("priority DESC"), "id", sqlite_where=text("status = 'pending'"),
               postgresql_where=text("status = 'pending'")),
     )
 

@@ -40,7 +40,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("error_code", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("pace_scope", sa.String(length=300), nullable=True))
-        batch_op.create_index("ix_outbox_pending_order", ["priority", "id"], unique=False,
+        batch_op.create_index("ix_outbox_pending_order", [sa.text("priority DESC"), "id"], unique=False,
                               sqlite_where=sa.text("status = 'pending'"),
                               postgresql_where=sa.text("status = 'pending'"))
 

@@ -1,0 +1,111 @@
+"""A crash neither loses nor doubles a card: short leases, renewed while sending; doubtful re-claims."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from handlers.clock import ManualClock
+from handlers.delivery import DeliveryWorker
+from handlers.ports import Delivered, Delivery
+from handlers.services import Services
+from tests.delivery.conftest import ScriptedSender, enqueue, outbox_rows
+
+
+class SlowSender(ScriptedSender):
+    """Holds every send until ``release`` is set."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        super().__init__(clock)
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def send(self, delivery: Delivery) -> Delivered | None:
+        self.started.set()
+        await self.release.wait()
+        return await super().send(delivery)
+
+
+async def wait_for_lease(services: Services, beyond: timedelta, clock: ManualClock) -> None:
+    for _ in range(500):
+        (row,) = await outbox_rows(services)
+        if row.next_attempt_at >= clock.now() + beyond:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the lease was never renewed")
+
+
+async def test_a_row_claimed_again_after_its_lease_ran_out_is_sent_as_doubtful(
+        services: Services, clock: ManualClock) -> None:
+    await enqueue(services, "card")
+    dead = DeliveryWorker(services, {"slack": ScriptedSender(clock)})
+    (claimed,) = await dead._claim()  # claimed, then the process died before its result was recorded
+    claimed_at = clock.now()
+    clock.advance(timedelta(seconds=11))
+    sender = ScriptedSender(clock)
+    assert await DeliveryWorker(services, {"slack": sender}).run_once() == 1
+    (delivery,) = sender.delivered
+    assert delivery.doubtful and delivery.claimed_at == claimed_at
+
+
+async def test_a_first_attempt_is_not_doubtful(services: Services, clock: ManualClock) -> None:
+    await enqueue(services, "card")
+    sender = ScriptedSender(clock)
+    await DeliveryWorker(services, {"slack": sender}).run_once()
+    assert [d.doubtful for d in sender.delivered] == [False]
+
+
+async def test_a_dead_workers_row_comes_back_after_about_ten_seconds(services: Services, clock: ManualClock) -> None:
+    await enqueue(services, "card")
+    await DeliveryWorker(services, {"slack": ScriptedSender(clock)})._claim()
+    sender = ScriptedSender(clock)
+    survivor = DeliveryWorker(services, {"slack": sender})
+    clock.advance(timedelta(seconds=9))
+    assert await survivor.run_once() == 0
+    clock.advance(timedelta(seconds=1))
+    assert await survivor.run_once() == 1 and sender.titles() == ["card"]
+
+
+async def test_the_lease_is_renewed_while_a_slow_send_is_in_progress(services: Services, clock: ManualClock) -> None:
+    await enqueue(services, "card")
+    slow = SlowSender(clock)
+    worker = DeliveryWorker(services, {"slack": slow}, renew_every=0.01)
+    sweep = asyncio.create_task(worker.run_once())
+    await asyncio.wait_for(slow.started.wait(), 5)
+    clock.advance(timedelta(seconds=8))
+    await wait_for_lease(services, timedelta(seconds=9), clock)  # renewed to now + 10 s
+    clock.advance(timedelta(seconds=8))  # 16 s after the claim: the first lease is long gone
+    other = ScriptedSender(clock)
+    assert await DeliveryWorker(services, {"slack": other}).run_once() == 0
+    slow.release.set()
+    assert await asyncio.wait_for(sweep, 5) == 1
+    assert other.calls == [] and slow.titles() == ["card"]
+    (row,) = await outbox_rows(services)
+    assert row.status == "sent" and row.claimed_at is None
+
+
+async def test_a_late_result_from_a_worker_whose_row_was_taken_over_still_counts_as_sent(
+        services: Services, clock: ManualClock) -> None:
+    await enqueue(services, "card")
+    slow = SlowSender(clock)
+    stalled = DeliveryWorker(services, {"slack": slow}, renew_every=3600)  # its heartbeat never comes
+    sweep = asyncio.create_task(stalled.run_once())
+    await asyncio.wait_for(slow.started.wait(), 5)
+    clock.advance(timedelta(seconds=11))
+    slow.release.set()
+    assert await asyncio.wait_for(sweep, 5) == 1
+    sender = ScriptedSender(clock)
+    assert await DeliveryWorker(services, {"slack": sender}).run_once() == 0
+    assert [r.status for r in await outbox_rows(services)] == ["sent"] and sender.calls == []
+
+
+async def test_a_send_that_never_answers_is_retried_as_doubtful(services: Services, clock: ManualClock) -> None:
+    await enqueue(services, "card")
+    hung = SlowSender(clock)  # never released
+    assert await DeliveryWorker(services, {"slack": hung}, send_timeout=0.05).run_once() == 0
+    (row,) = await outbox_rows(services)
+    assert row.status == "pending" and row.error_code == "timeout"
+    clock.advance(timedelta(seconds=5))
+    sender = ScriptedSender(clock)
+    await DeliveryWorker(services, {"slack": sender}).run_once()
+    assert [d.doubtful for d in sender.delivered] == [True]
