@@ -49,6 +49,7 @@ from bot.runtime import Runtime  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.slack.component import SlackComponent  # noqa: E402
 from handlers import outbox  # noqa: E402
+from handlers.pacing import parse_limits  # noqa: E402
 from handlers.views.actions import ButtonData  # noqa: E402
 from handlers.views.notice import Notice  # noqa: E402
 from scoring.agreement import ChannelRef  # noqa: E402
@@ -66,17 +67,22 @@ BURST = 3
 CHANNEL = "C0BENCH001"
 
 
-def pacing(rate: float | None) -> dict[str, Any]:
-    """Settings that pace chat.postMessage per channel at ``rate`` a second (None: as far as
-    Baton allows). The names are the worker's (``bot/settings.py``)."""
-    fields = Settings.model_fields
-    if rate is None:
-        rate = 1000.0
+def pacing(scale: float | None) -> dict[str, Any]:
+    """Baton's Slack pacing with time scaled by ``scale`` (1: the defaults, Slack's real limits;
+    None: pacing off, to measure Baton's own pipeline)."""
+    if scale is None:
+        return {"pace_slack_channel": "off", "pace_slack_workspace": "off", "pace_slack_update": "off"}
+    defaults = Settings.model_fields
     out: dict[str, Any] = {}
-    for name in ("slack_channel_rate", "pacing_slack_channel"):
-        if name in fields:
-            out[name] = rate
+    for name in ("pace_slack_channel", "pace_slack_workspace", "pace_slack_update"):
+        limits = parse_limits(str(defaults[name].default))
+        out[name] = ", ".join(f"{limit.count}/{limit.period / scale:g}s burst {limit.burst}" for limit in limits)
     return out
+
+
+def floor_of(setting: str, n: int) -> float:
+    """Seconds the tightest of ``setting``'s limits needs for ``n`` calls starting with a full burst."""
+    return max(((n - limit.burst) * limit.interval for limit in parse_limits(setting)), default=0.0)
 
 
 def agreement(reps: int) -> Any:
@@ -171,7 +177,7 @@ async def outcome(runtime: Runtime, fake: FakeSlack) -> dict[str, Any]:
 
 async def one_channel(url: str, scale: float, cards: int) -> dict[str, Any]:
     rate = scale
-    bench = await stand(url, **pacing(rate))
+    bench = await stand(url, **pacing(scale))
     bench.fake.limit_channels(rate=rate, burst=BURST, whole_seconds=False)
     floor = max(cards - BURST, 0) / rate
     start = time.time()
@@ -189,7 +195,7 @@ def pct(values: list[float], p: float) -> float:
 
 
 async def speed_to_lead(url: str, reps: int, singles: int, burst: int, limited: bool) -> dict[str, Any]:
-    settings = {} if limited else pacing(None)
+    settings = pacing(1) if limited else pacing(None)
     bench = await stand(url, reps=reps, serve=True, **settings)
     if limited:
         bench.fake.limit_channels(rate=1, burst=BURST)
@@ -218,7 +224,9 @@ async def speed_to_lead(url: str, reps: int, singles: int, burst: int, limited: 
         batches = [[lead_payload(external_id=f"b{i}", email=f"b{i}@b{i % 97}.example") for i in range(j, j + 100)]
                    for j in range(0, burst, 100)]
         await asyncio.gather(*(send(batch) for batch in batches))
-    floor = (burst / reps - BURST) if limited else 0.0
+    # What the limits allow for the burst: 25 cards into each rep's DM, 500 chat writes in the workspace.
+    floor = max(floor_of(settings["pace_slack_channel"], -(-burst // reps)),
+                floor_of(settings["pace_slack_workspace"], burst)) if limited else 0.0
     done = await settled(bench.runtime, max(floor, 0) * 3 + 60)
     arrived: dict[int, float] = {}
     for call in bench.fake.calls_to("chat.postMessage", ok=True):

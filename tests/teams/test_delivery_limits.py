@@ -79,7 +79,7 @@ async def test_forty_cards_into_one_conversation_are_paced_under_its_limit(
         teams_runtime: Runtime, connector: FakeConnector) -> None:
     connector.limit_conversations(rate=7, burst=7)
     await cards(teams_runtime, 40)
-    await run_for(teams_runtime, 20)
+    await run_for(teams_runtime, 120, step=0.5)  # the 1800/1h tier alone needs a card every 2 s
     assert await landed_once(teams_runtime, connector, 40)
     assert not [a for a in connector.attempts if a.status == 429]
 
@@ -89,7 +89,7 @@ async def test_no_send_enters_a_conversation_teams_paused_across_two_workers(
         teams_runtime: Runtime, connector: FakeConnector) -> None:
     connector.fail(429, "TooManyRequests", retry_after="10")
     await cards(teams_runtime, 40, (MANAGERS_CHANNEL, EMEA_CHANNEL))  # 20 each: several seconds of pacing
-    await run_for(teams_runtime, 30, teams_runtime.worker, worker(teams_runtime))
+    await run_for(teams_runtime, 120, teams_runtime.worker, worker(teams_runtime), step=0.5)
     assert await landed_once(teams_runtime, connector, 40)
     sends = [a for a in connector.attempts if a.kind == "send"]
     (refused,) = [a for a in sends if a.status == 429]
