@@ -101,7 +101,8 @@ async def reset(url: str) -> None:
     database = Database(url)
     if database.is_postgres:
         async with database.engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
     else:
         path = Path(database.engine.url.database or "")
         for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
