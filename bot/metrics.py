@@ -84,6 +84,9 @@ class Metrics:
         self.failed = Gauge("baton_outbox_failed", "Outbox rows parked as failed.", ["platform"], registry=r)
         self.oldest = Gauge("baton_outbox_oldest_pending_seconds", "Age of the oldest row still pending.",
                             registry=r)
+        self.write_wait = Gauge("baton_sqlite_write_wait_longest_seconds",
+                                "Longest wait of a write transaction for SQLite's writer since start; urgent = "
+                                "delivery's claim and settle.", ["kind"], registry=r)
         self.http = Histogram("baton_http_request_seconds", "HTTP request latency, by route.",
                               ["route", "method", "status"], registry=r)
 
@@ -137,6 +140,13 @@ class Metrics:
                 self.failed.labels(platform).set(count)
         self.oldest.set(max((now - oldest).total_seconds(), 0.0) if oldest else 0.0)
 
+    def refresh_write_gate(self, db: Database) -> None:
+        """How long SQLite writers queued (absent on PostgreSQL, which has no single writer)."""
+        if db.write_gate is not None:
+            stats = db.write_gate.stats
+            self.write_wait.labels("urgent").set(stats.longest_urgent)
+            self.write_wait.labels("all").set(stats.longest)
+
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
 
@@ -165,4 +175,5 @@ routes = web.RouteTableDef()
 async def metrics_view(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     await runtime.metrics.refresh_outbox(runtime.db, runtime.clock.now())
+    runtime.metrics.refresh_write_gate(runtime.db)
     return web.Response(body=runtime.metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST})

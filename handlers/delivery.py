@@ -8,7 +8,8 @@ Nothing is lost and, as far as the platform lets us know, nothing is doubled:
   PostgreSQL). A claimed row is in flight (``claimed_at``) under a short lease.
 - **Send**, outside any transaction, grouped by conversation (in order within one, several
   conversations at once). A heartbeat renews the lease of every row still held, so a slow send
-  keeps its row while a dead worker's rows come back within about one lease.
+  keeps its row while a dead worker's rows come back within about one lease. Just before each
+  send its scopes are read again: a pause another replica met since the claim holds it back.
 - **Settle** (``handlers.delivery_settle``), at once and urgently. A 429 pauses the scopes it
   names (the whole platform when it names none) for its Retry-After, and rows of this sweep
   waiting for those scopes are given back unsent. Transient failures retry with capped,
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from handlers.delivery_claim import Claimed, claim
+from handlers.delivery_scopes import paused_until
 from handlers.delivery_settle import Outcome, RetryPolicy, release, renew, settle
 from handlers.pacing import Pacing
 from handlers.ports import ConversationGone, Delivered, Delivery, PermanentFailure, RetryLater, Sender
@@ -152,8 +154,10 @@ class DeliveryWorker:
         now = self.services.clock.now()
         row = claimed.row
         waits = [paused[s] for s in claimed.scopes if s in paused and paused[s] > now]
+        if not waits and (elsewhere := await paused_until(self.services.db, claimed.scopes, now)):
+            waits.append(elsewhere)  # another worker or replica met the 429
         if waits:
-            # A 429 in this sweep paused one of its scopes after it was claimed: not sent, not an attempt.
+            # A 429 paused one of its scopes after it was claimed: not sent, not an attempt.
             await release(self.services, claimed, max(waits))
             return DeliveryResult(row.id, row.platform, "waiting", "its scope was paused by a rate limit")
         outcome = await self._send(claimed)

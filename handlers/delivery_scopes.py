@@ -12,12 +12,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.pacing import Limit, Pacing, allowed_at, reserve
+from store.db import Database
 from store.models import DeliveryScope
 
 
@@ -98,6 +99,17 @@ async def pause(session: AsyncSession, scopes: Sequence[str], until: datetime, r
         if row.free_at is None or row.free_at < until:
             row.free_at = until
         row.updated_at = now
+
+
+async def paused_until(db: Database, scopes: Sequence[str], now: datetime) -> datetime | None:
+    """The latest end of a pause on any of these scopes still running at ``now``, else None.
+    A read that waits for no writer: asked just before each send, so a 429 another worker or
+    replica met after this row was claimed still holds it back."""
+    if not scopes:
+        return None
+    async with db.read() as session:
+        return await session.scalar(select(func.max(DeliveryScope.paused_until)).where(
+            DeliveryScope.scope.in_(list(scopes)), DeliveryScope.paused_until > now))
 
 
 def seconds_until(stamp: float, now: datetime) -> float:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
+from bot.runtime import Runtime
 from bot.settings import ConfigError, load_settings
 from handlers.pacing import Limit, PacingError, allowed_at, parse_duration, parse_limits, reserve, scope_kind
+from scoring.agreement import Agreement
+from tests.conftest import make_settings
 
 
 def test_a_rate_with_a_burst_is_read() -> None:
@@ -96,3 +101,16 @@ def test_the_settings_pace_slack_and_teams_by_default() -> None:
     assert pacing.for_scope("slack:channel:C1") == (Limit(1, 1.0, 3),)
     assert len(pacing.for_scope("teams:conversation:19:abc")) == 4
     assert pacing.for_scope("slack:unknown:x") == ()
+
+
+async def test_the_runtime_builds_its_worker_from_the_settings(database_url: str, agreement: Agreement) -> None:
+    settings = make_settings(database_url, outbox_lease=5, outbox_max_age="12h", outbox_max_backoff=30,
+                             pace_slack_channel="2/s", outbox_concurrency=3)
+    runtime = Runtime(settings=settings, agreement=agreement)
+    try:
+        worker = runtime.worker
+        assert worker.lease == timedelta(seconds=5) and worker.policy.max_age == timedelta(hours=12)
+        assert worker.policy.max_backoff == 30 and worker.concurrency == 3
+        assert worker.pacing.for_scope("slack:channel:C1") == (Limit(2, 1.0, 1),)
+    finally:
+        await runtime.db.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -9,7 +10,7 @@ import pytest
 
 from handlers.clock import ManualClock
 from handlers.delivery import DeliveryWorker
-from handlers.ports import Delivery, RetryLater
+from handlers.ports import Delivered, Delivery, RetryLater
 from handlers.services import Services
 from store.db import Database
 from tests.delivery.conftest import ScriptedSender, enqueue, outbox_rows, paced, sweep_for
@@ -125,3 +126,45 @@ async def test_a_webhook_sender_without_scopes_is_unpaced(services: Services, cl
     for n in range(5):
         await enqueue(services, f"m{n}", channel="C1")
     assert await DeliveryWorker(services, {"slack": sender}, pacing=paced(channel="1/s")).run_once() == 5
+
+
+async def test_two_workers_claiming_at_once_cannot_both_take_the_last_slot(
+        services: Services, other_services: Services, clock: ManualClock) -> None:
+    sender = ScriptedSender(clock)
+    pacing = paced(workspace="1/s")
+    workers = [DeliveryWorker(services, {"slack": sender}, pacing=pacing, batch=1),
+               DeliveryWorker(other_services, {"slack": sender}, pacing=pacing, batch=1)]
+    await enqueue(services, "earlier", channel="C9")
+    await workers[0].run_once()  # the workspace's pacing row exists from now on
+    await workers[1].run_once()  # (and both workers have a connection open)
+    clock.advance(timedelta(seconds=5))
+    for n in range(4):
+        await enqueue(services, f"m{n}", channel=f"C{n}")  # four channels, one workspace
+    await asyncio.gather(*(worker.run_once() for worker in workers))
+    assert len(sender.calls) == 2  # "earlier", and one of the four
+
+
+async def test_a_row_already_claimed_is_held_back_by_a_429_another_worker_met(
+        services: Services, other_services: Services, clock: ManualClock) -> None:
+    first_started, go_on = asyncio.Event(), asyncio.Event()
+
+    class Slow(ScriptedSender):
+        async def send(self, delivery: Delivery) -> Delivered | None:
+            first_started.set()
+            await go_on.wait()
+            return await super().send(delivery)
+
+    slow = Slow(clock)
+    limited = ScriptedSender(clock, lambda d: RetryLater(30, "ratelimited", rate_limited=True,
+                                                           scopes=("slack:workspace",)))
+    await enqueue(services, "m0", channel="C1")
+    await enqueue(services, "m1", channel="C1")
+    await enqueue(services, "m2", channel="C2")
+    holding = asyncio.create_task(DeliveryWorker(services, {"slack": slow}, batch=2).run_once())
+    await asyncio.wait_for(first_started.wait(), 5)  # m0 in flight, m1 claimed behind it
+    await DeliveryWorker(other_services, {"slack": limited}).run_once()  # m2: 429 for the workspace
+    go_on.set()
+    await asyncio.wait_for(holding, 5)
+    assert slow.titles() == ["m0"]  # m1 was not sent into the paused workspace
+    m1 = (await outbox_rows(services))[1]
+    assert m1.status == "pending" and m1.next_attempt_at == clock.now() + timedelta(seconds=30)
