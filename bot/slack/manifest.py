@@ -18,6 +18,10 @@ SCOPES: dict[str, str] = {
     "app_mentions:read": "answer questions when someone @mentions Baton in a channel",
     "im:history": "receive the messages people send Baton in its DM (message.im)",
     "files:write": "attach the chart to the weekly digest",
+    # conversations.history needs the history scope of the conversation's type; Baton reads it
+    # only to check, after a crash, whether a card already landed (bot/slack/reconcile.py).
+    "channels:history": "after a crash, check whether a card already landed in a channel before posting it again",
+    "groups:history": "the same check in a private channel Baton was invited to",
 }
 BOT_EVENTS = ["app_home_opened", "app_mention", "message.im"]
 

@@ -1,9 +1,26 @@
 """The outbox ``Sender`` for Slack: chat.postMessage / chat.update, DMs, chart uploads.
 
-Slack's answers are mapped to the three outcomes the delivery worker understands
-(the error classes live in ``handlers.ports``): ``RetryLater`` for 429 (with its
-Retry-After), 5xx and network trouble; ``ConversationGone`` when the bot can no
-longer speak there; ``PermanentFailure`` for everything retrying cannot fix.
+**Scopes.** A post consumes ``slack:channel:<channel id>`` (a DM: ``slack:channel:dm:<user id>``,
+known from the row before the IM channel is resolved) and ``slack:workspace``; an update
+consumes ``slack:update`` (chat.update's own tier) and ``slack:workspace`` (every chat write).
+Slack's 429 does not say which limit it hit. For chat.postMessage we pause the channel only:
+one busy channel (1 message a second, short bursts) is by far the common case, and pausing the
+workspace for it would hold every other channel's cards. Should the workspace-wide limit be
+the one hit, the other channels' posts get their own 429s and pause too, and the workspace
+pacing keeps Baton under it in the first place. A 429 on chat.update pauses ``slack:update``;
+one from any other method (conversations.open, conversations.history, files.*) pauses
+``slack:workspace``, the scope every delivery shares.
+
+**Errors** are classified in ``bot.slack.errors``: 429, 5xx (HTML bodies included), transient
+``ok:false``, timeouts and dropped connections → ``RetryLater``; ``channel_not_found``,
+``invalid_auth``... → ``PermanentFailure(code=...)``; the bot losing the conversation →
+``ConversationGone``. slack_sdk's own retry handlers are switched off for this client: a
+"connection error" retry after the request was sent could post the card twice.
+
+**Crashes.** Every post names its outbox row (``bot.slack.reconcile``: message metadata, or a
+block id for a chart upload). When the worker says a delivery is doubtful, or this process lost
+the answer to an earlier attempt (timeout, dropped connection, 5xx), the channel's history is
+searched first and a message already there is returned as delivered, not posted again.
 """
 
 from __future__ import annotations
@@ -11,24 +28,38 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from collections import OrderedDict
 from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack import reconcile
+from bot.slack.errors import classify, status_of
 from bot.slack.render import message
-from handlers.ports import ConversationGone, Delivered, Delivery, PermanentFailure, RetryLater
+from handlers.ports import Delivered, Delivery, PermanentFailure, RetryLater
 from handlers.views import load_view
 
 log = logging.getLogger(__name__)
 
-# The bot lost the conversation: stop sending there (the worker reports it via on_gone).
-GONE = frozenset({"is_archived", "channel_is_archived", "account_inactive", "user_disabled",
-                  "team_access_not_granted", "cannot_dm_bot", "user_not_found"})
-# Slack's own trouble, reported with HTTP 200: try again later.
-TRANSIENT = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout",
-                       "ratelimited", "rate_limited"})
+WORKSPACE = "slack:workspace"
+UPDATE = "slack:update"
+# One send must not hold a sweep for slack_sdk's default 30 s.
+SEND_TIMEOUT = 10
+# Rows whose last attempt in this process may have landed; bounded so it cannot grow forever.
+_UNSURE_MAX = 10_000
+# Failures that leave open whether Slack acted on the request (it was sent, the answer never came).
+_AMBIGUOUS = (TimeoutError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, aiohttp.ClientPayloadError)
+
+
+def channel_scope(delivery: Delivery) -> str | None:
+    payload = delivery.payload
+    if payload.get("channel"):
+        return f"slack:channel:{payload['channel']}"
+    if payload.get("user"):
+        return f"slack:channel:dm:{payload['user']}"
+    return None
 
 
 class SlackSender:
@@ -37,44 +68,116 @@ class SlackSender:
     platform = "slack"
 
     def __init__(self, client: AsyncWebClient) -> None:
-        self.client = client
+        # A sibling of the given client (same token, URL and session) that never retries by itself.
+        self.client = AsyncWebClient(token=client.token, base_url=client.base_url, session=client.session,
+                                     timeout=min(client.timeout, SEND_TIMEOUT), logger=client.logger,
+                                     retry_handlers=[])
         self._dm_channels: dict[str, str] = {}  # user id -> IM channel id, from conversations.open
+        self._unsure: OrderedDict[int, None] = OrderedDict()
 
     def pacing_scopes(self, delivery: Delivery) -> tuple[str, ...]:
-        return ()
+        if delivery.op == "update":
+            return UPDATE, WORKSPACE
+        if delivery.op == "post" and (scope := channel_scope(delivery)):
+            return scope, WORKSPACE
+        return (WORKSPACE,)
+
+    def _limited(self, delivery: Delivery, method: str) -> tuple[str, ...]:
+        scope = channel_scope(delivery)
+        if method == "chat.postMessage" and scope:
+            return (scope,)
+        if method == "chat.update":
+            return (UPDATE,)
+        return (WORKSPACE,)
 
     async def send(self, delivery: Delivery) -> Delivered | None:
+        state: dict[str, str] = {"method": "chat.postMessage" if delivery.op == "post" else "chat.update"}
+        if delivery.doubtful:
+            # Until a lookup or a post succeeds, stay doubtful here (the worker forgets it once the
+            # attempt is settled as a retry).
+            self._remember_unsure(delivery.id)
         try:
-            return await self._send(delivery)
+            return await self._send(delivery, state)
         except SlackApiError as exc:
-            raise _classify(exc) from None
-        except (aiohttp.ClientError, TimeoutError, SlackClientError) as exc:
+            failure = classify(exc, state["method"], self._limited(delivery, state["method"]))
+            if isinstance(failure, RetryLater) and not failure.rate_limited and status_of(exc.response) >= 500:
+                self._maybe_landed(delivery, state)
+            raise failure from None
+        except _AMBIGUOUS as exc:
+            self._maybe_landed(delivery, state)
+            raise RetryLater(None, f"no answer from Slack's {state['method']}: {type(exc).__name__}") from None
+        except (aiohttp.ClientError, SlackClientError) as exc:
             raise RetryLater(None, f"network: {type(exc).__name__}: {exc}"[:300]) from None
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            # slack_sdk reading an answer that is not Slack's (a text/plain 200, JSON without ts...).
+            self._maybe_landed(delivery, state)
+            raise RetryLater(None, f"unreadable answer from Slack's {state['method']}: "
+                                   f"{type(exc).__name__}") from None
 
-    async def _send(self, delivery: Delivery) -> Delivered | None:
+    def _maybe_landed(self, delivery: Delivery, state: dict[str, str]) -> None:
+        if delivery.op == "post" and state.get("posting"):
+            self._remember_unsure(delivery.id)
+
+    def _remember_unsure(self, row_id: int) -> None:
+        self._unsure[row_id] = None
+        while len(self._unsure) > _UNSURE_MAX:
+            self._unsure.popitem(last=False)
+
+    async def _send(self, delivery: Delivery, state: dict[str, str]) -> Delivered | None:
         payload = delivery.payload
         try:
             rendered = message(load_view(payload["view"]))
-        except (KeyError, ValueError) as exc:
-            raise PermanentFailure(f"cannot render outbox row {delivery.id}: {exc}") from None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PermanentFailure(f"cannot render outbox row {delivery.id}: {exc}", code="unrenderable") from None
         if delivery.op == "update":
             if not delivery.target_channel or not delivery.target_message:
-                raise PermanentFailure("nothing to update: the original message was never delivered")
+                raise PermanentFailure("nothing to update: the original message was never delivered",
+                                       code="never_delivered")
             await self.client.chat_update(channel=delivery.target_channel, ts=delivery.target_message,
                                           text=rendered.text, blocks=rendered.blocks)
             return Delivered(delivery.target_channel, delivery.target_message)
         if delivery.op != "post":
-            raise PermanentFailure(f"Slack cannot deliver a {delivery.op!r} row")
+            raise PermanentFailure(f"Slack cannot deliver a {delivery.op!r} row", code="unknown_op")
+        state["method"] = "conversations.open"
         channel = payload.get("channel") or await self._dm(payload.get("user"), payload.get("email"))
+        if delivery.doubtful or delivery.id in self._unsure:
+            found = await self._already_there(channel, delivery, state)
+            if found is not None:
+                log.info("outbox row %s was already in Slack channel %s: not posted again", delivery.id, channel)
+                self._unsure.pop(delivery.id, None)
+                return found
+        state["posting"] = "yes"
         if payload.get("image_b64"):
-            return await self._post_with_image(channel, rendered.blocks, payload)
-        response = await self.client.chat_postMessage(channel=channel, text=rendered.text, blocks=rendered.blocks,
-                                                      unfurl_links=False, unfurl_media=False)
-        return Delivered(str(response["channel"]), str(response["ts"]))
+            state["method"] = "files.completeUploadExternal"
+            delivered = await self._post_with_image(channel, reconcile.mark_blocks(rendered.blocks, delivery),
+                                                    payload)
+        else:
+            state["method"] = "chat.postMessage"
+            response = await self.client.chat_postMessage(channel=channel, text=rendered.text, blocks=rendered.blocks,
+                                                          unfurl_links=False, unfurl_media=False,
+                                                          metadata=reconcile.metadata(delivery))
+            delivered = Delivered(str(response["channel"]), str(response["ts"]))
+        self._unsure.pop(delivery.id, None)
+        return delivered
+
+    async def _already_there(self, channel: str, delivery: Delivery, state: dict[str, str]) -> Delivered | None:
+        state["method"] = "conversations.history"
+        try:
+            return await reconcile.find(self.client, channel, delivery)
+        except SlackApiError as exc:
+            failure = classify(exc, "conversations.history", (WORKSPACE,))
+            if not isinstance(failure, PermanentFailure):
+                raise
+            # Cannot look (missing_scope, not_in_channel...): posting again risks a duplicate,
+            # not posting risks a lost card; Baton prefers the duplicate.
+            log.warning("cannot check Slack channel %s for outbox row %s (%s); posting it",
+                        channel, delivery.id, failure.code)
+            return None
 
     async def _dm(self, user: str | None, email: str | None) -> str:
         if not user:
-            raise PermanentFailure(f"{email or 'this person'} has no Slack user id in the configuration")
+            raise PermanentFailure(f"{email or 'this person'} has no Slack user id in the configuration",
+                                   code="no_slack_id")
         if user not in self._dm_channels:
             response = await self.client.conversations_open(users=user)
             self._dm_channels[user] = str(response["channel"]["id"])
@@ -96,28 +199,3 @@ class SlackSender:
                 return Delivered(channel, str(landed[0]["ts"]))
         # Slack fills ``shares`` asynchronously; the file id still names what was posted.
         return Delivered(channel, str(files[0].get("id", "")))
-
-
-def _classify(exc: SlackApiError) -> Exception:
-    response = exc.response
-    status = int(getattr(response, "status_code", 0) or 0)
-    error = str((response.get("error") if hasattr(response, "get") else None) or f"HTTP {status}")
-    if status == 429:
-        after = _retry_after(response)
-        return RetryLater(after, f"rate limited by Slack (Retry-After {after})", rate_limited=True)
-    if status >= 500 or error in TRANSIENT:
-        return RetryLater(None, f"Slack is unavailable: {error}")
-    if error in GONE:
-        return ConversationGone(error)
-    return PermanentFailure(f"Slack refused the message: {error}")
-
-
-def _retry_after(response: Any) -> float:
-    headers = getattr(response, "headers", None) or {}
-    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
-    if isinstance(value, list):
-        value = value[0] if value else None
-    try:
-        return max(0.0, float(value)) if value is not None else 1.0
-    except (TypeError, ValueError):
-        return 1.0

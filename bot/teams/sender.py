@@ -1,9 +1,26 @@
 """The outbox's Teams sender: proactive posts and card updates through ``continue_conversation``.
 
 A person is reached through the reference stored when they installed the app or spoke to it
-(by AAD object id, then email); a channel by its conversation id. Errors are mapped to what
-the delivery worker understands: 403 ``BotNotInConversationRoster`` → ``ConversationGone``
-(and the conversation is marked gone); 429/412/5xx → ``RetryLater``; other 4xx → permanent.
+(by AAD object id, then email); a channel by its conversation id.
+
+**Scopes.** Every send or update consumes ``teams:conversation:<id>`` (a person's chat, whose
+id is only known after a database lookup: ``teams:conversation:user:<AAD id or email>``) and
+``teams:tenant:<tenant id>`` (``teams:tenant`` when the deployment names no tenant). The
+connector's 429 does not say which limit it hit; it pauses the conversation, whose limit
+(a few messages a second per thread) is far tighter than the tenant's (about 50 requests a
+second), so one busy channel does not hold every other conversation. A 429 while opening a
+new chat pauses the tenant.
+
+**Errors.** 403 ``BotNotInConversationRoster`` (and 404 ``ConversationNotFound`` on a send)
+→ ``ConversationGone`` (the conversation is marked gone); 429, 412, 5xx (HTML bodies
+included), timeouts and dropped connections → ``RetryLater``; other 4xx →
+``PermanentFailure`` with the connector's code.
+
+**The duplicate window.** The connector offers no way to search a conversation for a message
+Baton sent, so a send whose answer was lost (the process died after Teams accepted the
+activity and before the outbox row was marked sent, or the connection dropped after the
+request reached Teams) is sent again: that card can appear twice. The window is one send
+long (milliseconds to the request timeout); nothing is ever lost.
 """
 
 from __future__ import annotations
@@ -12,6 +29,7 @@ import logging
 from typing import Any
 
 import aiohttp
+from azure.core.exceptions import DeserializationError
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
@@ -23,14 +41,24 @@ from bot.teams.conversations import open_personal_chat
 from bot.teams.gone import alert_gone
 from bot.teams.render import render_view, summary
 from bot.teams.render_notice import image_placement
-from handlers.ports import ConversationGone, Delivered, Delivery, PermanentFailure, RetryLater
+from handlers.ports import ConversationGone, Delivered, Delivery, PermanentFailure, RetryLater, retry_after
 from handlers.services import Services
 from handlers.views import load_view
 from store.models import Conversation
 
 log = logging.getLogger(__name__)
-_RETRY = {412, 429, 500, 502, 503, 504}
+_RETRY = {408, 412, 425, 429}  # and every 5xx
 _GONE_CODES = {"BotNotInConversationRoster", "ConversationBlockedByUser", "BotDisabledByAdmin"}
+DEFAULT_RETRY_AFTER = 1.0  # a 429 without Retry-After
+
+
+def conversation_scope(delivery: Delivery) -> str:
+    payload = delivery.payload
+    if delivery.op == "update" and delivery.target_channel:
+        return f"teams:conversation:{delivery.target_channel}"
+    if payload.get("channel"):
+        return f"teams:conversation:{payload['channel']}"
+    return f"teams:conversation:user:{payload.get('user') or payload.get('email') or '?'}"
 
 
 class TeamsSender:
@@ -38,13 +66,15 @@ class TeamsSender:
 
     platform = "teams"
 
-    def __init__(self, services: Services, adapter: CloudAdapter, bot_app_id: str) -> None:
+    def __init__(self, services: Services, adapter: CloudAdapter, bot_app_id: str,
+                 tenant_id: str | None = None) -> None:
         self.services = services
         self.adapter = adapter
         self.bot_app_id = bot_app_id
+        self.tenant_scope = f"teams:tenant:{tenant_id}" if tenant_id else "teams:tenant"
 
     def pacing_scopes(self, delivery: Delivery) -> tuple[str, ...]:
-        return ()
+        return conversation_scope(delivery), self.tenant_scope
 
     async def send(self, delivery: Delivery) -> Delivered | None:
         payload = delivery.payload
@@ -60,10 +90,11 @@ class TeamsSender:
         beside = image if image_placement(image) == "attachment" else None
         activity = card_activity(content, summary(view), image_png_b64=beside,
                                  image_name=str(payload.get("image_name") or "chart.png"))
-        row = await self._conversation(payload)
-        return await self._post(row, self._who(payload), activity)
+        row = await self._conversation(delivery)
+        return await self._post(row, self._who(payload), activity, conversation_scope(delivery))
 
-    async def _conversation(self, payload: dict[str, Any]) -> Conversation:
+    async def _conversation(self, delivery: Delivery) -> Conversation:
+        payload = delivery.payload
         if payload.get("channel"):
             row = await references.find(self.services, payload["channel"])
             if row is None:
@@ -89,14 +120,20 @@ class TeamsSender:
         try:
             return await open_personal_chat(self.services, self.adapter, self.bot_app_id, via, user, email)
         except HttpOperationError as exc:
-            log.info("could not open a Teams chat with %s: %s", email or user, _status(exc))
+            status, code, _ = _status(exc)
+            if status == 429 or status >= 500 or status in _RETRY:
+                raise RetryLater(_after(exc, status), f"Teams answered {status} {code} opening a chat".strip(),
+                                 rate_limited=status == 429, scopes=(self.tenant_scope,)) from None
+            log.info("could not open a Teams chat with %s: %s", email or user, (status, code))
             return None
+        except (aiohttp.ClientError, ClientRequestError, TimeoutError, DeserializationError) as exc:
+            raise RetryLater(None, f"Teams unreachable opening a chat: {type(exc).__name__}") from None
 
     @staticmethod
     def _who(payload: dict[str, Any]) -> str:
         return str(payload.get("email") or payload.get("user") or f"channel {payload.get('channel')}")
 
-    async def _post(self, row: Conversation, who: str, activity: Activity) -> Delivered:
+    async def _post(self, row: Conversation, who: str, activity: Activity, scope: str) -> Delivered:
         reference = references.as_reference(row)
         sent: dict[str, str] = {}
 
@@ -106,16 +143,17 @@ class TeamsSender:
             response = await context.send_activity(activity)
             sent["id"] = response.id if response and response.id else ""
 
-        await self._call(reference.conversation.id, who, self.adapter.continue_conversation(
+        await self._call(reference.conversation.id, who, scope, "post", self.adapter.continue_conversation(
             reference, callback, self.bot_app_id))
         return Delivered(channel=reference.conversation.id, message_id=sent.get("id", ""))
 
     async def _update(self, delivery: Delivery, activity: Activity) -> Delivered | None:
         if not delivery.target_channel or not delivery.target_message:
-            raise PermanentFailure("the Teams message to update was never delivered")
+            raise PermanentFailure("the Teams message to update was never delivered", code="never_delivered")
         row = await references.find(self.services, delivery.target_channel)
         if row is None:
-            raise PermanentFailure(f"no stored Teams conversation {delivery.target_channel} to update")
+            raise PermanentFailure(f"no stored Teams conversation {delivery.target_channel} to update",
+                                   code="no_conversation")
         if row.gone:
             raise ConversationGone(f"Baton was removed from Teams conversation {row.key}")
         reference = references.as_reference(row)
@@ -124,46 +162,59 @@ class TeamsSender:
         async def callback(context: TurnContext) -> None:
             await context.update_activity(activity)
 
-        await self._call(delivery.target_channel, f"conversation {row.key}",
+        await self._call(delivery.target_channel, f"conversation {row.key}", conversation_scope(delivery), "update",
                          self.adapter.continue_conversation(reference, callback, self.bot_app_id))
         return None
 
-    async def _call(self, conversation_id: str, who: str, call: Any) -> None:
+    async def _call(self, conversation_id: str, who: str, scope: str, op: str, call: Any) -> None:
         try:
             await call
         except HttpOperationError as exc:
-            await self._raise_for(conversation_id, who, exc)
+            await self._raise_for(conversation_id, who, scope, op, exc)
         except (aiohttp.ClientError, ClientRequestError, TimeoutError) as exc:
             raise RetryLater(None, f"Teams unreachable: {type(exc).__name__}") from None
+        except DeserializationError:
+            # msrest reads the body before the status: a gateway's HTML page (502/504) ends here.
+            raise RetryLater(None, "Teams answered with a body that is not JSON (a gateway's error page?)") from None
 
-    async def _raise_for(self, conversation_id: str, who: str, exc: HttpOperationError) -> None:
+    async def _raise_for(self, conversation_id: str, who: str, scope: str, op: str,
+                         exc: HttpOperationError) -> None:
         status, code, message = _status(exc)
-        if status == 403 and (code in _GONE_CODES or "roster" in message.lower()):
+        gone = ((status == 403 and (code in _GONE_CODES or "roster" in message.lower()))
+                or (status == 404 and op == "post" and code == "ConversationNotFound"))
+        if gone:
             marked = await references.mark_gone(self.services, conversation_id)
             log.warning("Baton is no longer in Teams conversation %s (%s); %s keys marked gone",
                         conversation_id, code, marked)
             await alert_gone(self.services, who, conversation_id)
             # alert_gone has told the admins: the worker parks the row without a second alert.
-            raise ConversationGone(f"{code or 'Forbidden'}: {message}", code=code or "403", alerted=True) from None
-        if status in _RETRY:
-            raise RetryLater(_retry_after(exc), f"Teams answered {status} {code}".strip(),
-                             rate_limited=status == 429) from None
-        raise PermanentFailure(f"Teams refused the message: {status} {code} {message}".strip()) from None
+            raise ConversationGone(f"{code or 'Forbidden'}: {message}", code=code or str(status),
+                                   alerted=True) from None
+        if status in _RETRY or status >= 500 or status == 0:
+            raise RetryLater(_after(exc, status), f"Teams answered {status or 'nothing'} {code}".strip(),
+                             rate_limited=status == 429, scopes=(scope,) if status == 429 else ()) from None
+        raise PermanentFailure(f"Teams refused the message: {status} {code} {message}".strip()[:500],
+                               code=code or str(status)) from None
 
 
 def _status(exc: HttpOperationError) -> tuple[int, str, str]:
+    """Status, the connector's error code and message; an HTML body (a gateway's page) has no code."""
     response = exc.response
     status = getattr(response, "status_code", None) or getattr(response, "status", None) or 0
-    inner = getattr(exc.error, "error", None)
+    inner = getattr(getattr(exc, "error", None), "error", None)
     code = getattr(inner, "code", None) or ""
     message = getattr(inner, "message", None) or str(exc)
-    return int(status), str(code), str(message)
-
-
-def _retry_after(exc: HttpOperationError) -> float | None:
-    headers = getattr(exc.response, "headers", None) or {}
-    value = headers.get("Retry-After")
     try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None  # an HTTP date: let the worker back off with jitter instead
+        return int(status), str(code), str(message)
+    except (TypeError, ValueError):
+        return 0, str(code), str(message)
+
+
+def _after(exc: HttpOperationError, status: int) -> float | None:
+    headers = getattr(exc.response, "headers", None) or {}
+    try:
+        value = headers.get("Retry-After")
+    except AttributeError:
+        value = None
+    after = retry_after(value)
+    return DEFAULT_RETRY_AFTER if after is None and status == 429 else after

@@ -1,18 +1,37 @@
 """A local fake of the Bot Framework connector (Teams' ``serviceUrl``), for end-to-end tests.
 
 It records what the bot sends (replies, proactive posts, updates, new conversations),
-answers with ids like the real service, serves a small member roster, and can be told to
-fail the next requests (429 with Retry-After, 403 BotNotInConversationRoster, 5xx).
+answers with ids like the real service, serves a small member roster, and behaves as the
+connector does at its worst:
+
+    connector.fail(429, "TooManyRequests", retry_after="2")   # the next send/update/create
+    connector.fail(403, "BotNotInConversationRoster")
+    connector.fail(412, "PreconditionFailed")
+    connector.fail(502, "", html=True)                        # a gateway's HTML error page
+    connector.fail(0, "", drop=True, landed=True)             # sent, then the socket closed
+    connector.limit_conversations(rate=7, burst=7)            # per conversation (thread)
+    connector.limit_tenant(rate=50, burst=50)                 # per app per tenant
+
+Limits are token buckets on the fake's own ``clock`` (seconds; wall time unless a test injects
+its manual clock); every request, answered or not, is in ``attempts`` with its time and
+status, while ``calls`` keeps only what the fake accepted (as before).
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+
+from tests.fakes.limits import Bucket, Limit
+
+HTML_ERROR = "<html><body><h2>502 - Web server received an invalid response while acting as a gateway</h2></body>"
 
 
 @dataclass
@@ -23,6 +42,8 @@ class Call:
     activity_id: str | None
     body: dict[str, Any]
     response_id: str | None = None  # the id the fake answered with (activity or conversation id)
+    at: float = 0.0  # the fake's clock when the request arrived
+    status: int = 0  # what the fake answered (0: the connection was dropped)
 
     @property
     def card(self) -> dict[str, Any] | None:
@@ -40,6 +61,9 @@ class Failure:
     code: str
     retry_after: str | None = None
     times: int = 1
+    html: bool = False  # a body that is not JSON
+    drop: bool = False  # close the connection without an answer
+    landed: bool = False  # accept the activity first, then fail or drop (the answer is lost)
 
 
 @dataclass
@@ -48,46 +72,99 @@ class FakeConnector:
     calls: list[Call] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     server: TestServer | None = None
+    clock: Callable[[], float] = time.time
+    attempts: list[Call] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1)
+        self._conversation_limit: Limit | None = None
+        self._tenant_limit: Limit | None = None
+        self._buckets: dict[str, Bucket] = {}
 
     @property
     def url(self) -> str:
         assert self.server is not None
         return str(self.server.make_url("/"))
 
-    def fail(self, status: int, code: str, *, retry_after: str | None = None, times: int = 1) -> None:
+    def fail(self, status: int, code: str, *, retry_after: str | None = None, times: int = 1,
+             html: bool = False, drop: bool = False, landed: bool = False) -> None:
         """Make the next ``times`` sends/updates/creates fail with ``status`` and error ``code``."""
-        self.failures.append(Failure(status, code, retry_after, times))
+        self.failures.append(Failure(status, code, retry_after, times, html, drop, landed))
+
+    def limit_conversations(self, rate: float, burst: float, *, whole_seconds: bool = True) -> None:
+        """Sends and updates: ``rate`` a second into any one conversation, ``burst`` at once."""
+        self._conversation_limit = Limit(rate, burst, whole_seconds)
+
+    def limit_tenant(self, rate: float, burst: float, *, whole_seconds: bool = True) -> None:
+        """Every request of the bot in one tenant: ``rate`` a second, ``burst`` at once."""
+        self._tenant_limit = Limit(rate, burst, whole_seconds)
 
     def of_kind(self, *kinds: str) -> list[Call]:
         return [c for c in self.calls if c.kind in kinds]
 
-    def _failure(self) -> web.Response | None:
+    def _next_failure(self) -> Failure | None:
         if not self.failures:
             return None
         failure = self.failures[0]
         failure.times -= 1
         if failure.times <= 0:
             self.failures.pop(0)
-        headers = {"Retry-After": failure.retry_after} if failure.retry_after else None
-        return web.json_response({"error": {"code": failure.code, "message": f"fake {failure.code}"}},
-                                 status=failure.status, headers=headers)
+        return failure
+
+    @staticmethod
+    def _error(status: int, code: str, retry_after: str | None = None, html: bool = False) -> web.Response:
+        headers = {"Retry-After": retry_after} if retry_after else None
+        if html:
+            return web.Response(status=status, text=HTML_ERROR, content_type="text/html", headers=headers)
+        return web.json_response({"error": {"code": code, "message": f"fake {code}"}}, status=status, headers=headers)
+
+    def _limited(self, call: Call) -> web.Response | None:
+        """429 with Retry-After when the conversation's or the tenant's bucket is spent."""
+        checks: list[tuple[str, Limit]] = []
+        if self._tenant_limit is not None:
+            conversation = call.body.get("conversation") or {}
+            tenant = conversation.get("tenantId") if isinstance(conversation, dict) else None
+            checks.append((f"tenant:{tenant or '?'}", self._tenant_limit))
+        if self._conversation_limit is not None and call.kind in ("send", "reply", "update"):
+            checks.append((f"conversation:{call.conversation_id}", self._conversation_limit))
+        buckets = [(self._buckets.setdefault(key, limit.bucket()), limit) for key, limit in checks]
+        waits = [(bucket.wait(call.at), limit) for bucket, limit in buckets]
+        wait, limit = max(waits, key=lambda pair: pair[0], default=(0.0, None))
+        if limit is not None and wait > 0:
+            call.status = 429
+            return self._error(429, "TooManyRequests", limit.retry_after(wait))
+        for bucket, _ in buckets:
+            bucket.take(call.at)
+        return None
+
+    def _accept(self, call: Call) -> web.Response:
+        self.calls.append(call)
+        if call.kind == "create":
+            call.response_id = f"a:created-{next(self._ids)}"
+            call.status = 201
+            return web.json_response({"id": call.response_id, "serviceUrl": self.url}, status=201)
+        call.response_id = call.activity_id if call.kind == "update" else f"activity-{next(self._ids)}"
+        call.status = 200 if call.kind == "update" else 201
+        return web.json_response({"id": call.response_id}, status=call.status)
 
     async def _record(self, request: web.Request, kind: str) -> web.Response:
         body = await request.json() if request.can_read_body else {}
         call = Call(request.method, kind, request.match_info.get("conversation"),
-                    request.match_info.get("activity"), body)
-        failed = self._failure()
-        if failed is not None:
-            return failed
-        self.calls.append(call)
-        if kind == "create":
-            call.response_id = f"a:created-{next(self._ids)}"
-            return web.json_response({"id": call.response_id, "serviceUrl": self.url}, status=201)
-        call.response_id = call.activity_id if kind == "update" else f"activity-{next(self._ids)}"
-        return web.json_response({"id": call.response_id}, status=200 if kind == "update" else 201)
+                    request.match_info.get("activity"), body, at=self.clock())
+        self.attempts.append(call)
+        failure = self._next_failure()
+        if failure is None:
+            return self._limited(call) or self._accept(call)
+        if failure.landed:
+            self._accept(call)
+        if failure.drop:
+            call.status = 0
+            if request.transport is not None:
+                request.transport.abort()
+            await asyncio.sleep(0)
+            return web.Response(text="never sent")
+        call.status = failure.status
+        return self._error(failure.status, failure.code, failure.retry_after, failure.html)
 
     async def send(self, request: web.Request) -> web.Response:
         return await self._record(request, "send")

@@ -16,11 +16,12 @@ from bot.cli import cli
 from bot.components import add_components
 from bot.runtime import Runtime
 from bot.settings import ConfigError
-from bot.webhooks import WebhookSender, retry_after
+from bot.webhooks import WebhookSender
 from handlers.clock import ManualClock
 from handlers.delivery import DeliveryWorker
 from handlers.delivery_settle import RetryPolicy
 from handlers.intake import LeadIn, ingest
+from handlers.ports import retry_after
 from handlers.services import Services
 from store.db import Database
 from store.models import OutboxMessage

@@ -74,7 +74,9 @@ async def connector() -> AsyncIterator[FakeConnector]:
 @pytest.fixture
 async def teams_runtime(database_url: str, agreement: Agreement, clock: ManualClock,
                         db: Database) -> AsyncIterator[Runtime]:
-    rt = Runtime(settings=make_settings(database_url, teams_enabled=True), agreement=agreement, clock=clock)
+    # The tenant's 50 requests a second as a burst: these tests send several cards at one frozen instant.
+    settings = make_settings(database_url, teams_enabled=True, pace_teams_tenant="50/1s burst 50")
+    rt = Runtime(settings=settings, agreement=agreement, clock=clock)
     rt.add(TeamsComponent(rt.settings, rt.services))
     await rt.prepare()
     yield rt
