@@ -129,7 +129,7 @@ class Metrics:
         query = (select(OutboxMessage.platform, OutboxMessage.status, func.count(), func.min(OutboxMessage.created_at))
                  .where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.FAILED]))
                  .group_by(OutboxMessage.platform, OutboxMessage.status))
-        async with db.transaction() as session:
+        async with db.read() as session:  # a scrape never queues behind (or holds up) a writer
             rows = (await session.execute(query)).all()
         self.backlog.clear()
         self.failed.clear()

@@ -1,6 +1,7 @@
 """Settings: the agreement from one TOML file, secrets and deployment knobs from the environment.
 
-Built once at start-up; nothing else in Baton reads ``os.environ``.
+Built once at start-up by ``load_settings`` through pydantic-settings (each field names its
+variable in ``validation_alias``); nothing else in Baton reads ``os.environ``.
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
 
 from handlers.pacing import Pacing, PacingError, parse_duration, parse_limits
 from scoring.agreement import Agreement
@@ -30,59 +32,71 @@ class ConfigError(Exception):
         self.problems = problems
 
 
-class Settings(BaseModel):
-    """Deployment settings and secrets (never logged: ``bot.logs`` masks the secret values in every line)."""
+class Settings(BaseSettings):
+    """Deployment settings and secrets (never logged: ``bot.logs`` masks the secret values in every line).
 
-    config_path: Path
-    database_url: str = DEFAULT_URL
-    host: str = "127.0.0.1"
-    port: int = Field(default=3978, ge=1, le=65535)
-    intake_token: str | None = None
-    intake_hmac_secret: str | None = None
-    webhook_secret: str | None = None
-    slack_bot_token: str | None = None
-    slack_signing_secret: str | None = None
-    slack_app_token: str | None = None
-    slack_api_url: str = "https://slack.com/api/"
-    microsoft_app_id: str | None = None
-    microsoft_app_password: str | None = None
-    microsoft_app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = "MultiTenant"
-    microsoft_app_tenant_id: str | None = None
+    Each field is read from the environment variable its ``validation_alias`` names, exactly as
+    spelled (several follow the platforms' own names, not a prefix); an empty variable counts as
+    unset. Built by field name too (``Settings(port=...)``, what tests and the CLI's overrides use)."""
+
+    model_config = SettingsConfigDict(case_sensitive=True, env_ignore_empty=True, populate_by_name=True,
+                                      extra="ignore")
+
+    config_path: Path = Field(validation_alias="BATON_CONFIG")
+    database_url: str = Field(DEFAULT_URL, validation_alias="BATON_DATABASE_URL")
+    host: str = Field("127.0.0.1", validation_alias="BATON_HOST")
+    port: int = Field(default=3978, ge=1, le=65535, validation_alias="BATON_PORT")
+    intake_token: str | None = Field(None, validation_alias="BATON_INTAKE_TOKEN")
+    intake_hmac_secret: str | None = Field(None, validation_alias="BATON_INTAKE_HMAC_SECRET")
+    webhook_secret: str | None = Field(None, validation_alias="BATON_WEBHOOK_SECRET")
+    slack_bot_token: str | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: str | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: str | None = Field(None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
+    microsoft_app_id: str | None = Field(None, validation_alias="MICROSOFT_APP_ID")
+    microsoft_app_password: str | None = Field(None, validation_alias="MICROSOFT_APP_PASSWORD")
+    microsoft_app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = Field(
+        "MultiTenant", validation_alias="MICROSOFT_APP_TYPE")
+    microsoft_app_tenant_id: str | None = Field(None, validation_alias="MICROSOFT_APP_TENANT_ID")
     # Tenant ids Teams activities may come from (comma-separated in the environment; "*" for any).
     # Empty: MICROSOFT_APP_TENANT_ID when set, else any tenant (see bot.teams.gate.allowed_tenants).
-    teams_allowed_tenants: tuple[str, ...] = ()
-    teams_enabled: bool = False
-    log_format: Literal["text", "json"] = "text"
-    log_level: str = "INFO"
-    outbox_interval: float = Field(default=1.0, gt=0)
-    timer_interval: float = Field(default=1.0, gt=0)
+    # NoDecode: the environment holds a comma-separated list, not the JSON pydantic-settings expects.
+    teams_allowed_tenants: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), validation_alias="BATON_TEAMS_ALLOWED_TENANTS")
+    teams_enabled: bool = Field(False, validation_alias="BATON_TEAMS")
+    log_format: Literal["text", "json"] = Field("text", validation_alias="BATON_LOG_FORMAT")
+    log_level: str = Field("INFO", validation_alias="BATON_LOG_LEVEL")
+    outbox_interval: float = Field(default=1.0, gt=0, validation_alias="BATON_OUTBOX_INTERVAL")
+    timer_interval: float = Field(default=1.0, gt=0, validation_alias="BATON_TIMER_INTERVAL")
     # SLA firings per transaction; 1 keeps every firing in a transaction of its own (slower to
     # catch up: about 12 ms a firing on SQLite against under 1 ms in batches of 100).
-    timer_batch: int = Field(default=100, ge=1, le=1000)
+    timer_batch: int = Field(default=100, ge=1, le=1000, validation_alias="BATON_TIMER_BATCH")
     # Leads of one request committed together; 1 gives every lead a transaction of its own.
-    intake_batch: int = Field(default=100, ge=1, le=1000)
+    intake_batch: int = Field(default=100, ge=1, le=1000, validation_alias="BATON_INTAKE_BATCH")
     # How long an Idempotency-Key's answer is kept and replayed to a retry of the same request.
-    idempotency_hours: float = Field(default=24.0, gt=0, le=24 * 30)
-    shutdown_grace: float = Field(default=10.0, ge=0)
+    idempotency_hours: float = Field(default=24.0, gt=0, le=24 * 30, validation_alias="BATON_IDEMPOTENCY_HOURS")
+    shutdown_grace: float = Field(default=10.0, ge=0, validation_alias="BATON_SHUTDOWN_GRACE")
     # Seconds a chat platform's health check result is reused: probes every few seconds must not
     # call Slack every few seconds.
-    platform_check_interval: float = Field(default=30.0, gt=0)
+    platform_check_interval: float = Field(default=30.0, gt=0, validation_alias="BATON_PLATFORM_CHECK_INTERVAL")
     # Seconds after its scheduled time within which a digest or review reminder missed while
     # Baton was down is still sent at the next start (and the scheduler's misfire grace).
-    catch_up_grace: float = Field(default=6 * 3600.0, ge=0)
+    catch_up_grace: float = Field(default=6 * 3600.0, ge=0, validation_alias="BATON_CATCH_UP_GRACE")
     # Delivery (issue 11). A claimed row's lease, renewed every third of it while the send runs.
-    outbox_lease: float = Field(default=10.0, ge=1, le=600)
+    outbox_lease: float = Field(default=10.0, ge=1, le=600, validation_alias="BATON_OUTBOX_LEASE")
     # Transient failures back off exponentially (with jitter) up to this many seconds...
-    outbox_max_backoff: float = Field(default=120.0, ge=1, le=3600)
+    outbox_max_backoff: float = Field(default=120.0, ge=1, le=3600, validation_alias="BATON_OUTBOX_MAX_BACKOFF")
     # ...and are retried for as long as the message is younger than this (seconds; 3d, 12h...).
-    outbox_max_age: float = Field(default=3 * 86400.0, ge=60)
-    outbox_concurrency: int = Field(default=8, ge=1, le=64)  # conversations sent to at once
+    outbox_max_age: float = Field(default=3 * 86400.0, ge=60, validation_alias="BATON_OUTBOX_MAX_AGE")
+    # Conversations sent to at once.
+    outbox_concurrency: int = Field(default=8, ge=1, le=64, validation_alias="BATON_OUTBOX_CONCURRENCY")
     # Pacing per rate-limit scope kind (handlers.pacing): N/PERIOD [burst B], comma-separated; off.
-    pace_slack_channel: str = "1/s burst 3"
-    pace_slack_workspace: str = "5/s burst 20"
-    pace_slack_update: str = "50/1m burst 10"
-    pace_teams_conversation: str = "7/1s, 8/2s, 60/30s, 1800/1h"
-    pace_teams_tenant: str = "50/s"
+    pace_slack_channel: str = Field("1/s burst 3", validation_alias="BATON_PACE_SLACK_CHANNEL")
+    pace_slack_workspace: str = Field("5/s burst 20", validation_alias="BATON_PACE_SLACK_WORKSPACE")
+    pace_slack_update: str = Field("50/1m burst 10", validation_alias="BATON_PACE_SLACK_UPDATE")
+    pace_teams_conversation: str = Field("7/1s, 8/2s, 60/30s, 1800/1h",
+                                         validation_alias="BATON_PACE_TEAMS_CONVERSATION")
+    pace_teams_tenant: str = Field("50/s", validation_alias="BATON_PACE_TEAMS_TENANT")
 
     @field_validator("outbox_max_age", mode="before")
     @classmethod
@@ -132,47 +146,38 @@ class Settings(BaseModel):
             {"teams"} if self.teams_enabled else set())
 
 
-_ENV = {
-    "BATON_DATABASE_URL": "database_url", "BATON_HOST": "host", "BATON_PORT": "port",
-    "BATON_INTAKE_TOKEN": "intake_token", "BATON_INTAKE_HMAC_SECRET": "intake_hmac_secret",
-    "BATON_WEBHOOK_SECRET": "webhook_secret", "SLACK_BOT_TOKEN": "slack_bot_token",
-    "SLACK_SIGNING_SECRET": "slack_signing_secret", "SLACK_APP_TOKEN": "slack_app_token",
-    "SLACK_API_URL": "slack_api_url", "MICROSOFT_APP_ID": "microsoft_app_id",
-    "MICROSOFT_APP_PASSWORD": "microsoft_app_password", "MICROSOFT_APP_TYPE": "microsoft_app_type",
-    "MICROSOFT_APP_TENANT_ID": "microsoft_app_tenant_id", "BATON_TEAMS": "teams_enabled",
-    "BATON_TEAMS_ALLOWED_TENANTS": "teams_allowed_tenants",
-    "BATON_LOG_FORMAT": "log_format", "BATON_LOG_LEVEL": "log_level",
-    "BATON_OUTBOX_INTERVAL": "outbox_interval", "BATON_TIMER_INTERVAL": "timer_interval",
-    "BATON_TIMER_BATCH": "timer_batch", "BATON_INTAKE_BATCH": "intake_batch",
-    "BATON_SHUTDOWN_GRACE": "shutdown_grace", "BATON_PLATFORM_CHECK_INTERVAL": "platform_check_interval",
-    "BATON_CATCH_UP_GRACE": "catch_up_grace", "BATON_OUTBOX_LEASE": "outbox_lease",
-    "BATON_OUTBOX_MAX_BACKOFF": "outbox_max_backoff", "BATON_OUTBOX_MAX_AGE": "outbox_max_age",
-    "BATON_OUTBOX_CONCURRENCY": "outbox_concurrency", "BATON_PACE_SLACK_CHANNEL": "pace_slack_channel",
-    "BATON_PACE_SLACK_WORKSPACE": "pace_slack_workspace", "BATON_PACE_SLACK_UPDATE": "pace_slack_update",
-    "BATON_PACE_TEAMS_CONVERSATION": "pace_teams_conversation", "BATON_PACE_TEAMS_TENANT": "pace_teams_tenant",
-    "BATON_IDEMPOTENCY_HOURS": "idempotency_hours",
-}
+class _Environment(EnvSettingsSource):
+    """pydantic-settings' environment source over a given mapping: ``os.environ`` in production,
+    a plain dict in tests. Keys are the fields' environment names."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        super().__init__(Settings, case_sensitive=True, env_ignore_empty=True)
+        self.env_vars = {name: value for name, value in environ.items() if value}
+
+
+def env_name(field: str) -> str:
+    """The environment variable ``Settings.<field>`` is read from."""
+    alias = Settings.model_fields[field].validation_alias
+    assert isinstance(alias, str)
+    return alias
 
 
 def load_settings(config_path: str | Path | None = None, environ: Mapping[str, str] | None = None,
                   **overrides: object) -> Settings:
-    env = os.environ if environ is None else environ
-    values: dict[str, object] = {field: env[name] for name, field in _ENV.items() if env.get(name)}
-    values["config_path"] = Path(config_path or env.get("BATON_CONFIG") or DEFAULT_CONFIG)
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    if values.get("microsoft_app_id"):
-        values.setdefault("teams_enabled", True)
+    """The settings from the environment (``environ`` instead of ``os.environ`` when given); an
+    explicit ``config_path`` and the non-None ``overrides`` (by field name) win over it."""
+    values: dict[str, object] = _Environment(os.environ if environ is None else environ)()
+    # Everything by its environment name, so one key per field reaches validation.
+    given = {"config_path": config_path, **overrides}
+    values.update({env_name(field): value for field, value in given.items() if value is not None})
+    values.setdefault(env_name("config_path"), DEFAULT_CONFIG)
+    if values.get(env_name("microsoft_app_id")):
+        values.setdefault(env_name("teams_enabled"), True)
     try:
         return Settings.model_validate(values)
     except ValidationError as exc:
-        fields = {v: k for k, v in _ENV.items()}
-        problems = [_rename(p, fields) for p in format_validation_errors(exc)]
-        raise ConfigError("environment", problems) from None
-
-
-def _rename(problem: str, fields: dict[str, str]) -> str:
-    field, _, message = problem.partition(": ")
-    return f"{fields.get(field, field)}: {message}"
+        # Errors are located by alias: each line names the variable to fix.
+        raise ConfigError("environment", format_validation_errors(exc)) from None
 
 
 def load_agreement_file(path: Path) -> Agreement:

@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.pacing import Limit, Pacing, allowed_at, reserve
 from store.db import Database
 from store.models import DeliveryScope
+from store.upsert import insert_ignoring
 
 
 def _stamp(at: datetime) -> float:
@@ -62,9 +61,8 @@ async def lock_scopes(session: AsyncSession, scopes: Iterable[str], pacing: Paci
     found = {row.scope: row for row in (await session.scalars(query)).all()}
     missing = [name for name in names if name not in found and pacing.for_scope(name)]
     if missing:
-        insert = pg_insert if postgres else sqlite_insert
-        await session.execute(insert(DeliveryScope).values(
-            [{"scope": name, "tats": [], "updated_at": now} for name in missing]).on_conflict_do_nothing())
+        await insert_ignoring(session, DeliveryScope, [{"scope": name, "tats": [], "updated_at": now}
+                                                       for name in missing], on="scope")
         again = select(DeliveryScope).where(DeliveryScope.scope.in_(missing)).order_by(DeliveryScope.scope)
         if postgres:
             again = again.with_for_update()
@@ -86,10 +84,9 @@ async def pause(session: AsyncSession, scopes: Sequence[str], until: datetime, r
                 *, postgres: bool) -> None:
     """Nothing is sent into these scopes before ``until`` (a platform's Retry-After)."""
     for scope in sorted(set(scopes)):
-        insert = pg_insert if postgres else sqlite_insert
-        await session.execute(insert(DeliveryScope).values(
-            scope=scope, tats=[], paused_until=until, free_at=until, reason=reason[:500],
-            updated_at=now).on_conflict_do_nothing())
+        await insert_ignoring(session, DeliveryScope, {
+            "scope": scope, "tats": [], "paused_until": until, "free_at": until, "reason": reason[:500],
+            "updated_at": now}, on="scope")
         query = select(DeliveryScope).where(DeliveryScope.scope == scope)
         if postgres:
             query = query.with_for_update()

@@ -12,8 +12,6 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.services import Services
@@ -21,6 +19,7 @@ from handlers.views.lead_card import LeadCard
 from scoring.agreement import ChannelRef
 from store.models import OutboxMessage, OutboxStatus
 from store.rows import buffer_of
+from store.upsert import insert_ignoring
 
 CHAT_PLATFORMS = ("slack", "teams")
 FAST_TRACK = 10  # outbox priority of a fast-track lead's card: sent first under a backlog
@@ -60,10 +59,7 @@ async def _insert(session: AsyncSession, services: Services, row: dict[str, Any]
         # Added to the unit of work: the ORM writes a whole batch of these in one statement.
         session.add(OutboxMessage(**row))
         return
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(OutboxMessage).values(**row).on_conflict_do_nothing(index_elements=[skip_conflict_on])
-    await session.execute(statement)
+    await insert_ignoring(session, OutboxMessage, row, on=skip_conflict_on)
 
 
 async def post(session: AsyncSession, services: Services, view: BaseModel, *,

@@ -237,7 +237,7 @@ async def repair(services: Services, limit: int = 500) -> int:
     finished, not broken. Returns how many timers it wrote (at most ``limit``).
     """
     now = services.clock.now()
-    async with services.db.transaction() as session:
+    async with services.db.read() as session:  # the scan only looks; each repair writes on its own
         offered = (await session.execute(select(Handoff, _last_fired("accept")).where(
             Handoff.state == HandoffState.OFFERED, _no_pending("accept")))).all()
         accepted = (await session.execute(

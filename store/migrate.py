@@ -9,6 +9,8 @@ from alembic.config import Config
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from store.db import READ_ONLY
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -35,6 +37,8 @@ async def current_revision(engine: AsyncEngine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
     async with engine.connect() as connection:
+        # Deferred on SQLite (store.db's "begin" hook): /readyz asks this and must not queue behind writers.
+        await connection.execution_options(**{READ_ONLY: True})
         return await connection.run_sync(read)
 
 

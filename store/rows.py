@@ -20,19 +20,16 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import Insert, Table, insert
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from store.models import Base
+from store.upsert import Conflict, dialect_of, insert_ignoring_statement
 
 _KEY = "baton.rows.buffer"
 M = TypeVar("M", bound=Base)
 # Deferred work: handles every item collected under its key, once the rows are written.
 Work = Callable[[list[Any]], Awaitable[None]]
-# What a conflicting row collides on: nothing (no conflict handling), a column, or columns.
-Conflict = str | tuple[str, ...] | None
 
 
 class RowBuffer:
@@ -58,9 +55,8 @@ class RowBuffer:
     def _statement(self, table: Table, skip_conflict_on: Conflict) -> Insert:
         if skip_conflict_on is None:
             return insert(table)
-        dialect_insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
-        columns = [skip_conflict_on] if isinstance(skip_conflict_on, str) else list(skip_conflict_on)
-        return dialect_insert(table).on_conflict_do_nothing(index_elements=columns)
+        statement: Insert = insert_ignoring_statement(self.dialect, table, skip_conflict_on)
+        return statement
 
     async def write(self, session: AsyncSession) -> None:
         # Deferred work may queue more rows (a refreshed card is an outbox row): loop until quiet.
@@ -85,8 +81,7 @@ async def buffered(session: AsyncSession) -> AsyncIterator[RowBuffer]:
     if buffer_of(session) is not None:  # nested: the outer block writes everything
         yield session.info[_KEY]
         return
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    buffer = session.info[_KEY] = RowBuffer(dialect)
+    buffer = session.info[_KEY] = RowBuffer(dialect_of(session))
     try:
         yield buffer
         await buffer.write(session)

@@ -42,8 +42,9 @@ async def _bounded(check: Awaitable[str]) -> str:
 
 
 async def _database(runtime: Runtime) -> str:
-    async with runtime.db.engine.connect() as connection:
-        await connection.execute(text("SELECT 1"))
+    # A read: on SQLite a plain connection would begin IMMEDIATE and wait behind every writer.
+    async with runtime.db.read() as session:
+        await session.execute(text("SELECT 1"))
     return "ok"
 
 

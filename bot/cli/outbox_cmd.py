@@ -62,7 +62,7 @@ async def _list(settings: Settings, status: str | None, platform: str | None, li
             query = query.where(OutboxMessage.status == status)
         if platform:
             query = query.where(OutboxMessage.platform == platform)
-        async with database.transaction() as session:
+        async with database.read() as session:
             return list((await session.scalars(query)).all())
     finally:
         await database.dispose()

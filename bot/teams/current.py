@@ -11,7 +11,7 @@ from handlers.views.lead_card import LeadCard
 
 async def current_card(services: Services, data: ButtonData) -> LeadCard | None:
     """``None`` when the button does not name a stored lead and offer."""
-    async with services.db.transaction() as session:
+    async with services.db.read() as session:
         found = await load_offer(session, services, data)
         if not isinstance(found, OfferContext):
             return None

@@ -12,11 +12,10 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ConversationReference
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from handlers.services import Services
 from store.models import Conversation
+from store.upsert import insert_or_update
 
 PLATFORM = "teams"
 
@@ -78,13 +77,11 @@ async def store(services: Services, keys: list[tuple[str, str]], reference: dict
                 tenant_id: str | None) -> None:
     now = services.clock.now()
     async with services.db.transaction() as session:
-        dialect = session.bind.dialect.name if session.bind else "sqlite"
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
         for kind, key in keys:
             values = {"kind": kind, "reference": reference, "tenant_id": tenant_id, "gone": False, "updated_at": now}
             # An upsert, so two first messages racing on two replicas do not collide.
-            statement = insert(Conversation).values(platform=PLATFORM, key=key, **values)
-            await session.execute(statement.on_conflict_do_update(index_elements=["platform", "key"], set_=values))
+            await insert_or_update(session, Conversation, {"platform": PLATFORM, "key": key, **values},
+                                   on=("platform", "key"), update=values)
 
 
 async def find(services: Services, *keys: str | None) -> Conversation | None:
@@ -92,7 +89,7 @@ async def find(services: Services, *keys: str | None) -> Conversation | None:
     wanted = [k for k in keys if k]
     if not wanted:
         return None
-    async with services.db.transaction() as session:
+    async with services.db.read() as session:
         rows = {row.key: row for row in (await session.scalars(
             select(Conversation).where(Conversation.platform == PLATFORM, Conversation.key.in_(wanted)))).all()}
     return next((rows[k] for k in wanted if k in rows), None)
@@ -100,7 +97,7 @@ async def find(services: Services, *keys: str | None) -> Conversation | None:
 
 async def any_in_tenant(services: Services, tenant_id: str | None) -> Conversation | None:
     """Any live conversation (for its service URL), preferring the given tenant."""
-    async with services.db.transaction() as session:
+    async with services.db.read() as session:
         query = select(Conversation).where(Conversation.platform == PLATFORM, Conversation.gone.is_(False))
         if tenant_id:
             query = query.where(Conversation.tenant_id == tenant_id)
