@@ -6,10 +6,12 @@ parked undelivered; routing skips such a rep, and these warnings say so before i
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 
+from bot.platforms import Registry, built_in
 from bot.settings import Settings
 from scoring.agreement import Agreement, ChannelRef, Team
+from scoring.platforms import ChatPlatform
 from scoring.reach import unreachable_reason
 
 NO_PLATFORM = ("no chat platform is configured (set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN, "
@@ -17,12 +19,10 @@ NO_PLATFORM = ("no chat platform is configured (set SLACK_BOT_TOKEN with SLACK_S
 
 
 def _reaches(channel: ChannelRef | None, enabled: Collection[str]) -> bool:
-    if channel is None:
-        return False
-    return bool(("slack" in enabled and channel.slack) or ("teams" in enabled and channel.teams))
+    return channel is not None and any(channel.get(name) for name in enabled)
 
 
-def _instead(team: Team, agreement: Agreement, enabled: Collection[str]) -> str:
+def _instead(team: Team, agreement: Agreement, enabled: Collection[str], chat: Sequence[ChatPlatform]) -> str:
     """Where a lead nobody in ``team`` can take goes (``handlers.offer``'s fallback)."""
     if _reaches(team.channel, enabled):
         return "its team channel"
@@ -31,23 +31,30 @@ def _instead(team: Team, agreement: Agreement, enabled: Collection[str]) -> str:
     if team.channel is None and agreement.channels.managers is None:
         people = [m.email for m in team.managers] or sorted(a.lower() for a in agreement.roles.admins)
         person = agreement.person_by(email=people[0]) if people else None
-        if person is not None and unreachable_reason(person, enabled) is None:
+        if person is not None and unreachable_reason(person, enabled, installed={}, platforms=chat) is None:
             return f"{person.email} by DM"
     return "nobody reachable: give a rep, the team channel or the managers channel an id on a configured platform"
 
 
-def reach_warnings(settings: Settings, agreement: Agreement, teams_installed: Collection[str] = ()) -> list[str]:
-    """One line per rep no configured platform reaches, and per team left with none."""
-    enabled = settings.chat_platforms
+def reach_warnings(settings: Settings, agreement: Agreement, teams_installed: Collection[str] = (), *,
+                   installed: Mapping[str, Collection[str]] | None = None,
+                   platforms: Registry | None = None) -> list[str]:
+    """One line per rep no configured platform reaches, and per team left with none.
+
+    ``installed``: per platform that resolves people by email, who holds a conversation with Baton
+    (``teams_installed`` is the older spelling for Teams alone)."""
+    registry = platforms or built_in()
+    enabled, chat = registry.enabled(settings), registry.chat
+    holding = installed if installed is not None else {"teams": teams_installed}
     if not enabled:
         return [NO_PLATFORM]
     lines: list[str] = []
     for i, team in enumerate(agreement.teams):
-        reasons = [unreachable_reason(rep, enabled, teams_installed) for rep in team.reps]
+        reasons = [unreachable_reason(rep, enabled, installed=holding, platforms=chat) for rep in team.reps]
         for j, (rep, reason) in enumerate(zip(team.reps, reasons, strict=True)):
             if reason is not None:
                 lines.append(f"teams[{i}].reps[{j}] {rep.email}: {reason}; routing gives this rep no leads")
         if team.handoff == "direct" and all(reasons):
             lines.append(f"teams[{i}] {team.name}: no rep is reachable; its leads go to "
-                         f"{_instead(team, agreement, enabled)}")
+                         f"{_instead(team, agreement, enabled, chat)}")
     return lines

@@ -20,13 +20,14 @@ from sqlalchemy import text
 from bot.metrics import Metrics
 from bot.metrics import routes as metrics_routes
 from bot.platform_health import PlatformMonitor
+from bot.platforms import Registry, built_in
 from bot.reach_report import reach_warnings
 from bot.settings import Settings
 from handlers.clock import Clock, SystemClock
 from handlers.delivery import DeliveryWorker
 from handlers.delivery_settle import RetryPolicy
 from handlers.ports import Sender
-from handlers.routing_state import ensure_reps, teams_installed
+from handlers.routing_state import ensure_reps, installed
 from handlers.services import Services
 from scoring.agreement import Agreement
 from store.db import Database
@@ -60,6 +61,7 @@ class Runtime:
     agreement: Agreement
     clock: Clock = field(default_factory=SystemClock)
     components: list[Component] = field(default_factory=list)
+    platforms: Registry = field(default_factory=built_in)
     stopping: bool = False
     started: bool = False
 
@@ -67,10 +69,10 @@ class Runtime:
         self.db = Database(self.settings.database_url)
         self.instance = f"{socket.gethostname()}:{os.getpid()}"
         self.metrics = Metrics(frozenset(r.code for r in self.agreement.rejection_reasons))
-        platforms = frozenset({"slack"} | ({"teams"} if self.settings.teams_enabled else set()))
-        self.services = Services(db=self.db, agreement=self.agreement, clock=self.clock,
-                                 instance=self.instance, platforms=platforms, on_event=self.metrics.on_event,
-                                 reachable_on=self.settings.chat_platforms or None)
+        enabled = self.platforms.enabled(self.settings)
+        self.services = Services(db=self.db, agreement=self.agreement, clock=self.clock, instance=self.instance,
+                                 chat=self.platforms.chat, platforms=enabled, on_event=self.metrics.on_event,
+                                 reachable_on=enabled or None)
         settings = self.settings
         self.worker = DeliveryWorker(
             self.services, {}, lease=timedelta(seconds=settings.outbox_lease), pacing=settings.pacing(),
@@ -107,8 +109,8 @@ class Runtime:
             await upgrade(self.db.engine)
         async with self.db.transaction() as session:
             await ensure_reps(session, self.services)
-            installed = await teams_installed(session, self.services) if self.settings.teams_enabled else frozenset()
-        for line in reach_warnings(self.settings, self.agreement, installed):
+            holding = await installed(session, self.services, self.services.platforms)
+        for line in reach_warnings(self.settings, self.agreement, installed=holding, platforms=self.platforms):
             log.warning("%s", line)
 
     async def start(self) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, Setting
 from handlers.pacing import Pacing, PacingError, parse_duration, parse_limits
 from scoring.agreement import Agreement
 from scoring.agreement_check import AgreementError, format_validation_errors, load_agreement
+from scoring.platforms import ChatPlatform
 from store import DEFAULT_URL
 
 DEFAULT_CONFIG = "baton.toml"
@@ -141,9 +142,10 @@ class Settings(BaseSettings):
 
     @property
     def chat_platforms(self) -> frozenset[str]:
-        """The chat platforms this deployment has configured (Slack with its token, Teams enabled)."""
-        return frozenset({"slack"} if self.slack_enabled else set()) | (
-            {"teams"} if self.teams_enabled else set())
+        """The built-in chat platforms these settings configure (each platform's own check)."""
+        from bot.platforms import built_in  # the registry's entries read these settings
+
+        return built_in().enabled(self)
 
 
 class _Environment(EnvSettingsSource):
@@ -180,8 +182,10 @@ def load_settings(config_path: str | Path | None = None, environ: Mapping[str, s
         raise ConfigError("environment", format_validation_errors(exc)) from None
 
 
-def load_agreement_file(path: Path) -> Agreement:
-    """Read and validate the agreement; every problem is reported at once, by its path."""
+def load_agreement_file(path: Path, platforms: Iterable[ChatPlatform] | None = None) -> Agreement:
+    """Read and validate the agreement; every problem is reported at once, by its path.
+
+    ``platforms``: the chat platforms whose ids it may give (the built-in registry's if None)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -193,6 +197,10 @@ def load_agreement_file(path: Path) -> Agreement:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from None
     try:
-        return load_agreement(data)
+        if platforms is None:
+            from bot.platforms import built_in
+
+            platforms = built_in().chat
+        return load_agreement(data, platforms)
     except AgreementError as exc:
         raise ConfigError(str(path), exc.problems) from None

@@ -21,8 +21,12 @@ from store.models import OutboxMessage, OutboxStatus
 from store.rows import buffer_of
 from store.upsert import insert_ignoring
 
-CHAT_PLATFORMS = ("slack", "teams")
 FAST_TRACK = 10  # outbox priority of a fast-track lead's card: sent first under a backlog
+
+
+def _titles(services: Services) -> str:
+    titles = [p.title for p in services.chat]
+    return " or ".join([", ".join(titles[:-1]), titles[-1]] if len(titles) > 1 else titles) or "chat"
 
 
 def _priority(view: BaseModel) -> int:
@@ -30,19 +34,18 @@ def _priority(view: BaseModel) -> int:
 
 
 def _addresses(services: Services, person: str | None, channel: ChannelRef | None) -> list[tuple[str, dict[str, Any]]]:
+    """One address per registered platform that reaches the person or channel, in registry order."""
     if channel is not None:
-        return [(p, {"channel": ref}) for p, ref in (("slack", channel.slack), ("teams", channel.teams)) if ref]
+        return [(p.name, {"channel": ref}) for p in services.chat if (ref := channel.get(p.name))]
     assert person is not None
     found = services.agreement.person_by(email=person)
     email = person.lower()
     if found is None:
         return []
-    out: list[tuple[str, dict[str, Any]]] = []
-    if found.slack_id:
-        out.append(("slack", {"user": found.slack_id, "email": email}))
-    if found.teams_id or "teams" in services.platforms:
-        out.append(("teams", {"user": found.teams_id, "email": email}))
-    return out
+    # An id reaches a person even on a platform not configured yet (the row waits in the outbox);
+    # by email only a platform this process delivers to, which opens the chat itself.
+    return [(p.name, {"user": found.chat_ids.get(p.name), "email": email}) for p in services.chat
+            if found.chat_ids.get(p.name) or (p.by_email and p.name in services.platforms)]
 
 
 async def _insert(session: AsyncSession, services: Services, row: dict[str, Any]) -> None:
@@ -86,7 +89,7 @@ async def post(session: AsyncSession, services: Services, view: BaseModel, *,
             "platform": "none", "kind": "post", "payload": {"op": "post", "view": payload_view,
                                                           "person": to_person},
             "message_key": key, "status": OutboxStatus.FAILED,
-            "last_error": f"{to_person} has no Slack or Teams identity in the configuration",
+            "last_error": f"{to_person} has no {_titles(services)} identity in the configuration",
         })
     return len(addresses)
 
@@ -101,7 +104,7 @@ async def update_many(session: AsyncSession, services: Services, views: Sequence
     rows = await session.execute(
         select(OutboxMessage.message_key, OutboxMessage.platform).where(
             OutboxMessage.message_key.in_({key for key, _ in views}), OutboxMessage.kind == "post",
-            OutboxMessage.platform.in_(CHAT_PLATFORMS)).distinct())
+            OutboxMessage.platform.in_([p.name for p in services.chat])).distinct())
     platforms: dict[str, list[str]] = {}
     for key, platform in rows.all():
         platforms.setdefault(str(key), []).append(platform)

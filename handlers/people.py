@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, ValidationInfo, model_validator
 
-from scoring.agreement import Agreement, Person
+from scoring.agreement import Agreement, Person, fold_chat_ids
 
 
 class PersonRef(BaseModel):
@@ -12,13 +12,28 @@ class PersonRef(BaseModel):
 
     name: str
     email: str
-    slack_id: str | None = None
-    teams_id: str | None = None
+    # Platform → id, as on ``Person``; views stored before it read their ``slack_id``/``teams_id``.
+    chat_ids: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _chat_ids(cls, data: object, info: ValidationInfo) -> object:
+        if isinstance(data, dict) and isinstance(data.get("chat_ids"), dict):
+            # Views in the outbox name whatever platforms were registered when they were written.
+            return data
+        return fold_chat_ids(data, info)
 
     @classmethod
     def of(cls, person: Person) -> PersonRef:
-        return cls(name=person.name, email=person.email.lower(), slack_id=person.slack_id,
-                   teams_id=person.teams_id)
+        return cls(name=person.name, email=person.email.lower(), chat_ids=dict(person.chat_ids))
+
+    @property
+    def slack_id(self) -> str | None:
+        return self.chat_ids.get("slack")
+
+    @property
+    def teams_id(self) -> str | None:
+        return self.chat_ids.get("teams")
 
 
 def person_ref(agreement: Agreement, email: str | None) -> PersonRef | None:

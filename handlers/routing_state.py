@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
 from typing import cast
 
@@ -56,11 +56,23 @@ async def load_state(session: AsyncSession, services: Services, team: str | None
 
 async def teams_installed(session: AsyncSession, services: Services) -> frozenset[str]:
     """Emails of reps with a live Teams conversation (they installed the app or wrote to it)."""
+    return (await installed(session, services, {"teams"})).get("teams", frozenset())
+
+
+async def installed(session: AsyncSession, services: Services, enabled: Collection[str]
+                    ) -> dict[str, frozenset[str]]:
+    """Per enabled platform that resolves people by email, the reps with a live conversation there."""
+    by_email = [p.name for p in services.chat if p.by_email and p.name in enabled]
+    if not by_email:
+        return {}
     emails = [rep.email.lower() for _, rep in services.agreement.reps()]
-    rows = await session.scalars(select(Conversation.key).where(
-        Conversation.platform == "teams", Conversation.kind == "user", Conversation.gone.is_(False),
+    rows = await session.execute(select(Conversation.platform, Conversation.key).where(
+        Conversation.platform.in_(by_email), Conversation.kind == "user", Conversation.gone.is_(False),
         Conversation.key.in_(emails)))
-    return frozenset(rows.all())
+    found: dict[str, set[str]] = {name: set() for name in by_email}
+    for platform, key in rows.all():
+        found[platform].add(key)
+    return {name: frozenset(keys) for name, keys in found.items()}
 
 
 async def unreachable(session: AsyncSession, services: Services) -> Mapping[str, str]:
@@ -68,8 +80,8 @@ async def unreachable(session: AsyncSession, services: Services) -> Mapping[str,
     enabled = services.reachable_on
     if not enabled:
         return {}
-    installed = await teams_installed(session, services) if "teams" in enabled else frozenset()
-    return unreachable_reps(services.agreement, enabled, installed)
+    holding = await installed(session, services, enabled)
+    return unreachable_reps(services.agreement, enabled, installed=holding, platforms=services.chat)
 
 
 def after_offer(state: RoutingState, decision: RoutingDecision) -> RoutingState:

@@ -8,6 +8,7 @@ from typing import Any
 
 from handlers.clock import Clock, SystemClock
 from scoring.agreement import Agreement
+from scoring.platforms import BUILT_IN, ChatPlatform
 from store.db import Database
 
 
@@ -38,8 +39,11 @@ class Services:
     # Called after a commit that enqueued messages, so delivery need not wait for its next poll.
     wake_delivery: Callable[[], None] = _nothing
     instance: str = "baton"
-    # Chat platforms this process delivers to; a person without a Slack id can still be
-    # reached on Teams by email once they have installed the app.
+    # The registered chat platforms (``bot/platforms.py``), in fan-out order: the outbox writes a
+    # row for each on which a person or channel has an id.
+    chat: tuple[ChatPlatform, ...] = BUILT_IN
+    # Chat platforms this process delivers to; a person without an id on a platform that
+    # resolves people by email (Teams) is still reached there once they have installed the app.
     platforms: frozenset[str] = frozenset({"slack"})
     # Chat platforms this deployment has configured, for routing: a rep none of them reaches gets
     # no leads. None when none is configured (every message waits in the outbox alike, so there is

@@ -7,16 +7,27 @@ secrets from the environment is the delivery layer's job (``bot/settings.py``).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, time
 from enum import StrEnum
 from functools import cached_property
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from scoring.conditions import Condition
 from scoring.durations import Duration
+from scoring.platforms import clean_ids, known_names
 
 
 class Stage(StrEnum):
@@ -36,7 +47,7 @@ _HOURS = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
 
 
 class Directory:
-    """People and reps indexed by email, Slack id and Teams id."""
+    """People and reps indexed by email and by their id on each chat platform."""
 
     def __init__(self, reps: list[tuple[Team, Rep]], people: list[Person]) -> None:
         self.reps = reps
@@ -44,13 +55,12 @@ class Directory:
         self.rep_by_email: dict[str, tuple[Team, Rep]] = {}
         for team, rep in reps:
             self.rep_by_email.setdefault(rep.email.lower(), (team, rep))
-        self._by: dict[str, dict[str, int]] = {"email": {}, "slack": {}, "teams": {}}
+        self._by_email: dict[str, int] = {}
+        self._by_id: dict[str, dict[str, int]] = {}
         for index, person in enumerate(people):
-            self._by["email"].setdefault(person.email.lower(), index)
-            if person.slack_id:
-                self._by["slack"].setdefault(person.slack_id, index)
-            if person.teams_id:
-                self._by["teams"].setdefault(person.teams_id, index)
+            self._by_email.setdefault(person.email.lower(), index)
+            for platform, chat_id in person.chat_ids.items():
+                self._by_id.setdefault(platform, {}).setdefault(chat_id, index)
 
     @classmethod
     def of(cls, agreement: Agreement) -> Directory:
@@ -61,10 +71,10 @@ class Directory:
             seen.setdefault(person.email.lower(), person)
         return cls(reps, list(seen.values()))
 
-    def find(self, email: str | None, slack_id: str | None, teams_id: str | None) -> Person | None:
-        hits = [index for kind, key in (("email", email.lower() if email else None), ("slack", slack_id),
-                                        ("teams", teams_id))
-                if key and (index := self._by[kind].get(key)) is not None]
+    def find(self, email: str | None, ids: Mapping[str, str | None]) -> Person | None:
+        hits = [index for index in [self._by_email.get(email.lower()) if email else None]
+                + [self._by_id.get(platform, {}).get(key) for platform, key in ids.items() if key]
+                if index is not None]
         return self.people[min(hits)] if hits else None
 
 
@@ -197,29 +207,91 @@ class DateRange(_Model):
 
 
 class ChannelRef(_Model):
-    """A conversation on each platform: a Slack channel id and/or a Teams conversation id."""
+    """A conversation on each chat platform, as platform → id (``slack = "C…"``, ``teams = "19:…"``).
 
-    slack: str | None = None
-    teams: str | None = None
+    Written in the agreement as a table keyed by platform name; ``ChannelRef(slack="C1")`` builds
+    one in code. The names accepted are the registered platforms (validation context ``platforms``).
+    """
 
-    @model_validator(mode="after")
-    def _some(self) -> ChannelRef:
-        if not self.slack and not self.teams:
-            raise ValueError("give a `slack` channel id, a `teams` conversation id, or both")
-        return self
+    ids: dict[str, str]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mapping(cls, data: object, info: ValidationInfo) -> object:
+        if not isinstance(data, dict):
+            return data
+        raw = data["ids"] if set(data) == {"ids"} and isinstance(data["ids"], dict) else data
+        ids = clean_ids(raw, known_names(info.context), "channel id")
+        if not ids:
+            names = ", ".join(f"`{n}`" for n in known_names(info.context))
+            raise ValueError(f"give a channel id for at least one chat platform ({names})")
+        return {"ids": ids}
+
+    @model_serializer
+    def _flat(self) -> dict[str, str]:
+        return dict(self.ids)
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self.ids.items())))
+
+    def get(self, platform: str) -> str | None:
+        return self.ids.get(platform)
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self.ids.items())
+
+
+def fold_chat_ids(data: object, info: ValidationInfo) -> object:
+    """``<platform>_id = "…"`` keys (``slack_id``, ``teams_id``) and a ``chat_ids`` table → ``chat_ids``."""
+    if not isinstance(data, dict):
+        return data
+    data = dict(data)
+    known = known_names(info.context)
+    table = data.pop("chat_ids", None) or {}
+    if not isinstance(table, dict):
+        raise ValueError("`chat_ids` must be a table of platform = id")
+    raw: dict[str, object] = dict(table)
+    for platform in known:
+        if f"{platform}_id" in data:
+            value, current = data.pop(f"{platform}_id"), raw.get(platform)
+            if current is not None and value is not None and current != value:
+                raise ValueError(f"`{platform}_id` and `chat_ids.{platform}` disagree")
+            if current is None:
+                raw[platform] = value
+    data["chat_ids"] = clean_ids(raw, known, "id")
+    return data
 
 
 class Person(_Model):
     name: str = Field(min_length=1)
     email: EmailStr
-    slack_id: str | None = None
-    teams_id: str | None = None
+    # Platform → the person's id there; built from ``slack_id``/``teams_id`` (any ``<platform>_id``).
+    chat_ids: dict[str, str] = Field(default_factory=dict)
     timezone: str = "UTC"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _chat_ids(cls, data: object, info: ValidationInfo) -> object:
+        return fold_chat_ids(data, info)
 
     @field_validator("timezone")
     @classmethod
     def _tz(cls, value: str) -> str:
         return _check_timezone(value)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.email, tuple(sorted(self.chat_ids.items())), self.timezone))
+
+    def chat_id(self, platform: str) -> str | None:
+        return self.chat_ids.get(platform)
+
+    @property
+    def slack_id(self) -> str | None:  # the configuration's spelling, kept for readers of it
+        return self.chat_ids.get("slack")
+
+    @property
+    def teams_id(self) -> str | None:
+        return self.chat_ids.get("teams")
 
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -403,10 +475,15 @@ class Agreement(_Model):
         """Everyone Baton knows, reps first, each email once."""
         return list(self.directory.people)
 
-    def person_by(self, *, email: str | None = None, slack_id: str | None = None,
-                  teams_id: str | None = None) -> Person | None:
-        """The first person (in ``people()`` order) with any of the given identities."""
-        return self.directory.find(email, slack_id, teams_id)
+    def person_by(self, *, email: str | None = None, platform: str | None = None, id: str | None = None,
+                  slack_id: str | None = None, teams_id: str | None = None) -> Person | None:
+        """The first person (in ``people()`` order) with any of the given identities.
+
+        ``platform=`` with ``id=`` looks up a chat id; ``slack_id=``/``teams_id=`` are the same for those two."""
+        ids: dict[str, str | None] = {"slack": slack_id, "teams": teams_id}
+        if platform is not None:
+            ids[platform] = id
+        return self.directory.find(email, ids)
 
     @cached_property
     def directory(self) -> Directory:

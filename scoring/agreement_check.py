@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import ValidationError
@@ -18,9 +19,12 @@ class AgreementError(ValueError):
         self.problems = problems
 
 
-def load_agreement(data: dict[str, Any]) -> Agreement:
+def load_agreement(data: dict[str, Any], platforms: Iterable[object] | None = None) -> Agreement:
+    """``platforms``: the registered chat platforms (names or ``ChatPlatform``s) whose ids the
+    agreement may give; the built-in Slack and Teams when None."""
+    context = {"platforms": tuple(platforms)} if platforms is not None else None
     try:
-        agreement = Agreement.model_validate(data)
+        agreement = Agreement.model_validate(data, context=context)
     except ValidationError as exc:
         raise AgreementError(format_validation_errors(exc)) from None
     problems = check_references(agreement)

@@ -19,8 +19,7 @@ def _address(message: DigestMessage) -> str:
     if message.to_person:
         return f"DM to {message.to_person}"
     channel = message.to_channel
-    return "channel " + ", ".join(f"{p}:{c}" for p, c in (("slack", channel and channel.slack),
-                                                           ("teams", channel and channel.teams)) if c)
+    return "channel " + ", ".join(f"{p}:{c}" for p, c in (channel.items() if channel else []))
 
 
 @click.command("digest")
