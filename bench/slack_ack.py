@@ -47,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.runtime import Runtime  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.slack.component import SlackComponent  # noqa: E402
-from handlers.intake import LeadIn, ingest  # noqa: E402
+from handlers.intake.leads import LeadIn, ingest  # noqa: E402
 from handlers.views.actions import ButtonData  # noqa: E402
 from store.db import Database  # noqa: E402
 from store.migrate import upgrade  # noqa: E402

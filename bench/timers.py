@@ -4,7 +4,7 @@
     .venv/bin/python bench/timers.py --database-url postgresql://user@host/db   # its public schema is reset!
 
 100,000 pending timers (with the leads and open offers they belong to) are bulk-inserted
-straight into the migrated schema. Then, through ``handlers.timers.sweep`` exactly as the
+straight into the migrated schema. Then, through ``handlers.followup.timers.sweep`` exactly as the
 scheduler job calls it:
 
 * the cost of one sweep when nothing is due (median of 20), beside a floor measured in the
@@ -46,9 +46,9 @@ from apscheduler.jobstores.memory import MemoryJobStore  # noqa: E402
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # noqa: E402
 from apscheduler.triggers.date import DateTrigger  # noqa: E402
 
+from handlers.followup.sla import choose_policy  # noqa: E402
+from handlers.followup.timers import BATCH, sweep  # noqa: E402
 from handlers.services import Services  # noqa: E402
-from handlers.sla import choose_policy  # noqa: E402
-from handlers.timers import BATCH, sweep  # noqa: E402
 from scoring.agreement import Agreement  # noqa: E402
 from scoring.agreement_check import load_agreement  # noqa: E402
 from store.db import Database  # noqa: E402

@@ -19,8 +19,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from sqlalchemy import func, select
 
 from bot.keys import RUNTIME
-from handlers.delivery import DeliveryResult
-from handlers.escalation import SLA_ACTOR
+from handlers.followup.escalation import SLA_ACTOR
+from handlers.messaging.delivery import DeliveryResult
 from handlers.services import RecordedEvent
 from store.db import Database
 from store.models import OutboxMessage, OutboxStatus

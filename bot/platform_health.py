@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from handlers.platform_alert import alert_dedupe, alert_platform_down
+from handlers.messaging.platform_alert import alert_dedupe, alert_platform_down
 
 if TYPE_CHECKING:
     from bot.runtime import Component, Runtime

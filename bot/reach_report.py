@@ -23,7 +23,7 @@ def _reaches(channel: ChannelRef | None, enabled: Collection[str]) -> bool:
 
 
 def _instead(team: Team, agreement: Agreement, enabled: Collection[str], chat: Sequence[ChatPlatform]) -> str:
-    """Where a lead nobody in ``team`` can take goes (``handlers.offer``'s fallback)."""
+    """Where a lead nobody in ``team`` can take goes (``handlers.handoff.offer``'s fallback)."""
     if _reaches(team.channel, enabled):
         return "its team channel"
     if team.channel is None and _reaches(agreement.channels.managers, enabled):

@@ -24,10 +24,10 @@ from bot.platforms import Registry, built_in
 from bot.reach_report import reach_warnings
 from bot.settings import Settings
 from handlers.clock import Clock, SystemClock
-from handlers.delivery import DeliveryWorker
-from handlers.delivery_settle import RetryPolicy
-from handlers.ports import Sender
-from handlers.routing_state import ensure_reps, installed
+from handlers.intake.routing_state import ensure_reps, installed
+from handlers.messaging.delivery import DeliveryWorker
+from handlers.messaging.ports import Sender
+from handlers.messaging.settle import RetryPolicy
 from handlers.services import Services
 from scoring.agreement import Agreement
 from store.db import Database

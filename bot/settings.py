@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
 
-from handlers.pacing import Pacing, PacingError, parse_duration, parse_limits
+from handlers.messaging.pacing import Pacing, PacingError, parse_duration, parse_limits
 from scoring.agreement import Agreement
 from scoring.agreement_check import AgreementError, format_validation_errors, load_agreement
 from scoring.platforms import ChatPlatform
@@ -91,7 +91,7 @@ class Settings(BaseSettings):
     outbox_max_age: float = Field(default=3 * 86400.0, ge=60, validation_alias="BATON_OUTBOX_MAX_AGE")
     # Conversations sent to at once.
     outbox_concurrency: int = Field(default=8, ge=1, le=64, validation_alias="BATON_OUTBOX_CONCURRENCY")
-    # Pacing per rate-limit scope kind (handlers.pacing): N/PERIOD [burst B], comma-separated; off.
+    # Pacing per rate-limit scope kind (handlers.messaging.pacing): N/PERIOD [burst B], comma-separated; off.
     pace_slack_channel: str = Field("1/s burst 3", validation_alias="BATON_PACE_SLACK_CHANNEL")
     pace_slack_workspace: str = Field("5/s burst 20", validation_alias="BATON_PACE_SLACK_WORKSPACE")
     pace_slack_update: str = Field("50/1m burst 10", validation_alias="BATON_PACE_SLACK_UPDATE")

@@ -1,6 +1,6 @@
 """CRM sync-back: deliver outbox rows of platform ``webhook`` as signed JSON POSTs.
 
-``handlers.events.record`` enqueues one row per subscribed URL in the same
+``handlers.messaging.events.record`` enqueues one row per subscribed URL in the same
 transaction as the audit event; ``DeliveryWorker`` calls ``WebhookSender.send``.
 Each request carries:
 
@@ -28,7 +28,7 @@ from aiohttp import web
 from bot.api.auth import sign
 from bot.settings import ConfigError
 from handlers.clock import Clock
-from handlers.ports import Delivered, Delivery, PermanentFailure, RetryLater, Sender, retry_after
+from handlers.messaging.ports import Delivered, Delivery, PermanentFailure, RetryLater, Sender, retry_after
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime

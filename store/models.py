@@ -89,7 +89,7 @@ class Activity(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     _sentinel: Mapped[int | None] = orm_insert_sentinel()
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
-    # The event's identity within its lead (handlers/intake_input.py): "id:<client id>",
+    # The event's identity within its lead (handlers/intake/input.py): "id:<client id>",
     # "at:<type>@<UTC time>" or "n:<type>#<n>"; a resent event collides and is ignored.
     key: Mapped[str] = mapped_column(String(200))
     type: Mapped[str] = mapped_column(String(64))

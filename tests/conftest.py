@@ -98,7 +98,7 @@ def agreement() -> Agreement:
 
 @pytest.fixture
 async def services(db: Database, agreement: Agreement, clock: ManualClock) -> Services:
-    from handlers.routing_state import ensure_reps
+    from handlers.intake.routing_state import ensure_reps
 
     svc = Services(db=db, agreement=agreement, clock=clock)
     async with db.transaction() as session:

@@ -21,8 +21,8 @@ from aiohttp import web
 from bot.api.auth import SIGNATURE_WINDOW, bearer_ok, signature_ok
 from bot.api.body import BodyError, Path, check_content_type, parse
 from bot.keys import SERVICES, SETTINGS
-from handlers import resend
-from handlers.resend import Answer
+from handlers.intake import resend
+from handlers.intake.resend import Answer
 from scoring.agreement_check import format_path
 
 Endpoint = Callable[[Any], Awaitable[Answer]]

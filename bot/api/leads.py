@@ -11,9 +11,9 @@ from bot.api.body import Path
 from bot.api.errors import problem, validation_problems
 from bot.api.intake_request import answer, authenticate, handle_post
 from bot.keys import SERVICES, SETTINGS
-from handlers import intake
-from handlers.intake import ActivityIn, InvalidActivities, LeadForgotten, LeadIn
-from handlers.resend import Answer
+from handlers.intake import leads as intake
+from handlers.intake.leads import ActivityIn, InvalidActivities, LeadForgotten, LeadIn
+from handlers.intake.resend import Answer
 from scoring.lead import one_line
 
 routes = web.RouteTableDef()

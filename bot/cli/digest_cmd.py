@@ -12,7 +12,7 @@ import click
 from bot.cli.common import config_option, load
 
 if TYPE_CHECKING:
-    from handlers.digest import DigestMessage
+    from handlers.digest.weekly import DigestMessage
 
 
 def _address(message: DigestMessage) -> str:
@@ -31,7 +31,7 @@ def digest(dry_run: bool, config_path: str | None) -> None:
     from sqlalchemy.exc import DBAPIError
 
     from handlers.clock import SystemClock
-    from handlers.digest import run_weekly_digest
+    from handlers.digest.weekly import run_weekly_digest
     from handlers.services import Services
     from store.db import Database
 

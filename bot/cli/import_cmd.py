@@ -16,7 +16,7 @@ from bot.cli.common import config_option, load
 from scoring.lead import LEAD_FIELDS
 
 if TYPE_CHECKING:
-    from handlers.intake import LeadIn
+    from handlers.intake.leads import LeadIn
 
 _INTEGER_FIELDS = {"employees"}
 _NUMBER_FIELDS = {"revenue"}
@@ -52,7 +52,7 @@ def import_leads(config_path: str | None, path: Path) -> None:
     """Import leads from a CSV file (column mapping in the [import] section of the config)."""
     # The intake (SQLAlchemy, the HTTP API's error wording) is imported only when a file is imported.
     from bot.api.errors import validation_problems
-    from handlers.intake import LeadIn
+    from handlers.intake.leads import LeadIn
 
     settings, agreement = load(config_path)
     with path.open(newline="", encoding="utf-8-sig") as handle:
@@ -77,8 +77,7 @@ def import_leads(config_path: str | None, path: Path) -> None:
 
 async def _import(settings: Any, agreement: Any, leads: list[tuple[int, LeadIn]]) -> Counter[str]:
     from bot.runtime import Runtime
-    from handlers import intake
-
+    from handlers.intake import leads as intake
     runtime = Runtime(settings=settings, agreement=agreement)
     await runtime.prepare()
     summary: Counter[str] = Counter()

@@ -11,7 +11,7 @@ from bot.cli.common import config_option, load
 
 if TYPE_CHECKING:
     from bot.settings import Settings
-    from handlers.outcome import Outcome
+    from handlers.handoff.outcome import Outcome
     from scoring.agreement import Agreement
 
 
@@ -41,7 +41,7 @@ def forget(config_path: str | None, email: str, actor: str) -> None:
 async def _forget(settings: Settings, agreement: Agreement, email: str, actor: str) -> Outcome:
     # The runtime (database, chat platforms) is imported only when a lead is forgotten.
     from bot.runtime import Runtime
-    from handlers.privacy import forget as forget_lead
+    from handlers.privacy.erasure import forget as forget_lead
 
     runtime = Runtime(settings=settings, agreement=agreement)
     try:

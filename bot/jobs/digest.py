@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.jobs.catch_up import catch_up
-from handlers.digest import run_weekly_digest
-from handlers.review import run_review_reminder
+from handlers.digest.review import run_review_reminder
+from handlers.digest.weekly import run_weekly_digest
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime

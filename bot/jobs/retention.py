@@ -11,8 +11,8 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from handlers.periodic import claim_period
-from handlers.privacy import purge_expired
+from handlers.messaging.periodic import claim_period
+from handlers.privacy.erasure import purge_expired
 from handlers.services import Services
 
 if TYPE_CHECKING:

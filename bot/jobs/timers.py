@@ -10,8 +10,8 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from handlers.periodic import claim_period
-from handlers.timers import repair, sweep
+from handlers.followup.timers import repair, sweep
+from handlers.messaging.periodic import claim_period
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime

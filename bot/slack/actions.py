@@ -1,7 +1,7 @@
 """Lead and manager buttons: ack first, then one handler call, then the Outcome as an ephemeral.
 
-Accept and Claim call ``handlers.accept.accept``; the touch buttons ``handlers.touch.log_touch``;
-Take over and the Reassign picker ``handlers.reassign``. The card update everyone sees goes
+Accept and Claim call ``handlers.handoff.accept.accept``; the touch buttons ``handlers.handoff.touch.log_touch``;
+Take over and the Reassign picker ``handlers.handoff.reassign``. The card update everyone sees goes
 through the outbox; only the answer to the clicker is sent from here.
 """
 
@@ -18,9 +18,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.slack.context import SOURCE, Deps, tell
 from bot.slack.identity import not_configured, person_for, user_id
 from bot.slack.render import REASSIGN_BLOCK
-from handlers.accept import accept
-from handlers.reassign import reassign, take_over
-from handlers.touch import log_touch
+from handlers.handoff.accept import accept
+from handlers.handoff.reassign import reassign, take_over
+from handlers.handoff.touch import log_touch
 from handlers.views.actions import ACTION_PREFIX, Action, ButtonData, InvalidButton
 from scoring.agreement import Person
 

@@ -1,4 +1,4 @@
-"""Slack's failures, mapped to the outcomes the delivery worker understands (``handlers.ports``).
+"""Slack's failures, mapped to the outcomes the delivery worker understands (``handlers.messaging.ports``).
 
 Slack answers an API error with HTTP 200 and ``ok:false`` plus a code, a rate limit with 429
 and ``Retry-After``, and its own outages (or a proxy's) with 5xx, often with an HTML page that
@@ -12,7 +12,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from handlers.ports import ConversationGone, PermanentFailure, RetryLater, retry_after
+from handlers.messaging.ports import ConversationGone, PermanentFailure, RetryLater, retry_after
 
 # The bot lost the conversation: stop sending there (the worker reports it via on_gone).
 GONE = frozenset({"is_archived", "channel_is_archived", "account_inactive", "user_disabled",

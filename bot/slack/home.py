@@ -14,7 +14,7 @@ from bot.slack.blocks import Block, clip, context, divider, escape, section
 from bot.slack.context import Deps
 from bot.slack.identity import not_configured, person_for
 from bot.slack.render import actions_blocks
-from handlers.cards import local_time
+from handlers.handoff.cards import local_time
 from handlers.queries.my import MyLead, MyLeads, my_leads
 from handlers.views.actions import ButtonData
 from handlers.views.lead_card import offer_buttons

@@ -1,4 +1,4 @@
-"""Reject: the button opens the reason modal, its submission calls ``handlers.reject.reject``.
+"""Reject: the button opens the reason modal, its submission calls ``handlers.handoff.reject.reject``.
 
 A ``trigger_id`` dies 3 s after Slack sends it, so the modal is opened right after
 ``ack()`` with a placeholder, and filled in (or replaced by the refusal) with
@@ -21,8 +21,8 @@ from bot.slack.actions import who_and_what
 from bot.slack.blocks import escape, plain, section
 from bot.slack.context import SOURCE, Deps, tell
 from bot.slack.render import NOTE_ACTION, NOTE_BLOCK, REASON_ACTION, REASON_BLOCK, REJECT_CALLBACK, reject_modal
-from handlers.outcome import Outcome
-from handlers.reject import reject, reject_form
+from handlers.handoff.outcome import Outcome
+from handlers.handoff.reject import reject, reject_form
 from handlers.views.actions import Action
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers.ports import Delivered, Delivery
+from handlers.messaging.ports import Delivered, Delivery
 
 EVENT_TYPE = "baton_outbox"
 BLOCK_PREFIX = "baton_outbox_"

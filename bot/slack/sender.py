@@ -38,7 +38,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.slack import reconcile
 from bot.slack.errors import classify, status_of
 from bot.slack.render import message
-from handlers.ports import Delivered, Delivery, PermanentFailure, RetryLater
+from handlers.messaging.ports import Delivered, Delivery, PermanentFailure, RetryLater
 from handlers.views import load_view
 
 log = logging.getLogger(__name__)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from handlers.cards import build_card, card_notes
-from handlers.offer_access import OfferContext, load_offer
+from handlers.handoff.access import OfferContext, load_offer
+from handlers.handoff.cards import build_card, card_notes
 from handlers.services import Services
 from handlers.views.actions import ButtonData
 from handlers.views.lead_card import LeadCard

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import outbox
+from handlers.messaging import outbox
 from handlers.services import Services
 from handlers.views.notice import Notice
 

@@ -14,11 +14,11 @@ from bot.teams.current import current_card
 from bot.teams.identity import UNKNOWN_PERSON
 from bot.teams.render import lead_card
 from bot.teams.render_form import reject_form_card
-from handlers import accept as accepting
-from handlers import reassign as reassigning
-from handlers import reject as rejecting
-from handlers import touch as touching
-from handlers.outcome import Outcome
+from handlers.handoff import accept as accepting
+from handlers.handoff import reassign as reassigning
+from handlers.handoff import reject as rejecting
+from handlers.handoff import touch as touching
+from handlers.handoff.outcome import Outcome
 from handlers.services import Services
 from handlers.views.actions import Action, ButtonData, InvalidButton
 from handlers.views.reject_form import RejectForm

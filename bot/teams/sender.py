@@ -41,7 +41,7 @@ from bot.teams.conversations import open_personal_chat
 from bot.teams.gone import alert_gone
 from bot.teams.render import render_view, summary
 from bot.teams.render_notice import image_placement
-from handlers.ports import ConversationGone, Delivered, Delivery, PermanentFailure, RetryLater, retry_after
+from handlers.messaging.ports import ConversationGone, Delivered, Delivery, PermanentFailure, RetryLater, retry_after
 from handlers.services import Services
 from handlers.views import load_view
 from store.models import Conversation

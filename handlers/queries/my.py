@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, func, select
 
-from handlers import sla
+from handlers.followup import sla
 from handlers.queries.periods import local_week
 from handlers.queries.render import when
 from handlers.queries.stats import zone_for

@@ -1,8 +1,8 @@
-"""``ooo on|off``: hand over to ``handlers.ooo`` and say what happened."""
+"""``ooo on|off``: hand over to ``handlers.handoff.ooo`` and say what happened."""
 
 from __future__ import annotations
 
-from handlers.ooo import set_out_of_office
+from handlers.handoff.ooo import set_out_of_office
 from handlers.services import Services
 from handlers.views.notice import Notice
 

@@ -21,7 +21,7 @@ class ScoreLineView(BaseModel):
 
 @register_view
 class LeadCard(BaseModel):
-    """Everything a card shows. Built once by ``handlers.cards``; each platform renders it."""
+    """Everything a card shows. Built once by ``handlers.handoff.cards``; each platform renders it."""
 
     type: Literal["lead_card"] = "lead_card"
     lead_id: int

@@ -179,7 +179,7 @@ async def test_healthz_answers(api: Any) -> None:
 
 
 async def test_activities_for_a_forgotten_lead_are_410(api: Any, runtime: Any) -> None:
-    from handlers.privacy import forget
+    from handlers.privacy.erasure import forget
 
     await api.post("/api/leads", json=lead_payload(external_id="crm-f", email="gone@acme.example"), headers=auth())
     assert (await forget(runtime.services, "gone@acme.example", actor="test")).ok

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from handlers import intake
+from handlers.intake import leads as intake
 from scoring.lead import LeadData
 from store.db import Database
 from store.models import Handoff, Lead

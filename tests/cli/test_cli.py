@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import cli
-from handlers import intake
+from handlers.intake import leads as intake
 from tests.factories import EXAMPLE_CONFIG
 
 

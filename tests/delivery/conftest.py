@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from handlers import outbox
 from handlers.clock import ManualClock
-from handlers.delivery import DeliveryWorker
-from handlers.pacing import Pacing, parse_limits
-from handlers.ports import Delivered, Delivery
+from handlers.messaging import outbox
+from handlers.messaging.delivery import DeliveryWorker
+from handlers.messaging.pacing import Pacing, parse_limits
+from handlers.messaging.ports import Delivered, Delivery
 from handlers.services import Services
 from handlers.views.lead_card import LeadCard
 from handlers.views.notice import Notice

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from bot.cli import cli
 from bot.metrics import Metrics
 from handlers.clock import ManualClock
-from handlers.delivery import DeliveryWorker
-from handlers.ports import Delivery, PermanentFailure
+from handlers.messaging.delivery import DeliveryWorker
+from handlers.messaging.ports import Delivery, PermanentFailure
 from handlers.services import Services
 from tests.delivery.conftest import ScriptedSender, enqueue, outbox_rows
 from tests.factories import make_agreement

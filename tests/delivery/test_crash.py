@@ -6,8 +6,8 @@ import asyncio
 from datetime import timedelta
 
 from handlers.clock import ManualClock
-from handlers.delivery import DeliveryWorker
-from handlers.ports import Delivered, Delivery
+from handlers.messaging.delivery import DeliveryWorker
+from handlers.messaging.ports import Delivered, Delivery
 from handlers.services import Services
 from tests.delivery.conftest import ScriptedSender, enqueue, outbox_rows
 

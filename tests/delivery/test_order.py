@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from handlers import outbox
 from handlers.clock import ManualClock
-from handlers.delivery import DeliveryWorker
-from handlers.ports import RetryLater
+from handlers.messaging import outbox
+from handlers.messaging.delivery import DeliveryWorker
+from handlers.messaging.ports import RetryLater
 from handlers.services import Services
 from handlers.views.notice import Notice
 from tests.delivery.conftest import ScriptedSender, enqueue, enqueue_card, outbox_rows, paced, sweep_for

@@ -8,9 +8,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from handlers.clock import ManualClock
-from handlers.delivery import DeliveryWorker
-from handlers.delivery_settle import RetryPolicy
-from handlers.ports import Delivery, RetryLater
+from handlers.messaging.delivery import DeliveryWorker
+from handlers.messaging.ports import Delivery, RetryLater
+from handlers.messaging.settle import RetryPolicy
 from handlers.services import Services
 from store.models import OutboxMessage
 from tests.delivery.conftest import ScriptedSender, enqueue, outbox_rows

@@ -8,7 +8,7 @@ import pytest
 
 from bot.runtime import Runtime
 from bot.settings import ConfigError, load_settings
-from handlers.pacing import Limit, PacingError, allowed_at, parse_duration, parse_limits, reserve, scope_kind
+from handlers.messaging.pacing import Limit, PacingError, allowed_at, parse_duration, parse_limits, reserve, scope_kind
 from scoring.agreement import Agreement
 from tests.conftest import make_settings
 

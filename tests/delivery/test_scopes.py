@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 
 from handlers.clock import ManualClock
-from handlers.delivery import DeliveryWorker
-from handlers.ports import Delivered, Delivery, RetryLater
+from handlers.messaging.delivery import DeliveryWorker
+from handlers.messaging.ports import Delivered, Delivery, RetryLater
 from handlers.services import Services
 from store.db import Database
 from tests.delivery.conftest import ScriptedSender, enqueue, outbox_rows, paced, sweep_for

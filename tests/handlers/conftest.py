@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from handlers.intake import LeadIn, ingest
+from handlers.intake.leads import LeadIn, ingest
 from handlers.services import Services
 from handlers.views.actions import ButtonData
 from store.models import Handoff

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from handlers.accept import accept
 from handlers.clock import ManualClock
+from handlers.handoff.accept import accept
 from handlers.services import Services
 from handlers.views import load_view
 from handlers.views.actions import ButtonData

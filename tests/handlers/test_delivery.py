@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from handlers import outbox
 from handlers.clock import ManualClock
-from handlers.delivery import DeliveryWorker
-from handlers.ports import Delivered, Delivery, PermanentFailure, RetryLater
+from handlers.messaging import outbox
+from handlers.messaging.delivery import DeliveryWorker
+from handlers.messaging.ports import Delivered, Delivery, PermanentFailure, RetryLater
 from handlers.services import Services
 from handlers.views.notice import Notice
 from scoring.agreement import ChannelRef

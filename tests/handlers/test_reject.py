@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from handlers.reject import reject, reject_form
+from handlers.handoff.reject import reject, reject_form
 from handlers.services import Services
 from handlers.views import load_view
 from handlers.views.actions import ButtonData

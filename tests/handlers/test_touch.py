@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from handlers.accept import accept
+from handlers.handoff.accept import accept
+from handlers.handoff.touch import log_touch
 from handlers.services import Services
-from handlers.touch import log_touch
 from handlers.views.actions import Action, ButtonData
 from store.models import AuditEvent, Lead, OutboxMessage, Timer, Touch
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from handlers.intake import LeadIn, ingest
+from handlers.intake.leads import LeadIn, ingest
 from handlers.services import Services
 from store.models import Conversation, Handoff, Lead, OutboxMessage
 from tests.factories import agreement_data, lead_payload, make_agreement

@@ -13,7 +13,7 @@ from bot.platforms import Platform, Registry, built_in
 from bot.runtime import Component, Runtime
 from bot.settings import Settings
 from handlers.clock import ManualClock
-from handlers.ports import Delivered, Delivery
+from handlers.messaging.ports import Delivered, Delivery
 from scoring.agreement_check import AgreementError, load_agreement
 from scoring.platforms import ChatPlatform
 from scoring.reach import unreachable_reason

@@ -22,7 +22,7 @@ from bot.runtime import Runtime
 from bot.slack.component import SlackComponent
 from bot.teams.component import TeamsComponent
 from handlers.clock import ManualClock
-from handlers.intake import LeadIn, ingest
+from handlers.intake.leads import LeadIn, ingest
 from scoring.agreement import Agreement
 from store.db import Database
 from tests.conftest import auth, make_settings

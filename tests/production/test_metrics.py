@@ -8,10 +8,10 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.runtime import Runtime
-from handlers import events
 from handlers.clock import ManualClock
-from handlers.delivery import DeliveryResult
-from handlers.ports import Delivered, Delivery, RetryLater
+from handlers.messaging import events
+from handlers.messaging.delivery import DeliveryResult
+from handlers.messaging.ports import Delivered, Delivery, RetryLater
 from store.models import Lead
 from tests.conftest import auth
 from tests.factories import lead_payload

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.runtime import Runtime
 from handlers.clock import ManualClock
-from handlers.platform_alert import alert_platform_down
+from handlers.messaging.platform_alert import alert_platform_down
 from handlers.services import Services
 from scoring.agreement import Agreement
 from store.db import Database

@@ -12,11 +12,11 @@ from sqlalchemy import select
 from bot.cli import cli
 from bot.jobs.retention import run_retention
 from handlers.clock import ManualClock
-from handlers.delivery import DeliveryWorker
-from handlers.intake import LeadIn, ingest
-from handlers.ports import Delivered, Delivery
-from handlers.privacy import email_digest, forget, purge_expired
-from handlers.reject import reject
+from handlers.handoff.reject import reject
+from handlers.intake.leads import LeadIn, ingest
+from handlers.messaging.delivery import DeliveryWorker
+from handlers.messaging.ports import Delivered, Delivery
+from handlers.privacy.erasure import email_digest, forget, purge_expired
 from handlers.services import Services
 from handlers.views.actions import ButtonData
 from store.db import Database

@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from bot.runtime import Runtime
 from handlers.clock import ManualClock
-from handlers.ports import Sender
+from handlers.messaging.ports import Sender
 from scoring.agreement import Agreement
 from tests.conftest import make_settings
 from tests.production.conftest import free_port

@@ -18,10 +18,10 @@ from bot.runtime import Runtime
 from bot.settings import ConfigError
 from bot.webhooks import WebhookSender
 from handlers.clock import ManualClock
-from handlers.delivery import DeliveryWorker
-from handlers.delivery_settle import RetryPolicy
-from handlers.intake import LeadIn, ingest
-from handlers.ports import retry_after
+from handlers.intake.leads import LeadIn, ingest
+from handlers.messaging.delivery import DeliveryWorker
+from handlers.messaging.ports import retry_after
+from handlers.messaging.settle import RetryPolicy
 from handlers.services import Services
 from store.db import Database
 from store.models import OutboxMessage

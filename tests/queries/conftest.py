@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import sla
+from handlers.followup import sla
 from handlers.services import Services
 from store.models import AuditEvent, Feedback, Handoff, Lead, Touch
 

@@ -7,8 +7,8 @@ import base64
 
 from sqlalchemy import func, select
 
-from handlers.chart import PNG_SIGNATURE, digest_chart
-from handlers.digest import run_weekly_digest
+from handlers.digest.chart import PNG_SIGNATURE, digest_chart
+from handlers.digest.weekly import run_weekly_digest
 from handlers.services import Services
 from store.models import OutboxMessage, PeriodicRun
 from tests.queries.conftest import Seeder

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from bot.cli import cli
-from handlers.chart import PNG_SIGNATURE
+from handlers.digest.chart import PNG_SIGNATURE
 from store.db import Database
 from store.models import OutboxMessage
 from tests.factories import EXAMPLE_CONFIG

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from handlers.clock import ManualClock
-from handlers.review import add_months, run_review_reminder
+from handlers.digest.review import add_months, run_review_reminder
 from handlers.services import Services
 from scoring.agreement import Agreement
 from store.models import OutboxMessage

@@ -71,4 +71,4 @@ def test_an_unreachable_account_owner_is_routed_around() -> None:
 def test_when_no_rep_of_a_team_is_reachable_the_lead_goes_to_nobody_in_particular() -> None:
     state = RoutingState(active={}, rr_credit={}, unreachable={ALICE: "unreachable", BOB: "unreachable"})
     decision = route(make_lead(), make_agreement(), state, NOW)
-    assert (decision.rep, decision.mode) == (None, "none")  # the offer falls back (handlers.offer)
+    assert (decision.rep, decision.mode) == (None, "none")  # the offer falls back (handlers.handoff.offer)

@@ -22,7 +22,7 @@ from bot.runtime import Runtime
 from bot.slack.component import SlackComponent
 from bot.slack.manifest import EVENTS_PATH
 from handlers.clock import ManualClock
-from handlers.intake import LeadIn, ingest
+from handlers.intake.leads import LeadIn, ingest
 from handlers.views.actions import Action, ButtonData
 from scoring.agreement import Agreement
 from store.db import Database

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.slack.app import make_client
 from bot.slack.sender import SlackSender
-from handlers.delivery import DeliveryWorker
+from handlers.messaging.delivery import DeliveryWorker
 from store.models import OutboxMessage, SentMessage
 from tests.slack.conftest import SlackDriver, offer
 
@@ -52,7 +52,7 @@ async def test_a_500_is_retried_with_backoff_and_delivered_once(slack: SlackDriv
 
 
 async def test_an_update_waits_for_its_post_when_the_post_is_rate_limited(slack: SlackDriver) -> None:
-    from handlers.accept import accept
+    from handlers.handoff.accept import accept
 
     data = await offer(slack.runtime, country="DE")
     await accept(slack.runtime.services, data, "clara@example.com", "test")
@@ -104,7 +104,7 @@ async def test_errors_retrying_cannot_fix_fail_the_row_at_once(slack: SlackDrive
 
 
 async def test_a_digest_chart_is_uploaded_with_its_blocks_in_one_message(slack: SlackDriver) -> None:
-    from handlers import outbox
+    from handlers.messaging import outbox
     from handlers.views.notice import Notice
     from scoring.agreement import ChannelRef
 

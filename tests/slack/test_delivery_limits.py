@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from bot.slack.app import make_client
 from bot.slack.sender import SlackSender
-from handlers import outbox
 from handlers.clock import ManualClock
-from handlers.delivery import DeliveryWorker
-from handlers.ports import Delivered, Delivery
+from handlers.messaging import outbox
+from handlers.messaging.delivery import DeliveryWorker
+from handlers.messaging.ports import Delivered, Delivery
 from handlers.views.notice import Notice
 from scoring.agreement import ChannelRef
 from store.models import OutboxMessage

@@ -12,7 +12,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.sender import SlackSender
-from handlers.ports import ConversationGone, Delivered, Delivery, PermanentFailure, RetryLater
+from handlers.messaging.ports import ConversationGone, Delivered, Delivery, PermanentFailure, RetryLater
 from handlers.views.notice import Notice
 from tests.fakes.slack_api import FakeSlack
 from tests.slack.conftest import BOT_TOKEN

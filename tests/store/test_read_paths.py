@@ -24,8 +24,8 @@ from bot.cli import outbox_cmd
 from bot.metrics import Metrics
 from bot.teams import references
 from bot.teams.current import current_card
-from handlers import timers
-from handlers.delivery_scopes import paused_until
+from handlers.followup import timers
+from handlers.messaging.scopes import paused_until
 from handlers.queries.lead_lookup import answer_lead
 from handlers.queries.roles import Viewer
 from handlers.services import Services

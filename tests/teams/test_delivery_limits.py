@@ -17,9 +17,9 @@ from sqlalchemy import select
 from bot.runtime import Runtime
 from bot.teams.component import TeamsComponent
 from bot.teams.sender import TeamsSender
-from handlers import outbox
 from handlers.clock import ManualClock
-from handlers.delivery import DeliveryWorker
+from handlers.messaging import outbox
+from handlers.messaging.delivery import DeliveryWorker
 from handlers.views.notice import Notice
 from scoring.agreement import ChannelRef
 from store.models import OutboxMessage

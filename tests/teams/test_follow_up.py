@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.runtime import Runtime
-from handlers import timers
 from handlers.clock import ManualClock
-from handlers.digest import run_weekly_digest
+from handlers.digest.weekly import run_weekly_digest
+from handlers.followup import timers
 from store.models import Handoff
 from tests.fakes.bot_connector import FakeConnector
 from tests.teams.conftest import (

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.runtime import Runtime
-from handlers.outbox import post as enqueue
+from handlers.messaging.outbox import post as enqueue
 from handlers.views.notice import Notice
 from scoring.agreement import ChannelRef
 from store.models import Conversation, OutboxMessage

@@ -10,7 +10,7 @@ import pytest
 from bot.runtime import Runtime
 from bot.teams.component import TeamsComponent
 from bot.teams.sender import TeamsSender
-from handlers.ports import ConversationGone, Delivery, PermanentFailure, RetryLater
+from handlers.messaging.ports import ConversationGone, Delivery, PermanentFailure, RetryLater
 from handlers.views.notice import Notice
 from tests.fakes.bot_connector import FakeConnector
 from tests.teams.conftest import MANAGERS_CHANNEL, install_channel, install_personal

@@ -10,9 +10,9 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from handlers.clock import ManualClock
-from handlers.intake import LeadIn, ingest
+from handlers.followup.sla import choose_policy
+from handlers.intake.leads import LeadIn, ingest
 from handlers.services import Services
-from handlers.sla import choose_policy
 from handlers.views.actions import ButtonData
 from store.models import AuditEvent, Base, Handoff, HandoffState, Lead, OutboxMessage, Timer, TimerStatus
 from tests.factories import lead_payload

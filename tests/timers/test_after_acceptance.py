@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from handlers import sla
-from handlers.cadence import cadence_met
 from handlers.clock import ManualClock
+from handlers.followup import sla
+from handlers.followup.cadence import cadence_met
+from handlers.followup.timers import sweep
 from handlers.services import Services
-from handlers.timers import sweep
 from handlers.views.actions import ButtonData
 from scoring.agreement import Stage
 from store.models import AuditEvent, Handoff, HandoffState, Lead, Timer, Touch

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from bot.settings import ConfigError, load_settings
-from handlers import timers
 from handlers.clock import ManualClock
+from handlers.followup import timers
+from handlers.followup.timers import BATCH, PG_WORKERS, RETRY_AFTER, sweep
 from handlers.services import Services
-from handlers.timers import BATCH, PG_WORKERS, RETRY_AFTER, sweep
 from store.models import OutboxMessage, Timer, TimerStatus
 from tests.commits import commits_that
 from tests.factories import EXAMPLE_CONFIG

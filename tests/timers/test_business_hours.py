@@ -7,8 +7,8 @@ from datetime import datetime
 import pytest
 
 from handlers.clock import ManualClock
+from handlers.followup.timers import sweep
 from handlers.services import Services
-from handlers.timers import sweep
 from scoring.agreement_check import load_agreement
 from store.db import Database
 from store.models import Handoff, Timer

@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy import update
 
-from handlers.cards import card_key
 from handlers.clock import ManualClock
+from handlers.followup.timers import sweep
+from handlers.handoff.cards import card_key
 from handlers.services import Services
-from handlers.timers import sweep
 from handlers.views import load_view
 from handlers.views.actions import Action
 from handlers.views.notice import Notice

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+from handlers.followup.timers import sweep
 from handlers.services import Services
-from handlers.timers import sweep
 from store.db import Database
 from store.models import AuditEvent, OutboxMessage, Timer
 from tests.timers.conftest import rows, seed_due_offers

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from handlers.ooo import set_out_of_office
-from handlers.reassign import reassign, take_over
+from handlers.handoff.ooo import set_out_of_office
+from handlers.handoff.reassign import reassign, take_over
 from handlers.services import Services
 from handlers.views.actions import ButtonData
 from store.models import AuditEvent, Handoff, Lead, OutboxMessage, Timer

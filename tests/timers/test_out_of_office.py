@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from handlers.clock import ManualClock
-from handlers.ooo import set_out_of_office
+from handlers.followup.timers import sweep
+from handlers.handoff.ooo import set_out_of_office
 from handlers.services import Services
-from handlers.timers import sweep
 from store.models import Handoff, Lead, RepState
 from tests.timers.conftest import at, offer, rows
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from handlers.clock import ManualClock
+from handlers.followup.timers import repair, sweep
 from handlers.services import Services
-from handlers.timers import repair, sweep
 from store.models import Timer
 from tests.timers.conftest import at, lose_pending_timers, ny, offer, rows
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import events, outbox, sla
-from handlers.cards import build_card, card_key
+from handlers.followup import sla
+from handlers.handoff.cards import build_card, card_key
+from handlers.messaging import events, outbox
 from handlers.services import Services
 from scoring.agreement import Stage
 from scoring.route import RoutingDecision

@@ -9,7 +9,7 @@ from sqlalchemy import event as orm_event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from handlers import outbox
+from handlers.messaging import outbox
 from handlers.services import RecordedEvent, Services
 from store.models import AuditEvent, Lead
 from store.rows import buffer_of

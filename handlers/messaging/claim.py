@@ -19,9 +19,9 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
-from handlers.delivery_scopes import lock_scopes, seconds_until, write_back
-from handlers.pacing import Pacing
-from handlers.ports import Delivery, Sender
+from handlers.messaging.pacing import Pacing
+from handlers.messaging.ports import Delivery, Sender
+from handlers.messaging.scopes import lock_scopes, seconds_until, write_back
 from handlers.services import Services
 from store.models import DeliveryScope, OutboxMessage, OutboxStatus, SentMessage
 

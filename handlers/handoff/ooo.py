@@ -6,10 +6,10 @@ directly; this is the switch a rep flips themselves.
 
 from __future__ import annotations
 
-from handlers import events
-from handlers.outcome import Outcome
-from handlers.reassign import move_on, open_direct_offers
-from handlers.routing_state import ensure_reps
+from handlers.handoff.outcome import Outcome
+from handlers.handoff.reassign import move_on, open_direct_offers
+from handlers.intake.routing_state import ensure_reps
+from handlers.messaging import events
 from handlers.services import Services
 from store.models import RepState
 

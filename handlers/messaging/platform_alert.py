@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from handlers import outbox
+from handlers.messaging import outbox
 from handlers.services import Services
 from handlers.views.notice import Notice
 

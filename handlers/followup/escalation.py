@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import events, outbox, sla
-from handlers.cards import card_key, local_time, refresh_card
+from handlers.followup import sla
+from handlers.handoff.cards import card_key, local_time, refresh_card
+from handlers.messaging import events, outbox
 from handlers.people import person_ref
 from handlers.services import Services
 from handlers.views.actions import Action, Button, ButtonData, Choice

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.outcome import Outcome
+from handlers.handoff.outcome import Outcome
 from handlers.people import person_ref
 from handlers.services import Services
 from handlers.views.actions import ButtonData

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.pacing import Limit, Pacing, allowed_at, reserve
+from handlers.messaging.pacing import Limit, Pacing, allowed_at, reserve
 from store.db import Database
 from store.models import DeliveryScope
 from store.upsert import insert_ignoring

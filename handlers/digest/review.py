@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import outbox
-from handlers.digest import DigestMessage
-from handlers.periodic import once_per_period
+from handlers.digest.weekly import DigestMessage
+from handlers.messaging import outbox
+from handlers.messaging.periodic import once_per_period
 from handlers.queries import roles
 from handlers.queries.definitions import version_line
 from handlers.queries.figures import rejection_reasons

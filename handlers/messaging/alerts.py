@@ -15,7 +15,7 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import outbox
+from handlers.messaging import outbox
 from handlers.services import Services
 from handlers.views.notice import Field, Notice
 from store.models import OutboxMessage

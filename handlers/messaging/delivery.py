@@ -2,7 +2,7 @@
 
 Nothing is lost and, as far as the platform lets us know, nothing is doubled:
 
-- **Claim** (``handlers.delivery_claim``): a short transaction takes due rows, fast-track cards
+- **Claim** (``handlers.messaging.claim``): a short transaction takes due rows, fast-track cards
   first and then the oldest, that their rate-limit scopes let go now, reserving a pacing slot in
   each scope (state shared in the database by every replica; ``FOR UPDATE SKIP LOCKED`` on
   PostgreSQL). A claimed row is in flight (``claimed_at``) under a short lease.
@@ -10,7 +10,7 @@ Nothing is lost and, as far as the platform lets us know, nothing is doubled:
   conversations at once). A heartbeat renews the lease of every row still held, so a slow send
   keeps its row while a dead worker's rows come back within about one lease. Just before each
   send its scopes are read again: a pause another replica met since the claim holds it back.
-- **Settle** (``handlers.delivery_settle``), at once and urgently. A 429 pauses the scopes it
+- **Settle** (``handlers.messaging.settle``), at once and urgently. A 429 pauses the scopes it
   names (the whole platform when it names none) for its Retry-After, and rows of this sweep
   waiting for those scopes are given back unsent. Transient failures retry with capped,
   jittered backoff until the message is older than the maximum age; permanent ones park the row
@@ -30,11 +30,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from handlers.delivery_claim import Claimed, claim
-from handlers.delivery_scopes import paused_until
-from handlers.delivery_settle import Outcome, RetryPolicy, release, renew, settle
-from handlers.pacing import Pacing
-from handlers.ports import ConversationGone, Delivered, Delivery, PermanentFailure, RetryLater, Sender
+from handlers.messaging.claim import Claimed, claim
+from handlers.messaging.pacing import Pacing
+from handlers.messaging.ports import ConversationGone, Delivered, Delivery, PermanentFailure, RetryLater, Sender
+from handlers.messaging.scopes import paused_until
+from handlers.messaging.settle import Outcome, RetryPolicy, release, renew, settle
 from handlers.services import Services
 from store.models import OutboxMessage
 

@@ -23,9 +23,9 @@ from typing import Any
 from sqlalchemy import Text, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import events
-from handlers.cards import refresh_card
-from handlers.outcome import Outcome
+from handlers.handoff.cards import refresh_card
+from handlers.handoff.outcome import Outcome
+from handlers.messaging import events
 from handlers.services import Services
 from store.models import AuditEvent, Feedback, Handoff, Lead, OutboxMessage
 

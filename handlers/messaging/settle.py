@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import update
 
-from handlers.delivery_alerts import alert_parked, target_of
-from handlers.delivery_claim import Claimed
-from handlers.delivery_scopes import pause
-from handlers.ports import Delivered
+from handlers.messaging.alerts import alert_parked, target_of
+from handlers.messaging.claim import Claimed
+from handlers.messaging.ports import Delivered
+from handlers.messaging.scopes import pause
 from handlers.services import Services
 from store.models import OutboxMessage, OutboxStatus, SentMessage
 

@@ -6,10 +6,11 @@ retried requests included, exactly one wins and its side effects happen once.
 
 from __future__ import annotations
 
-from handlers import events, sla
-from handlers.cards import refresh_card
-from handlers.offer_access import OfferContext, decide, load_offer, may_take, not_open
-from handlers.outcome import Outcome
+from handlers.followup import sla
+from handlers.handoff.access import OfferContext, decide, load_offer, may_take, not_open
+from handlers.handoff.cards import refresh_card
+from handlers.handoff.outcome import Outcome
+from handlers.messaging import events
 from handlers.services import Services
 from handlers.views.actions import ButtonData
 from scoring.agreement import Stage

@@ -17,9 +17,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import events, routing_state
-from handlers.intake_input import ActivityIn, InvalidActivities, LeadIn, activity_keys, check_activities
-from handlers.offer import complete_offer, prepare_offer
+from handlers.handoff.offer import complete_offer, prepare_offer
+from handlers.intake import routing_state
+from handlers.intake.input import ActivityIn, InvalidActivities, LeadIn, activity_keys, check_activities
+from handlers.messaging import events
 from handlers.services import Services
 from scoring.agreement import Stage
 from scoring.lead import Activity, LeadData

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from handlers import events, outbox, sla
-from handlers.cards import lead_name, refresh_card
-from handlers.offer_access import OfferContext, decide, load_offer, may_take, not_open
-from handlers.outcome import Outcome
+from handlers.followup import sla
+from handlers.handoff.access import OfferContext, decide, load_offer, may_take, not_open
+from handlers.handoff.cards import lead_name, refresh_card
+from handlers.handoff.outcome import Outcome
+from handlers.messaging import events, outbox
 from handlers.people import person_ref
 from handlers.services import Services
 from handlers.views.actions import ButtonData, Choice

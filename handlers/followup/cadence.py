@@ -1,8 +1,8 @@
 """The cadence SLA: a minimum of calls and emails within a window after acceptance.
 
 ``cadence_met`` answers "has the rep made the agreed attempts?" both for the
-check at the end of the window (``handlers.timers``) and for the Unreachable
-button (``handlers.touch``), so the two can never disagree.
+check at the end of the window (``handlers.followup.timers``) and for the Unreachable
+button (``handlers.handoff.touch``), so the two can never disagree.
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import sla
+from handlers.followup import sla
 from scoring.agreement import Agreement
 from store.models import Handoff, Lead, Touch
 
-# Touch kinds as ``handlers.touch`` records them.
+# Touch kinds as ``handlers.handoff.touch`` records them.
 CALL, EMAIL = "call", "email"
 
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import outbox
+from handlers.messaging import outbox
 from handlers.people import person_ref
 from handlers.services import Services
 from handlers.views.actions import ButtonData

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import events, outbox, sla
-from handlers.cadence import cadence_met
-from handlers.cards import lead_name, refresh_card
-from handlers.offer_access import OfferContext, load_offer
-from handlers.outcome import Outcome
+from handlers.followup import sla
+from handlers.followup.cadence import cadence_met
+from handlers.handoff.access import OfferContext, load_offer
+from handlers.handoff.cards import lead_name, refresh_card
+from handlers.handoff.outcome import Outcome
+from handlers.messaging import events, outbox
 from handlers.people import person_ref
 from handlers.services import Services
 from handlers.views.actions import Action, ButtonData

@@ -5,7 +5,7 @@ the configuration later does not change escalations already running. Every
 step's due time is counted from the chain's start (the offer for ``accept``,
 the acceptance for ``first_touch`` and ``cadence``), never from the previous
 firing, so a late sweep does not push the whole chain back. Firing the steps is
-``handlers.timers``' job.
+``handlers.followup.timers``' job.
 """
 
 from __future__ import annotations

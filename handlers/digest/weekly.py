@@ -15,9 +15,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import outbox
-from handlers.chart import digest_chart
-from handlers.periodic import once_per_period
+from handlers.digest.chart import digest_chart
+from handlers.messaging import outbox
+from handlers.messaging.periodic import once_per_period
 from handlers.queries import roles
 from handlers.queries.feedback import recent_notes
 from handlers.queries.figures import Figures, gather, rejection_reasons

@@ -1,4 +1,4 @@
-"""Enqueue messages in the caller's transaction; ``handlers.delivery`` sends them after commit.
+"""Enqueue messages in the caller's transaction; ``handlers.messaging.delivery`` sends them after commit.
 
 A view addressed to a person or a channel fans out to one row per platform on
 which that person or channel exists, so the same card reaches Slack and Teams.

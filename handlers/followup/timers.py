@@ -23,10 +23,10 @@ from typing import cast
 from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import sla
-from handlers.cadence import cadence_met
-from handlers.escalation import SLA_ACTOR, escalate, nudge
-from handlers.reassign import move_on
+from handlers.followup import sla
+from handlers.followup.cadence import cadence_met
+from handlers.followup.escalation import SLA_ACTOR, escalate, nudge
+from handlers.handoff.reassign import move_on
 from handlers.services import Services
 from scoring.agreement import Stage
 from store.models import Handoff, HandoffState, Lead, Timer, TimerStatus

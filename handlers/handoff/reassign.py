@@ -13,12 +13,14 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import events, routing_state, sla
-from handlers.cards import refresh_card
-from handlers.escalation import SLA_ACTOR, eligible_reps, lead_name, manager_buttons, tell_managers
-from handlers.offer import make_offer
-from handlers.offer_access import OfferContext, load_offer, not_open
-from handlers.outcome import Outcome
+from handlers.followup import sla
+from handlers.followup.escalation import SLA_ACTOR, eligible_reps, lead_name, manager_buttons, tell_managers
+from handlers.handoff.access import OfferContext, load_offer, not_open
+from handlers.handoff.cards import refresh_card
+from handlers.handoff.offer import make_offer
+from handlers.handoff.outcome import Outcome
+from handlers.intake import routing_state
+from handlers.messaging import events
 from handlers.people import person_ref
 from handlers.services import Services
 from handlers.views.actions import ButtonData

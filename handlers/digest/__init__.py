@@ -1,0 +1,1 @@
+"""The weekly digest, its chart, and the quarterly review reminder."""

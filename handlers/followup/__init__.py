@@ -1,0 +1,1 @@
+"""Follow-up: SLA chains, fenced timers, nudges and escalations, the touch cadence."""

@@ -1,0 +1,1 @@
+"""Leads in: parse, score, qualify, route and store a batch; resend safety."""
