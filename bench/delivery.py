@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.runtime import Runtime  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.slack.component import SlackComponent  # noqa: E402
-from handlers import outbox  # noqa: E402
+from handlers.messaging import outbox  # noqa: E402
 from handlers.messaging.pacing import parse_limits  # noqa: E402
 from handlers.views.actions import ButtonData  # noqa: E402
 from handlers.views.notice import Notice  # noqa: E402
