@@ -29,10 +29,11 @@ test: install
 # DESIGN.md as import-linter contracts ([tool.importlinter] in pyproject.toml).
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# Format the tree with ruff. `format-check` only reports; it joins `lint` once the tree is formatted.
+# Format the tree with ruff; `lint` fails on a file ruff would format differently.
 format: install
 	$(BIN)/ruff format .
 

@@ -89,9 +89,17 @@ def agreement(reps: int) -> Any:
     """The example agreement, with one direct team of ``reps`` reps (no working hours, room for all)."""
     data = agreement_data()
     team = data["teams"][0]
-    team["reps"] = [{"name": f"Rep {i}", "email": f"rep{i}@example.com", "slack_id": f"U0REP{i:05d}",
-                     "timezone": "UTC", "capacity": 100_000, "manager": team["managers"][0]["email"]}
-                    for i in range(reps)]
+    team["reps"] = [
+        {
+            "name": f"Rep {i}",
+            "email": f"rep{i}@example.com",
+            "slack_id": f"U0REP{i:05d}",
+            "timezone": "UTC",
+            "capacity": 100_000,
+            "manager": team["managers"][0]["email"],
+        }
+        for i in range(reps)
+    ]
     data["teams"] = [team]
     data["routing"] = {"default_team": team["name"]}
     return load_agreement(data)
@@ -128,8 +136,16 @@ class Stand:
 async def stand(url: str, *, reps: int = 2, serve: bool = False, **settings: Any) -> Stand:
     await reset(url)
     fake = await FakeSlack().start()
-    config = Settings(config_path=EXAMPLE_CONFIG, database_url=url, slack_bot_token=TOKEN, slack_signing_secret=SECRET,
-                      slack_api_url=fake.api_url, intake_token=INTAKE, shutdown_grace=5, **settings)
+    config = Settings(
+        config_path=EXAMPLE_CONFIG,
+        database_url=url,
+        slack_bot_token=TOKEN,
+        slack_signing_secret=SECRET,
+        slack_api_url=fake.api_url,
+        intake_token=INTAKE,
+        shutdown_grace=5,
+        **settings,
+    )
     runtime = Runtime(settings=config, agreement=agreement(reps))
     await runtime.prepare()
     runtime.add(SlackComponent(config, runtime.services))
@@ -146,8 +162,12 @@ async def stand(url: str, *, reps: int = 2, serve: bool = False, **settings: Any
 async def enqueue(runtime: Runtime, channels: list[str], n: int) -> None:
     async with runtime.db.transaction() as session:
         for i in range(n):
-            await outbox.post(session, runtime.services, Notice(title=f"Card {i}", lines=["bench"]),
-                              to_channel=ChannelRef(slack=channels[i % len(channels)]))
+            await outbox.post(
+                session,
+                runtime.services,
+                Notice(title=f"Card {i}", lines=["bench"]),
+                to_channel=ChannelRef(slack=channels[i % len(channels)]),
+            )
     runtime.worker.wake()
 
 
@@ -156,8 +176,9 @@ async def settled(runtime: Runtime, within: float) -> bool:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         async with runtime.db.transaction() as session:
-            pending = await session.scalar(select(func.count()).select_from(OutboxMessage)
-                                           .where(OutboxMessage.status == "pending"))
+            pending = await session.scalar(
+                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
+            )
         if not pending:
             return True
         await asyncio.sleep(0.05)
@@ -166,14 +187,22 @@ async def settled(runtime: Runtime, within: float) -> bool:
 
 async def outcome(runtime: Runtime, fake: FakeSlack) -> dict[str, Any]:
     async with runtime.db.transaction() as session:
-        rows = (await session.execute(select(OutboxMessage.id, OutboxMessage.status)
-                                      .where(OutboxMessage.platform == "slack"))).all()
+        rows = (
+            await session.execute(
+                select(OutboxMessage.id, OutboxMessage.status).where(OutboxMessage.platform == "slack")
+            )
+        ).all()
     landed = Counter(m["metadata"]["event_payload"]["outbox_id"] for m in fake.posted() if m.get("metadata"))
     posts = fake.calls_to("chat.postMessage")
-    return {"rows": len(rows), "failed": sum(status == "failed" for _, status in rows),
-            "pending": sum(status == "pending" for _, status in rows),
-            "landed": sum(1 for i, _ in rows if landed.get(i)), "twice": sum(1 for c in landed.values() if c > 1),
-            "calls": len(posts), "429": sum(c.status == 429 for c in posts)}
+    return {
+        "rows": len(rows),
+        "failed": sum(status == "failed" for _, status in rows),
+        "pending": sum(status == "pending" for _, status in rows),
+        "landed": sum(1 for i, _ in rows if landed.get(i)),
+        "twice": sum(1 for c in landed.values() if c > 1),
+        "calls": len(posts),
+        "429": sum(c.status == 429 for c in posts),
+    }
 
 
 async def one_channel(url: str, scale: float, cards: int) -> dict[str, Any]:
@@ -206,8 +235,9 @@ async def speed_to_lead(url: str, reps: int, singles: int, burst: int, limited: 
 
         async def send(leads: list[dict[str, Any]]) -> None:
             start = time.time()
-            async with client.post("/api/leads", json=leads if len(leads) > 1 else leads[0],
-                                   headers=headers) as response:
+            async with client.post(
+                "/api/leads", json=leads if len(leads) > 1 else leads[0], headers=headers
+            ) as response:
                 assert response.status == 202, await response.text()
                 body = await response.json()
             for item in body["results"]:
@@ -222,12 +252,20 @@ async def speed_to_lead(url: str, reps: int, singles: int, burst: int, limited: 
         await asyncio.gather(*tasks)
         await settled(bench.runtime, 60)
         singles_ids = set(sent_at)
-        batches = [[lead_payload(external_id=f"b{i}", email=f"b{i}@b{i % 97}.example") for i in range(j, j + 100)]
-                   for j in range(0, burst, 100)]
+        batches = [
+            [lead_payload(external_id=f"b{i}", email=f"b{i}@b{i % 97}.example") for i in range(j, j + 100)]
+            for j in range(0, burst, 100)
+        ]
         await asyncio.gather(*(send(batch) for batch in batches))
     # What the limits allow for the burst: 25 cards into each rep's DM, 500 chat writes in the workspace.
-    floor = max(floor_of(settings["pace_slack_channel"], -(-burst // reps)),
-                floor_of(settings["pace_slack_workspace"], burst)) if limited else 0.0
+    floor = (
+        max(
+            floor_of(settings["pace_slack_channel"], -(-burst // reps)),
+            floor_of(settings["pace_slack_workspace"], burst),
+        )
+        if limited
+        else 0.0
+    )
     done = await settled(bench.runtime, max(floor, 0) * 3 + 60)
     arrived: dict[int, float] = {}
     for call in bench.fake.calls_to("chat.postMessage", ok=True):
@@ -243,9 +281,18 @@ async def speed_to_lead(url: str, reps: int, singles: int, burst: int, limited: 
     await bench.close()
     single = [arrived[i] - sent_at[i] for i in singles_ids if i in arrived]
     bursts = [arrived[i] - sent_at[i] for i in sent_at if i not in singles_ids and i in arrived]
-    return {**result, "done": done, "single_p50": pct(single, 50), "single_p99": pct(single, 99),
-            "single_n": len(single), "burst_p50": pct(bursts, 50), "burst_p99": pct(bursts, 99),
-            "burst_n": len(bursts), "floor": max(floor, 0.0), "leads": len(sent_at)}
+    return {
+        **result,
+        "done": done,
+        "single_p50": pct(single, 50),
+        "single_p99": pct(single, 99),
+        "single_n": len(single),
+        "burst_p50": pct(bursts, 50),
+        "burst_p99": pct(bursts, 99),
+        "burst_n": len(bursts),
+        "floor": max(floor, 0.0),
+        "leads": len(sent_at),
+    }
 
 
 async def outage(url: str, scale: float, cards: int, seconds: float) -> dict[str, Any]:
@@ -262,8 +309,13 @@ async def outage(url: str, scale: float, cards: int, seconds: float) -> dict[str
     result = await outcome(bench.runtime, bench.fake)
     failed_calls = sum(c.error == "html" for c in bench.fake.calls)
     await bench.close()
-    return {**result, "done": done, "after_recovery": last - recovered, "html_500s": failed_calls,
-            "outage": recovered - start}
+    return {
+        **result,
+        "done": done,
+        "after_recovery": last - recovered,
+        "html_500s": failed_calls,
+        "outage": recovered - start,
+    }
 
 
 async def main() -> None:
@@ -280,29 +332,34 @@ async def main() -> None:
     args = parser.parse_args()
     url = args.database_url or f"sqlite+aiosqlite:///{os.path.join(tempfile.mkdtemp(), 'bench.db')}"
     kind = "PostgreSQL" if "postgres" in url else "SQLite"
-    print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, {kind}, "
-          f"load {os.getloadavg()[0]:.2f}")
+    print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, {kind}, load {os.getloadavg()[0]:.2f}")
     parts = set(args.parts.split(","))
     if "1" in parts:
         r = await one_channel(url, args.scale, args.cards)
-        print(f"1. {args.cards} cards into one channel, limit {r['rate']:g}/s burst {BURST} (Slack's 1/s scaled x"
-              f"{args.scale:g}): {r['landed']}/{r['rows']} landed, {r['twice']} twice, {r['failed']} failed, "
-              f"{r['seconds']:.2f} s (floor {r['floor']:.2f} s, ratio {r['seconds'] / max(r['floor'], 1e-9):.2f}); "
-              f"{r['429']}/{r['calls']} calls answered 429 ({100 * r['429'] / max(r['calls'], 1):.1f}%)")
+        print(
+            f"1. {args.cards} cards into one channel, limit {r['rate']:g}/s burst {BURST} (Slack's 1/s scaled x"
+            f"{args.scale:g}): {r['landed']}/{r['rows']} landed, {r['twice']} twice, {r['failed']} failed, "
+            f"{r['seconds']:.2f} s (floor {r['floor']:.2f} s, ratio {r['seconds'] / max(r['floor'], 1e-9):.2f}); "
+            f"{r['429']}/{r['calls']} calls answered 429 ({100 * r['429'] / max(r['calls'], 1):.1f}%)"
+        )
     if "2" in parts:
         for limited in (True, False):
             r = await speed_to_lead(url, args.reps, args.singles, args.burst, limited)
             label = "default pacing, fake at 1/s per channel" if limited else "pacing and limits lifted"
-            print(f"2. speed to lead ({label}): {r['landed']}/{r['rows']} landed, {r['twice']} twice, "
-                  f"{r['failed']} failed; singles at 5/s: p50 {r['single_p50'] * 1000:.0f} ms, p99 "
-                  f"{r['single_p99'] * 1000:.0f} ms (n={r['single_n']}); burst of {args.burst} to {args.reps} reps: "
-                  f"p50 {r['burst_p50']:.2f} s, p99 {r['burst_p99']:.2f} s (n={r['burst_n']}, floor "
-                  f"{r['floor']:.1f} s); {r['429']}/{r['calls']} calls 429")
+            print(
+                f"2. speed to lead ({label}): {r['landed']}/{r['rows']} landed, {r['twice']} twice, "
+                f"{r['failed']} failed; singles at 5/s: p50 {r['single_p50'] * 1000:.0f} ms, p99 "
+                f"{r['single_p99'] * 1000:.0f} ms (n={r['single_n']}); burst of {args.burst} to {args.reps} reps: "
+                f"p50 {r['burst_p50']:.2f} s, p99 {r['burst_p99']:.2f} s (n={r['burst_n']}, floor "
+                f"{r['floor']:.1f} s); {r['429']}/{r['calls']} calls 429"
+            )
     if "3" in parts:
         r = await outage(url, args.scale, args.cards, args.outage)
-        print(f"3. outage: every call 500 with HTML for {r['outage']:.1f} s ({r['html_500s']} answered so), then "
-              f"recovery: {r['landed']}/{r['rows']} landed, {r['twice']} twice, {r['failed']} parked, "
-              f"{r['pending']} pending; last card {r['after_recovery']:.1f} s after recovery")
+        print(
+            f"3. outage: every call 500 with HTML for {r['outage']:.1f} s ({r['html_500s']} answered so), then "
+            f"recovery: {r['landed']}/{r['rows']} landed, {r['twice']} twice, {r['failed']} parked, "
+            f"{r['pending']} pending; last card {r['after_recovery']:.1f} s after recovery"
+        )
 
 
 if __name__ == "__main__":

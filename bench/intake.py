@@ -48,14 +48,21 @@ from tests.factories import EXAMPLE_CONFIG, lead_payload, make_agreement  # noqa
 
 TOKEN = "bench-token"
 # What intake writes, parents first.
-WRITTEN: list[Table] = [cast(Table, model.__table__)
-                        for model in (Lead, Handoff, Timer, AuditEvent, OutboxMessage, Activity)]
+WRITTEN: list[Table] = [
+    cast(Table, model.__table__) for model in (Lead, Handoff, Timer, AuditEvent, OutboxMessage, Activity)
+]
 
 
 def leads(n: int, prefix: str) -> list[dict[str, object]]:
-    return [lead_payload(external_id=f"{prefix}-{i}", email=f"{prefix}{i}@bench{i % 97}.example",
-                         employees=100 + (i * 37) % 5000, title=["VP Sales", "Analyst", "Head of RevOps"][i % 3])
-            for i in range(n)]
+    return [
+        lead_payload(
+            external_id=f"{prefix}-{i}",
+            email=f"{prefix}{i}@bench{i % 97}.example",
+            employees=100 + (i * 37) % 5000,
+            title=["VP Sales", "Analyst", "Head of RevOps"][i % 3],
+        )
+        for i in range(n)
+    ]
 
 
 async def reset(url: str) -> None:
@@ -76,8 +83,7 @@ async def reset(url: str) -> None:
 async def post_all(port: int, batch: int, total: int, prefix: str) -> float:
     """The CRM's side: post ``total`` leads in requests of ``batch``, one after another; leads/s."""
     payload = leads(total, prefix)
-    bodies = [json.dumps(payload[i:i + batch] if batch > 1 else payload[i]).encode()
-              for i in range(0, total, batch)]
+    bodies = [json.dumps(payload[i : i + batch] if batch > 1 else payload[i]).encode() for i in range(0, total, batch)]
     headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
     async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as client:
         start = time.perf_counter()
@@ -104,8 +110,18 @@ async def through_api(url: str, batch: int, total: int, prefix: str, client_in_p
         if client_in_process:
             return await post_all(port, batch, total, prefix)
         client = await asyncio.create_subprocess_exec(
-            sys.executable, __file__, "--client-port", str(port), "--batch", str(batch), "--leads", str(total),
-            "--prefix", prefix, stdout=asyncio.subprocess.PIPE)
+            sys.executable,
+            __file__,
+            "--client-port",
+            str(port),
+            "--batch",
+            str(batch),
+            "--leads",
+            str(total),
+            "--prefix",
+            prefix,
+            stdout=asyncio.subprocess.PIPE,
+        )
         out, _ = await client.communicate()
         assert client.returncode == 0, "the client process failed"
         return float(out.decode().split()[-1])
@@ -119,13 +135,24 @@ async def floor(url: str, total: int, prefix: str) -> float:
     await reset(url)
     database = Database(url)
     now = datetime.now(UTC)
-    rows = [{"external_id": p["external_id"], "email": p["email"], "data": p, "stage": "captured", "score": 0,
-             "fast_track": False, "explanation": {}, "created_at": now, "updated_at": now}
-            for p in leads(total, prefix)]
+    rows = [
+        {
+            "external_id": p["external_id"],
+            "email": p["email"],
+            "data": p,
+            "stage": "captured",
+            "score": 0,
+            "fast_track": False,
+            "explanation": {},
+            "created_at": now,
+            "updated_at": now,
+        }
+        for p in leads(total, prefix)
+    ]
     start = time.perf_counter()
     for i in range(0, total, 100):
         async with database.transaction() as session:
-            await session.execute(insert(Lead), rows[i:i + 100])
+            await session.execute(insert(Lead), rows[i : i + 100])
     elapsed = time.perf_counter() - start
     await database.dispose()
     return total / elapsed
@@ -171,8 +198,11 @@ async def main() -> None:
     parser.add_argument("--leads", type=int, default=5000)
     parser.add_argument("--singles", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--client-in-process", action="store_true",
-                        help="post from this process's event loop (the client's CPU then counts against Baton)")
+    parser.add_argument(
+        "--client-in-process",
+        action="store_true",
+        help="post from this process's event loop (the client's CPU then counts against Baton)",
+    )
     # The client process's own arguments.
     parser.add_argument("--client-port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--batch", type=int, default=100, help=argparse.SUPPRESS)
@@ -194,16 +224,22 @@ async def main() -> None:
     lead_floor, batch_rate, rows_floor = (statistics.median(r) for r in (lead_floors, batch_rates, rows_floors))
     single_rate = await through_api(url, 1, args.singles, "s", args.client_in_process)
     per_lead = sum(len(rows) for rows in written.values()) / len(written["leads"])
-    print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, {kind}; "
-          f"medians of {args.repeat} interleaved runs (batches: {', '.join(f'{r:.0f}' for r in batch_rates)}); "
-          f"client {'in this process' if args.client_in_process else 'in a second process'}")
+    print(
+        f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, {kind}; "
+        f"medians of {args.repeat} interleaved runs (batches: {', '.join(f'{r:.0f}' for r in batch_rates)}); "
+        f"client {'in this process' if args.client_in_process else 'in a second process'}"
+    )
     print(f"{'what':52} {'leads/s':>10}")
     print(f"{f'floor: the same rows ({per_lead:.1f} per lead), executemany':52} {rows_floor:10.0f}")
     print(f"{'floor: lead rows only, executemany':52} {lead_floor:10.0f}")
-    print(f"{'POST /api/leads, batches of 100':52} {batch_rate:10.0f}  "
-          f"({batch_rate / rows_floor:.2f} of the same-rows floor, {batch_rate / lead_floor:.2f} of lead rows only)")
-    print(f"{'POST /api/leads, one lead per request':52} {single_rate:10.0f}  "
-          f"({single_rate / rows_floor:.2f} of the same-rows floor)")
+    print(
+        f"{'POST /api/leads, batches of 100':52} {batch_rate:10.0f}  "
+        f"({batch_rate / rows_floor:.2f} of the same-rows floor, {batch_rate / lead_floor:.2f} of lead rows only)"
+    )
+    print(
+        f"{'POST /api/leads, one lead per request':52} {single_rate:10.0f}  "
+        f"({single_rate / rows_floor:.2f} of the same-rows floor)"
+    )
 
 
 if __name__ == "__main__":

@@ -71,8 +71,14 @@ async def reset(url: str) -> None:
 
 async def baton(url: str, fake: FakeSlack) -> tuple[Runtime, SlackComponent]:
     await reset(url)
-    settings = Settings(config_path=EXAMPLE_CONFIG, database_url=url, slack_bot_token=TOKEN,
-                        slack_signing_secret=SECRET, slack_api_url=fake.api_url, shutdown_grace=5)
+    settings = Settings(
+        config_path=EXAMPLE_CONFIG,
+        database_url=url,
+        slack_bot_token=TOKEN,
+        slack_signing_secret=SECRET,
+        slack_api_url=fake.api_url,
+        shutdown_grace=5,
+    )
     runtime = Runtime(settings=settings, agreement=make_agreement())
     await runtime.prepare()
     component = SlackComponent(settings, runtime.services)
@@ -106,20 +112,33 @@ async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
 async def offers(runtime: Runtime, n: int, prefix: str, countries: tuple[str, ...] = ("DE",)) -> list[tuple[str, str]]:
     """Offer ``n`` leads (by default to the emea team channel, where any of its reps may claim;
     direct reps have a capacity); (Slack user who will claim, packed button value) for each."""
-    leads = [LeadIn.model_validate(lead_payload(external_id=f"{prefix}-{i}", email=f"{prefix}{i}@b{i}.example",
-                                                country=countries[i % len(countries)])) for i in range(n)]
+    leads = [
+        LeadIn.model_validate(
+            lead_payload(
+                external_id=f"{prefix}-{i}", email=f"{prefix}{i}@b{i}.example", country=countries[i % len(countries)]
+            )
+        )
+        for i in range(n)
+    ]
     for i in range(0, n, 100):
-        await ingest(runtime.services, leads[i:i + 100])
+        await ingest(runtime.services, leads[i : i + 100])
     async with runtime.db.transaction() as session:
         rows = (await session.scalars(select(Handoff).order_by(Handoff.id))).all()
     return [(EMEA_REPS[i % 2], ButtonData(h.lead_id, h.id).pack()) for i, h in enumerate(rows)]
 
 
 def click_body(user: str, value: str, n: int, fake: FakeSlack) -> str:
-    payload = {"type": "block_actions", "user": {"id": user}, "team": {"id": "T0BATON"}, "api_app_id": "A0BATON",
-               "trigger_id": f"t{n}", "channel": {"id": "D0BENCH"}, "response_url": fake.response_url(f"b{n}"),
-               "container": {"type": "message", "channel_id": "D0BENCH", "message_ts": "1.1"},
-               "actions": [{"action_id": "baton:claim", "block_id": "b", "type": "button", "value": value}]}
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user},
+        "team": {"id": "T0BATON"},
+        "api_app_id": "A0BATON",
+        "trigger_id": f"t{n}",
+        "channel": {"id": "D0BENCH"},
+        "response_url": fake.response_url(f"b{n}"),
+        "container": {"type": "message", "channel_id": "D0BENCH", "message_ts": "1.1"},
+        "actions": [{"action_id": "baton:claim", "block_id": "b", "type": "button", "value": value}],
+    }
     return urlencode({"payload": json.dumps(payload)})
 
 
@@ -130,9 +149,11 @@ async def fire(url: str, bodies: list[str]) -> list[float]:
 
         async def one(body: str) -> float:
             timestamp = str(int(time.time()))
-            headers = {"X-Slack-Request-Timestamp": timestamp,
-                       "Content-Type": "application/x-www-form-urlencoded",
-                       "X-Slack-Signature": verifier.generate_signature(timestamp=timestamp, body=body) or ""}
+            headers = {
+                "X-Slack-Request-Timestamp": timestamp,
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Slack-Signature": verifier.generate_signature(timestamp=timestamp, body=body) or "",
+            }
             start = time.perf_counter()
             async with session.post(url, data=body.encode(), headers=headers) as response:
                 await response.read()
@@ -173,7 +194,7 @@ async def ack_latency(url: str, clicks: int, rounds: int, pool: ProcessPoolExecu
     await runtime.start()  # delivery worker and scheduler run as in `baton serve`
     timings: dict[str, list[float]] = {"bare slack-bolt app (ack only)": [], "Baton": []}
     for round_no in range(rounds + 1):  # round 0 warms both up (auth.test, connections)
-        batch = targets[round_no * clicks:(round_no + 1) * clicks]
+        batch = targets[round_no * clicks : (round_no + 1) * clicks]
         bodies = [click_body(user, value, i, fake) for i, (user, value) in enumerate(batch)]
         # Alternate who goes first, and start each from a quiet process (outbox drained).
         order = [bare_url, baton_url] if round_no % 2 else [baton_url, bare_url]
@@ -210,14 +231,27 @@ async def delivery(url: str, n: int) -> dict[str, float]:
         await asyncio.sleep(0.05)
     elapsed = time.perf_counter() - start
     posts = fake.calls_to("chat.postMessage")
-    landed = Counter(e["value"] for c in posts if c.ok for b in c.body["blocks"] if b["type"] == "actions"
-                     for e in b["elements"] if e["action_id"] in ("baton:accept", "baton:claim"))
+    landed = Counter(
+        e["value"]
+        for c in posts
+        if c.ok
+        for b in c.body["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] in ("baton:accept", "baton:claim")
+    )
     async with runtime.db.transaction() as session:
         failed = len((await session.scalars(select(OutboxMessage).where(OutboxMessage.status == "failed"))).all())
     await runtime.db.dispose()
     await fake.stop()
-    return {"offers": n, "delivered": len(landed), "max_per_card": max(landed.values()),
-            "throttled": sum(not c.ok for c in posts), "failed": failed, "seconds": elapsed}
+    return {
+        "offers": n,
+        "delivered": len(landed),
+        "max_per_card": max(landed.values()),
+        "throttled": sum(not c.ok for c in posts),
+        "failed": failed,
+        "seconds": elapsed,
+    }
 
 
 async def main() -> None:
@@ -242,8 +276,10 @@ async def main() -> None:
     bare, ours = (pct(v, 99) for v in timings.values())
     print(f"Baton p99 / bare p99 = {ours / bare:.2f} (target <= 1.5)")
     result = await delivery(url.replace("bench.db", "delivery.db"), args.offers)
-    print(f"delivery: {result['delivered']}/{result['offers']} cards landed, at most {result['max_per_card']} "
-          f"per card, {result['throttled']} answered 429, {result['failed']} failed, {result['seconds']:.1f} s")
+    print(
+        f"delivery: {result['delivered']}/{result['offers']} cards landed, at most {result['max_per_card']} "
+        f"per card, {result['throttled']} answered 429, {result['failed']} failed, {result['seconds']:.1f} s"
+    )
     assert result["delivered"] == args.offers and result["max_per_card"] == 1 and result["failed"] == 0
 
 

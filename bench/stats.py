@@ -44,23 +44,75 @@ from store.migrate import upgrade  # noqa: E402
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 SPAN_DAYS = 730
 REPS = {"enterprise": ["alice@example.com", "bob@example.com"], "emea": ["clara@example.com", "david@example.com"]}
-REASONS = ["unable_to_reach", "inaccurate_data", "no_need", "no_budget", "no_fit", "existing_customer",
-           "competitor", "duplicate", "not_now"]
-SOURCES = [("webinar", "Q4 pipeline webinar"), ("ebook", "Pricing guide"), ("paid_search", "Brand"),
-           ("events", "SaaStr"), ("referral", None)]
+REASONS = [
+    "unable_to_reach",
+    "inaccurate_data",
+    "no_need",
+    "no_budget",
+    "no_fit",
+    "existing_customer",
+    "competitor",
+    "duplicate",
+    "not_now",
+]
+SOURCES = [
+    ("webinar", "Q4 pipeline webinar"),
+    ("ebook", "Pricing guide"),
+    ("paid_search", "Brand"),
+    ("events", "SaaStr"),
+    ("referral", None),
+]
 QUESTIONS = [("stats this quarter", "revops@example.com"), ("feedback last 30 days", "mark.marketer@example.com")]
 CHUNK = 50_000
 
-LEAD_COLS = ["id", "external_id", "email", "data", "stage", "score", "fast_track", "explanation", "routing", "team",
-             "owner", "source", "campaign", "created_at", "updated_at", "qualified_at", "accepted_at",
-             "first_touch_at", "sql_at", "finished_at", "forgotten_at"]
-HANDOFF_COLS = ["id", "lead_id", "team", "rep", "mode", "state", "fence", "policy", "previous_reps", "offered_at",
-                "due_at", "decided_at", "decided_by"]
+LEAD_COLS = [
+    "id",
+    "external_id",
+    "email",
+    "data",
+    "stage",
+    "score",
+    "fast_track",
+    "explanation",
+    "routing",
+    "team",
+    "owner",
+    "source",
+    "campaign",
+    "created_at",
+    "updated_at",
+    "qualified_at",
+    "accepted_at",
+    "first_touch_at",
+    "sql_at",
+    "finished_at",
+    "forgotten_at",
+]
+HANDOFF_COLS = [
+    "id",
+    "lead_id",
+    "team",
+    "rep",
+    "mode",
+    "state",
+    "fence",
+    "policy",
+    "previous_reps",
+    "offered_at",
+    "due_at",
+    "decided_at",
+    "decided_by",
+]
 FEEDBACK_COLS = ["id", "lead_id", "handoff_id", "rep", "reason", "outcome", "note", "source", "campaign", "created_at"]
 TOUCH_COLS = ["id", "lead_id", "rep", "kind", "created_at"]
 AUDIT_COLS = ["id", "lead_id", "actor", "action", "before", "after", "at"]
-TABLES = {"leads": LEAD_COLS, "handoffs": HANDOFF_COLS, "feedback": FEEDBACK_COLS, "touches": TOUCH_COLS,
-          "audit_events": AUDIT_COLS}
+TABLES = {
+    "leads": LEAD_COLS,
+    "handoffs": HANDOFF_COLS,
+    "feedback": FEEDBACK_COLS,
+    "touches": TOUCH_COLS,
+    "audit_events": AUDIT_COLS,
+}
 
 
 def synthetic(leads: int, events: int, seed: int = 7) -> Iterator[dict[str, list[tuple[Any, ...]]]]:
@@ -89,8 +141,23 @@ def synthetic(leads: int, events: int, seed: int = 7) -> Iterator[dict[str, list
                 state, decided = "offered", None
             ids["handoffs"] += 1
             handoff_id = ids["handoffs"]
-            chunk["handoffs"].append((handoff_id, lead_id, team, rep, "direct", state, 2, policy, "[]", qualified,
-                                      due, decided, rep if decided else None))
+            chunk["handoffs"].append(
+                (
+                    handoff_id,
+                    lead_id,
+                    team,
+                    rep,
+                    "direct",
+                    state,
+                    2,
+                    policy,
+                    "[]",
+                    qualified,
+                    due,
+                    decided,
+                    rep if decided else None,
+                )
+            )
             actions += ["lead.qualified", "lead.offered"]
             stage = "mql"
             if rng.random() < 0.05:
@@ -102,32 +169,67 @@ def synthetic(leads: int, events: int, seed: int = 7) -> Iterator[dict[str, list
                     touched = decided + timedelta(minutes=rng.randint(5, 2880))
                     for n in range(rng.randint(1, 3)):
                         ids["touches"] += 1
-                        chunk["touches"].append((ids["touches"], lead_id, rep, "call" if n % 2 else "email",
-                                                 touched + timedelta(hours=n)))
+                        chunk["touches"].append(
+                            (ids["touches"], lead_id, rep, "call" if n % 2 else "email", touched + timedelta(hours=n))
+                        )
                 if rng.random() < 0.25:
                     stage, sql_at = "sql", decided + timedelta(days=3)
             elif state == "rejected" and decided is not None:
                 stage = "recycled"
                 ids["feedback"] += 1
                 note = "Could not reach after 6 attempts" if rng.random() < 0.3 else None
-                chunk["feedback"].append((ids["feedback"], lead_id, handoff_id, rep, rng.choice(REASONS), "recycle",
-                                          note, source, campaign, decided))
+                chunk["feedback"].append(
+                    (
+                        ids["feedback"],
+                        lead_id,
+                        handoff_id,
+                        rep,
+                        rng.choice(REASONS),
+                        "recycle",
+                        note,
+                        source,
+                        campaign,
+                        decided,
+                    )
+                )
                 actions.append("lead.rejected")
             escalated_handoff = handoff_id
         else:
             escalated_handoff = 0
-        chunk["leads"].append((lead_id, f"crm-{lead_id}", f"lead{lead_id}@prospect.example",
-                               '{"first_name": "Pat"}', stage, 60, False, '{"threshold": 50}', None, team, owner,
-                               source, campaign, created, created, qualified if stage != "captured" else None,
-                               accepted, touched, sql_at, None, None))
+        chunk["leads"].append(
+            (
+                lead_id,
+                f"crm-{lead_id}",
+                f"lead{lead_id}@prospect.example",
+                '{"first_name": "Pat"}',
+                stage,
+                60,
+                False,
+                '{"threshold": 50}',
+                None,
+                team,
+                owner,
+                source,
+                campaign,
+                created,
+                created,
+                qualified if stage != "captured" else None,
+                accepted,
+                touched,
+                sql_at,
+                None,
+                None,
+            )
+        )
         # Pad with behaviour-style events to reach the requested total.
         count = int(per_lead_events) + (1 if rng.random() < per_lead_events % 1 else 0)
         for n in range(count):
             action = actions[n] if n < len(actions) else "lead.touched"
             after = json.dumps({"handoff_id": escalated_handoff}) if action == "sla.escalated" else None
             ids["audit_events"] += 1
-            chunk["audit_events"].append((ids["audit_events"], lead_id, "intake", action, None, after,
-                                          created + timedelta(hours=n)))
+            chunk["audit_events"].append(
+                (ids["audit_events"], lead_id, "intake", action, None, after, created + timedelta(hours=n))
+            )
         if lead_id % CHUNK == 0:
             yield chunk
             chunk = {t: [] for t in TABLES}
@@ -147,8 +249,9 @@ def load_sqlite(path: Path, leads: int, events: int) -> None:
         for table, rows in chunk.items():
             if rows:
                 cols = TABLES[table]
-                connection.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                                       rows)
+                connection.executemany(
+                    f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", rows
+                )
         connection.commit()
     connection.execute("ANALYZE")
     connection.commit()
@@ -165,8 +268,9 @@ async def load_postgres(url: str, leads: int, events: int) -> None:
                 if rows:
                     await connection.copy_records_to_table(table, records=rows, columns=TABLES[table])
         for table in TABLES:
-            await connection.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                     f"(SELECT coalesce(max(id), 1) FROM {table}))")
+            await connection.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 1) FROM {table}))"
+            )
         # VACUUM sets the visibility map, without which PostgreSQL cannot use index-only scans.
         await connection.execute("VACUUM ANALYZE")
     finally:
@@ -211,9 +315,14 @@ async def measure(url: str) -> None:
         for _ in range(5):
             began = time.perf_counter()
             async with database.transaction() as session:
-                await session.execute(text("SELECT count(*) FROM leads WHERE qualified_at >= :s"),
-                                      {"s": "2026-10-01 04:00:00.000000" if not database.is_postgres
-                                       else datetime(2026, 10, 1, 4, tzinfo=UTC)})
+                await session.execute(
+                    text("SELECT count(*) FROM leads WHERE qualified_at >= :s"),
+                    {
+                        "s": "2026-10-01 04:00:00.000000"
+                        if not database.is_postgres
+                        else datetime(2026, 10, 1, 4, tzinfo=UTC)
+                    },
+                )
             floor.append((time.perf_counter() - began) * 1000)
         print(f"floor (one indexed count of this quarter's MQLs): {statistics.median(floor):.1f} ms")
         for question, asker in QUESTIONS:
@@ -223,8 +332,10 @@ async def measure(url: str) -> None:
                 began = time.perf_counter()
                 notice = await answer(services, question, asker)
                 timings.append((time.perf_counter() - began) * 1000)
-            print(f"\n{question!r}: median {statistics.median(timings):.1f} ms "
-                  f"(min {min(timings):.1f}, max {max(timings):.1f}); {len(notice.fields)} fields")
+            print(
+                f"\n{question!r}: median {statistics.median(timings):.1f} ms "
+                f"(min {min(timings):.1f}, max {max(timings):.1f}); {len(notice.fields)} fields"
+            )
             captured.clear()
             event.listen(database.engine.sync_engine, "before_cursor_execute", capture)
             await answer(services, question, asker)
@@ -272,8 +383,9 @@ def main() -> None:
             asyncio.run(load_postgres(normalise_url(url), args.leads, events))
         else:
             load_sqlite(path, args.leads, events)
-        print(f"loaded {args.leads:,} leads and {events:,} audit events into {url} "
-              f"in {time.perf_counter() - began:.0f} s")
+        print(
+            f"loaded {args.leads:,} leads and {events:,} audit events into {url} in {time.perf_counter() - began:.0f} s"
+        )
     asyncio.run(measure(url))
 
 

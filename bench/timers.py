@@ -82,18 +82,60 @@ async def seed(database: Database, agreement: Agreement, count: int, now: dateti
     async with database.engine.begin() as connection:
         for start in range(1, count + 1, CHUNK):
             ids = range(start, min(start + CHUNK, count + 1))
-            await connection.execute(insert(Lead), [
-                {"id": i, "external_id": f"bench-{i}", "email": f"bench{i}@prospect.example", "stage": "mql",
-                 "score": 60, "fast_track": False, "explanation": {}, "team": team.name,
-                 "data": {"first_name": "Pat", "last_name": str(i), "company": f"Prospect {i}"},
-                 "created_at": now, "updated_at": now, "qualified_at": now} for i in ids])
-            await connection.execute(insert(Handoff), [
-                {"id": i, "lead_id": i, "team": team.name, "rep": "alice@example.com", "mode": "direct",
-                 "state": "offered", "fence": 1, "policy": policy, "previous_reps": [], "offered_at": now}
-                for i in ids])
-            await connection.execute(insert(Timer), [
-                {"id": i, "lead_id": i, "handoff_id": i, "chain": "accept", "step": 0, "fence": 1,
-                 "status": "pending", "due_at": later + timedelta(seconds=i)} for i in ids])
+            await connection.execute(
+                insert(Lead),
+                [
+                    {
+                        "id": i,
+                        "external_id": f"bench-{i}",
+                        "email": f"bench{i}@prospect.example",
+                        "stage": "mql",
+                        "score": 60,
+                        "fast_track": False,
+                        "explanation": {},
+                        "team": team.name,
+                        "data": {"first_name": "Pat", "last_name": str(i), "company": f"Prospect {i}"},
+                        "created_at": now,
+                        "updated_at": now,
+                        "qualified_at": now,
+                    }
+                    for i in ids
+                ],
+            )
+            await connection.execute(
+                insert(Handoff),
+                [
+                    {
+                        "id": i,
+                        "lead_id": i,
+                        "team": team.name,
+                        "rep": "alice@example.com",
+                        "mode": "direct",
+                        "state": "offered",
+                        "fence": 1,
+                        "policy": policy,
+                        "previous_reps": [],
+                        "offered_at": now,
+                    }
+                    for i in ids
+                ],
+            )
+            await connection.execute(
+                insert(Timer),
+                [
+                    {
+                        "id": i,
+                        "lead_id": i,
+                        "handoff_id": i,
+                        "chain": "accept",
+                        "step": 0,
+                        "fence": 1,
+                        "status": "pending",
+                        "due_at": later + timedelta(seconds=i),
+                    }
+                    for i in ids
+                ],
+            )
         if database.is_postgres:
             for table in ("leads", "handoffs", "timers"):
                 await connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {count})"))
@@ -133,8 +175,9 @@ async def lag(services: Services, ids: range, interval: float = 1.0) -> tuple[li
         busy += time.monotonic() - tick
         swept = datetime.now(UTC)
         async with services.db.transaction() as session:
-            settled = (await session.scalars(select(Timer.id).where(
-                Timer.id.in_(ids), Timer.status != "pending"))).all()
+            settled = (
+                await session.scalars(select(Timer.id).where(Timer.id.in_(ids), Timer.status != "pending"))
+            ).all()
         for timer_id in settled:
             done_at.setdefault(timer_id, swept)
         if len(done_at) == len(ids):
@@ -198,8 +241,10 @@ async def apscheduler_jobs(count: int, traced: bool) -> tuple[float, float, floa
 def machine(url: str, server: str) -> str:
     load = os.getloadavg()
     database = f"PostgreSQL {server}" if url.startswith("postgres") else f"SQLite {sqlite3.sqlite_version}"
-    return (f"{platform.machine()}, {os.cpu_count()} CPUs (nproc), {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}, {database}; load average at start {load[0]:.2f}")
+    return (
+        f"{platform.machine()}, {os.cpu_count()} CPUs (nproc), {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, {database}; load average at start {load[0]:.2f}"
+    )
 
 
 def record(lines: list[str]) -> None:
@@ -207,8 +252,10 @@ def record(lines: list[str]) -> None:
     text_ = README.read_text() if README.exists() else "# Benchmarks\n"
     block = "\n".join(lines) + "\n"
     if "\n## Timers" not in "\n" + text_:
-        text_ = text_.rstrip("\n") + "\n\n## Timers\n\n`.venv/bin/python bench/timers.py [--database-url URL]`: " \
+        text_ = (
+            text_.rstrip("\n") + "\n\n## Timers\n\n`.venv/bin/python bench/timers.py [--database-url URL]`: "
             "SLA timers as rows swept every second, beside the same timers as APScheduler jobs.\n\n" + block
+        )
     else:
         head, _, rest = text_.partition("## Timers")
         body, marker, tail = rest.partition("\n## ")

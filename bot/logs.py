@@ -17,17 +17,22 @@ from datetime import UTC, datetime
 
 # Slack tokens, bearer credentials and email addresses are masked whatever logged them.
 # JWTs (a Bot Framework token quoted without its "Bearer") too.
-_SECRETS = re.compile(r"(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|Bearer\s+\S+"
-                      r"|eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)")
+_SECRETS = re.compile(
+    r"(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|Bearer\s+\S+"
+    r"|eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)"
+)
 # An email as written, URL-encoded (``%40``, twice-encoded ``%2540``: a Slack click carries the
 # card's blocks form-encoded), JSON-escaped (``\u0040``, however many backslashes) or HTML (``&#64;``).
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+(?:@|%40|%2540|\\+u0040|&#0*64;|&commat;)[A-Za-z0-9.-]+\.[A-Za-z]{2,}",
-                    re.IGNORECASE)
+_EMAIL = re.compile(
+    r"[A-Za-z0-9._%+-]+(?:@|%40|%2540|\\+u0040|&#0*64;|&commat;)[A-Za-z0-9.-]+\.[A-Za-z]{2,}", re.IGNORECASE
+)
 # Phone-like runs: optional + (or %2B), digit groups split by spaces, dots, dashes or brackets, as
 # written or URL-encoded (%20, %2D, %28, %29, and + for a space in a form body).
 _ENCODED_SEP = r"%(?:20|2[bB]|2[dD]|2[eE]|28|29)"
-_PHONE = re.compile(rf"(?:(?<=%[0-9A-Fa-f]{{2}})|(?<![\w:/.%-]))(?:\+|%2[bB])?(?:{_ENCODED_SEP}|\()?\d{{1,4}}\)?"
-                    rf"(?:(?:{_ENCODED_SEP}|[ .()+-]){{0,3}}\d{{1,5}}\)?){{2,6}}(?![\w:/-])")
+_PHONE = re.compile(
+    rf"(?:(?<=%[0-9A-Fa-f]{{2}})|(?<![\w:/.%-]))(?:\+|%2[bB])?(?:{_ENCODED_SEP}|\()?\d{{1,4}}\)?"
+    rf"(?:(?:{_ENCODED_SEP}|[ .()+-]){{0,3}}\d{{1,5}}\)?){{2,6}}(?![\w:/-])"
+)
 _ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 # E.164 numbers have at most 15 digits; dates (8 digits), times and small ids have fewer than 9.
 _MIN_PHONE_DIGITS, _MAX_PHONE_DIGITS = 9, 15
@@ -86,8 +91,12 @@ class ScrubbingFilter(logging.Filter):
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        entry = {"time": datetime.fromtimestamp(record.created, UTC).isoformat(),
-                 "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
@@ -100,8 +109,9 @@ def setup_logging(fmt: str = "text", level: str = "INFO", secrets: Iterable[str 
     scrubber = ScrubbingFilter()
     scrubber.add_secrets(secrets)
     handler.addFilter(scrubber)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else
-                         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        JsonFormatter() if fmt == "json" else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

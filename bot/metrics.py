@@ -71,26 +71,42 @@ class Metrics:
         self.rejected = Counter("baton_rejected", "Offers rejected, by reason.", ["reason"], registry=r)
         self.sla_steps = Counter("baton_sla_steps", "SLA timer steps fired, by action.", ["action"], registry=r)
         self.lead_events = Counter("baton_lead_events", "Every audit event, by action.", ["action"], registry=r)
-        self.deliveries = Counter("baton_deliveries", "Outbox delivery attempts, by outcome.",
-                                  ["platform", "status"], registry=r)
-        self.delivery_errors = Counter("baton_delivery_errors", "Chat and webhook API errors, by code.",
-                                       ["platform", "code"], registry=r)
-        self.parked = Counter("baton_outbox_parked", "Outbox rows given up (parked as failed), by platform and "
-                              "code; code too_old when transient failures outlasted BATON_OUTBOX_MAX_AGE.",
-                              ["platform", "code"], registry=r)
-        self.delivery_latency = Histogram("baton_delivery_latency_seconds", "From enqueue to delivery.",
-                                          ["platform"], buckets=_LATENCY_BUCKETS, registry=r)
+        self.deliveries = Counter(
+            "baton_deliveries", "Outbox delivery attempts, by outcome.", ["platform", "status"], registry=r
+        )
+        self.delivery_errors = Counter(
+            "baton_delivery_errors", "Chat and webhook API errors, by code.", ["platform", "code"], registry=r
+        )
+        self.parked = Counter(
+            "baton_outbox_parked",
+            "Outbox rows given up (parked as failed), by platform and "
+            "code; code too_old when transient failures outlasted BATON_OUTBOX_MAX_AGE.",
+            ["platform", "code"],
+            registry=r,
+        )
+        self.delivery_latency = Histogram(
+            "baton_delivery_latency_seconds",
+            "From enqueue to delivery.",
+            ["platform"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
         self.backlog = Gauge("baton_outbox_backlog", "Outbox rows waiting to be sent.", ["platform"], registry=r)
         self.failed = Gauge("baton_outbox_failed", "Outbox rows parked as failed.", ["platform"], registry=r)
-        self.oldest = Gauge("baton_outbox_oldest_pending_seconds", "Age of the oldest row still pending.",
-                            registry=r)
-        self.platform_up = Gauge("baton_platform_up", "1 while a chat platform passes its health check, else 0.",
-                                 ["platform"], registry=r)
-        self.write_wait = Gauge("baton_sqlite_write_wait_longest_seconds",
-                                "Longest wait of a write transaction for SQLite's writer since start; urgent = "
-                                "delivery's claim and settle.", ["kind"], registry=r)
-        self.http = Histogram("baton_http_request_seconds", "HTTP request latency, by route.",
-                              ["route", "method", "status"], registry=r)
+        self.oldest = Gauge("baton_outbox_oldest_pending_seconds", "Age of the oldest row still pending.", registry=r)
+        self.platform_up = Gauge(
+            "baton_platform_up", "1 while a chat platform passes its health check, else 0.", ["platform"], registry=r
+        )
+        self.write_wait = Gauge(
+            "baton_sqlite_write_wait_longest_seconds",
+            "Longest wait of a write transaction for SQLite's writer since start; urgent = "
+            "delivery's claim and settle.",
+            ["kind"],
+            registry=r,
+        )
+        self.http = Histogram(
+            "baton_http_request_seconds", "HTTP request latency, by route.", ["route", "method", "status"], registry=r
+        )
 
     def on_event(self, event: RecordedEvent) -> None:
         action, after = event.action, event.after or {}
@@ -126,9 +142,11 @@ class Metrics:
 
     async def refresh_outbox(self, db: Database, now: datetime) -> None:
         """Recount the shared outbox (one grouped COUNT over the status index)."""
-        query = (select(OutboxMessage.platform, OutboxMessage.status, func.count(), func.min(OutboxMessage.created_at))
-                 .where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.FAILED]))
-                 .group_by(OutboxMessage.platform, OutboxMessage.status))
+        query = (
+            select(OutboxMessage.platform, OutboxMessage.status, func.count(), func.min(OutboxMessage.created_at))
+            .where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.FAILED]))
+            .group_by(OutboxMessage.platform, OutboxMessage.status)
+        )
         async with db.read() as session:  # a scrape never queues behind (or holds up) a writer
             rows = (await session.execute(query)).all()
         self.backlog.clear()

@@ -14,8 +14,10 @@ from scoring.agreement import Agreement, ChannelRef, Team
 from scoring.platforms import ChatPlatform
 from scoring.reach import unreachable_reason
 
-NO_PLATFORM = ("no chat platform is configured (set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN, "
-               "or enable Teams): every card waits in the outbox until one is")
+NO_PLATFORM = (
+    "no chat platform is configured (set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN, "
+    "or enable Teams): every card waits in the outbox until one is"
+)
 
 
 def _reaches(channel: ChannelRef | None, enabled: Collection[str]) -> bool:
@@ -36,9 +38,14 @@ def _instead(team: Team, agreement: Agreement, enabled: Collection[str], chat: S
     return "nobody reachable: give a rep, the team channel or the managers channel an id on a configured platform"
 
 
-def reach_warnings(settings: Settings, agreement: Agreement, teams_installed: Collection[str] = (), *,
-                   installed: Mapping[str, Collection[str]] | None = None,
-                   platforms: Registry | None = None) -> list[str]:
+def reach_warnings(
+    settings: Settings,
+    agreement: Agreement,
+    teams_installed: Collection[str] = (),
+    *,
+    installed: Mapping[str, Collection[str]] | None = None,
+    platforms: Registry | None = None,
+) -> list[str]:
     """One line per rep no configured platform reaches, and per team left with none.
 
     ``installed``: per platform that resolves people by email, who holds a conversation with Baton
@@ -55,6 +62,8 @@ def reach_warnings(settings: Settings, agreement: Agreement, teams_installed: Co
             if reason is not None:
                 lines.append(f"teams[{i}].reps[{j}] {rep.email}: {reason}; routing gives this rep no leads")
         if team.handoff == "direct" and all(reasons):
-            lines.append(f"teams[{i}] {team.name}: no rep is reachable; its leads go to "
-                         f"{_instead(team, agreement, enabled, chat)}")
+            lines.append(
+                f"teams[{i}] {team.name}: no rep is reachable; its leads go to "
+                f"{_instead(team, agreement, enabled, chat)}"
+            )
     return lines

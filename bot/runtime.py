@@ -70,15 +70,28 @@ class Runtime:
         self.instance = f"{socket.gethostname()}:{os.getpid()}"
         self.metrics = Metrics(frozenset(r.code for r in self.agreement.rejection_reasons))
         enabled = self.platforms.enabled(self.settings)
-        self.services = Services(db=self.db, agreement=self.agreement, clock=self.clock, instance=self.instance,
-                                 chat=self.platforms.chat, platforms=enabled, on_event=self.metrics.on_event,
-                                 reachable_on=enabled or None)
+        self.services = Services(
+            db=self.db,
+            agreement=self.agreement,
+            clock=self.clock,
+            instance=self.instance,
+            chat=self.platforms.chat,
+            platforms=enabled,
+            on_event=self.metrics.on_event,
+            reachable_on=enabled or None,
+        )
         settings = self.settings
         self.worker = DeliveryWorker(
-            self.services, {}, lease=timedelta(seconds=settings.outbox_lease), pacing=settings.pacing(),
-            policy=RetryPolicy(max_age=timedelta(seconds=settings.outbox_max_age),
-                               max_backoff=settings.outbox_max_backoff),
-            concurrency=settings.outbox_concurrency, on_result=self.metrics.on_delivery)
+            self.services,
+            {},
+            lease=timedelta(seconds=settings.outbox_lease),
+            pacing=settings.pacing(),
+            policy=RetryPolicy(
+                max_age=timedelta(seconds=settings.outbox_max_age), max_backoff=settings.outbox_max_backoff
+            ),
+            concurrency=settings.outbox_concurrency,
+            on_result=self.metrics.on_delivery,
+        )
         self.services.wake_delivery = self.worker.wake
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self._running_jobs = 0
@@ -208,6 +221,7 @@ class Runtime:
                 self._running_jobs -= 1
                 if not self._running_jobs:
                     self._jobs_idle.set()
+
         return run
 
     def web_app(self) -> web.Application:

@@ -29,12 +29,20 @@ log = logging.getLogger(__name__)
 
 
 def _secrets(settings: Settings) -> list[str | None]:
-    return [settings.intake_token, settings.intake_hmac_secret, settings.webhook_secret, settings.slack_bot_token,
-            settings.slack_signing_secret, settings.slack_app_token, settings.microsoft_app_password]
+    return [
+        settings.intake_token,
+        settings.intake_hmac_secret,
+        settings.webhook_secret,
+        settings.slack_bot_token,
+        settings.slack_signing_secret,
+        settings.slack_app_token,
+        settings.microsoft_app_password,
+    ]
 
 
-async def serve(settings: Settings, agreement: Agreement, *, clock: Clock | None = None,
-                stop: asyncio.Event | None = None) -> None:
+async def serve(
+    settings: Settings, agreement: Agreement, *, clock: Clock | None = None, stop: asyncio.Event | None = None
+) -> None:
     """Run until SIGTERM/SIGINT (or ``stop`` is set), then shut down in order:
     stop taking requests, finish in-flight ones, stop timers, flush the outbox within the grace."""
     mask_secrets(_secrets(settings))
@@ -50,14 +58,19 @@ async def serve(settings: Settings, agreement: Agreement, *, clock: Clock | None
         log.error("configuration is invalid (%s): %s", exc.source, "; ".join(exc.problems))
         raise SystemExit(2) from None
     await runtime.prepare()
-    runner = web.AppRunner(runtime.web_app(), shutdown_timeout=settings.shutdown_grace,
-                           handle_signals=False, access_log=None)
+    runner = web.AppRunner(
+        runtime.web_app(), shutdown_timeout=settings.shutdown_grace, handle_signals=False, access_log=None
+    )
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
     await runtime.start()
-    log.info("Baton listening on http://%s:%s (database %s)", settings.host, settings.port,
-             settings.database_url.split("@")[-1])
+    log.info(
+        "Baton listening on http://%s:%s (database %s)",
+        settings.host,
+        settings.port,
+        settings.database_url.split("@")[-1],
+    )
     try:
         await stop.wait()
     finally:

@@ -40,8 +40,7 @@ class Settings(BaseSettings):
     spelled (several follow the platforms' own names, not a prefix); an empty variable counts as
     unset. Built by field name too (``Settings(port=...)``, what tests and the CLI's overrides use)."""
 
-    model_config = SettingsConfigDict(case_sensitive=True, env_ignore_empty=True, populate_by_name=True,
-                                      extra="ignore")
+    model_config = SettingsConfigDict(case_sensitive=True, env_ignore_empty=True, populate_by_name=True, extra="ignore")
 
     config_path: Path = Field(validation_alias="BATON_CONFIG")
     database_url: str = Field(DEFAULT_URL, validation_alias="BATON_DATABASE_URL")
@@ -57,13 +56,15 @@ class Settings(BaseSettings):
     microsoft_app_id: str | None = Field(None, validation_alias="MICROSOFT_APP_ID")
     microsoft_app_password: str | None = Field(None, validation_alias="MICROSOFT_APP_PASSWORD")
     microsoft_app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = Field(
-        "MultiTenant", validation_alias="MICROSOFT_APP_TYPE")
+        "MultiTenant", validation_alias="MICROSOFT_APP_TYPE"
+    )
     microsoft_app_tenant_id: str | None = Field(None, validation_alias="MICROSOFT_APP_TENANT_ID")
     # Tenant ids Teams activities may come from (comma-separated in the environment; "*" for any).
     # Empty: MICROSOFT_APP_TENANT_ID when set, else any tenant (see bot.teams.gate.allowed_tenants).
     # NoDecode: the environment holds a comma-separated list, not the JSON pydantic-settings expects.
     teams_allowed_tenants: Annotated[tuple[str, ...], NoDecode] = Field(
-        (), validation_alias="BATON_TEAMS_ALLOWED_TENANTS")
+        (), validation_alias="BATON_TEAMS_ALLOWED_TENANTS"
+    )
     teams_enabled: bool = Field(False, validation_alias="BATON_TEAMS")
     log_format: Literal["text", "json"] = Field("text", validation_alias="BATON_LOG_FORMAT")
     log_level: str = Field("INFO", validation_alias="BATON_LOG_LEVEL")
@@ -95,8 +96,9 @@ class Settings(BaseSettings):
     pace_slack_channel: str = Field("1/s burst 3", validation_alias="BATON_PACE_SLACK_CHANNEL")
     pace_slack_workspace: str = Field("5/s burst 20", validation_alias="BATON_PACE_SLACK_WORKSPACE")
     pace_slack_update: str = Field("50/1m burst 10", validation_alias="BATON_PACE_SLACK_UPDATE")
-    pace_teams_conversation: str = Field("7/1s, 8/2s, 60/30s, 1800/1h",
-                                         validation_alias="BATON_PACE_TEAMS_CONVERSATION")
+    pace_teams_conversation: str = Field(
+        "7/1s, 8/2s, 60/30s, 1800/1h", validation_alias="BATON_PACE_TEAMS_CONVERSATION"
+    )
     pace_teams_tenant: str = Field("50/s", validation_alias="BATON_PACE_TEAMS_TENANT")
 
     @field_validator("outbox_max_age", mode="before")
@@ -109,8 +111,13 @@ class Settings(BaseSettings):
                 raise ValueError(str(exc)) from None
         return value
 
-    @field_validator("pace_slack_channel", "pace_slack_workspace", "pace_slack_update",
-                     "pace_teams_conversation", "pace_teams_tenant")
+    @field_validator(
+        "pace_slack_channel",
+        "pace_slack_workspace",
+        "pace_slack_update",
+        "pace_teams_conversation",
+        "pace_teams_tenant",
+    )
     @classmethod
     def _limits(cls, value: str) -> str:
         try:
@@ -121,13 +128,15 @@ class Settings(BaseSettings):
 
     def pacing(self) -> Pacing:
         """The limits per (platform, scope kind) the delivery worker paces to."""
-        return Pacing({
-            ("slack", "channel"): parse_limits(self.pace_slack_channel),
-            ("slack", "workspace"): parse_limits(self.pace_slack_workspace),
-            ("slack", "update"): parse_limits(self.pace_slack_update),
-            ("teams", "conversation"): parse_limits(self.pace_teams_conversation),
-            ("teams", "tenant"): parse_limits(self.pace_teams_tenant),
-        })
+        return Pacing(
+            {
+                ("slack", "channel"): parse_limits(self.pace_slack_channel),
+                ("slack", "workspace"): parse_limits(self.pace_slack_workspace),
+                ("slack", "update"): parse_limits(self.pace_slack_update),
+                ("teams", "conversation"): parse_limits(self.pace_teams_conversation),
+                ("teams", "tenant"): parse_limits(self.pace_teams_tenant),
+            }
+        )
 
     @field_validator("teams_allowed_tenants", mode="before")
     @classmethod
@@ -164,8 +173,9 @@ def env_name(field: str) -> str:
     return alias
 
 
-def load_settings(config_path: str | Path | None = None, environ: Mapping[str, str] | None = None,
-                  **overrides: object) -> Settings:
+def load_settings(
+    config_path: str | Path | None = None, environ: Mapping[str, str] | None = None, **overrides: object
+) -> Settings:
     """The settings from the environment (``environ`` instead of ``os.environ`` when given); an
     explicit ``config_path`` and the non-None ``overrides`` (by field name) win over it."""
     values: dict[str, object] = _Environment(os.environ if environ is None else environ)()

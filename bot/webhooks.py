@@ -74,9 +74,14 @@ class WebhookSender:
         data = encode(body)
         now = self.clock.now()
         timestamp = str(int(now.timestamp()))
-        headers = {"Content-Type": "application/json", "User-Agent": "Baton-Webhooks/1",
-                   "X-Baton-Event": str(body.get("event", "")), "X-Baton-Timestamp": timestamp,
-                   "X-Baton-Signature": sign(self.secret, timestamp, data), "X-Baton-Delivery": str(delivery.id)}
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "Baton-Webhooks/1",
+            "X-Baton-Event": str(body.get("event", "")),
+            "X-Baton-Timestamp": timestamp,
+            "X-Baton-Signature": sign(self.secret, timestamp, data),
+            "X-Baton-Delivery": str(delivery.id),
+        }
         try:
             async with self._session.post(url, data=data, headers=headers, allow_redirects=False) as response:
                 if 200 <= response.status < 300:
@@ -128,10 +133,11 @@ class WebhooksComponent:
         return "ok"
 
 
-
 def add_webhooks(runtime: Runtime) -> None:
     """Deliver CRM webhooks from this process; refuses to start unsigned (the receiver could not verify)."""
     if not runtime.settings.webhook_secret:
-        raise ConfigError("environment", [
-            "BATON_WEBHOOK_SECRET: required when the agreement configures [[webhooks]] (used to sign them)"])
+        raise ConfigError(
+            "environment",
+            ["BATON_WEBHOOK_SECRET: required when the agreement configures [[webhooks]] (used to sign them)"],
+        )
     runtime.add(WebhooksComponent(runtime.settings.webhook_secret, runtime.clock))

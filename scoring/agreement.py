@@ -72,9 +72,12 @@ class Directory:
         return cls(reps, list(seen.values()))
 
     def find(self, email: str | None, ids: Mapping[str, str | None]) -> Person | None:
-        hits = [index for index in [self._by_email.get(email.lower()) if email else None]
-                + [self._by_id.get(platform, {}).get(key) for platform, key in ids.items() if key]
-                if index is not None]
+        hits = [
+            index
+            for index in [self._by_email.get(email.lower()) if email else None]
+            + [self._by_id.get(platform, {}).get(key) for platform, key in ids.items() if key]
+            if index is not None
+        ]
         return self.people[min(hits)] if hits else None
 
 
@@ -328,7 +331,7 @@ class Team(_Model):
     @model_validator(mode="after")
     def _channel_mode(self) -> Team:
         if self.handoff == "channel" and self.channel is None:
-            raise ValueError("handoff = \"channel\" needs a `channel`")
+            raise ValueError('handoff = "channel" needs a `channel`')
         return self
 
 
@@ -425,8 +428,14 @@ class Roles(_Model):
 
 
 WebhookEvent = Literal[
-    "lead.qualified", "lead.offered", "lead.accepted", "lead.rejected", "lead.touched",
-    "lead.sql", "lead.unreachable", "lead.escalated",
+    "lead.qualified",
+    "lead.offered",
+    "lead.accepted",
+    "lead.rejected",
+    "lead.touched",
+    "lead.sql",
+    "lead.unreachable",
+    "lead.escalated",
 ]
 
 
@@ -475,8 +484,15 @@ class Agreement(_Model):
         """Everyone Baton knows, reps first, each email once."""
         return list(self.directory.people)
 
-    def person_by(self, *, email: str | None = None, platform: str | None = None, id: str | None = None,
-                  slack_id: str | None = None, teams_id: str | None = None) -> Person | None:
+    def person_by(
+        self,
+        *,
+        email: str | None = None,
+        platform: str | None = None,
+        id: str | None = None,
+        slack_id: str | None = None,
+        teams_id: str | None = None,
+    ) -> Person | None:
         """The first person (in ``people()`` order) with any of the given identities.
 
         ``platform=`` with ``id=`` looks up a chat id; ``slack_id=``/``teams_id=`` are the same for those two."""

@@ -55,8 +55,13 @@ def format_validation_errors(exc: ValidationError) -> list[str]:
     lines = []
     for error in exc.errors():
         # Union and tagged-type branches add their own loc parts; they only confuse a reader.
-        loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and (
-            p.startswith("function-") or p in {"str", "int", "float", "bool", "list[...]"})))
+        loc = tuple(
+            p
+            for p in error["loc"]
+            if not (
+                isinstance(p, str) and (p.startswith("function-") or p in {"str", "int", "float", "bool", "list[...]"})
+            )
+        )
         message = _FRIENDLY.get(error["type"]) or error["msg"]
         if "email address" in message:
             message = "not an email address"
@@ -78,15 +83,13 @@ def check_references(agreement: Agreement) -> list[str]:
         if team.sla not in policies:
             problems.append(f"teams[{i}].sla: no SLA policy named {team.sla!r} in [sla.policies]")
         if team.fast_track_sla and team.fast_track_sla not in policies:
-            problems.append(
-                f"teams[{i}].fast_track_sla: no SLA policy named {team.fast_track_sla!r} in [sla.policies]")
+            problems.append(f"teams[{i}].fast_track_sla: no SLA policy named {team.fast_track_sla!r} in [sla.policies]")
         managers = {m.email.lower() for m in team.managers}
         for j, rep in enumerate(team.reps):
             if emails[rep.email.lower()] > 1:
                 problems.append(f"teams[{i}].reps[{j}].email: {rep.email} is a rep in more than one place")
             if rep.manager and rep.manager.lower() not in managers:
-                problems.append(
-                    f"teams[{i}].reps[{j}].manager: {rep.manager} is not one of this team's managers")
+                problems.append(f"teams[{i}].reps[{j}].manager: {rep.manager} is not one of this team's managers")
     for i, rule in enumerate(agreement.routing.rules):
         if rule.team not in team_names:
             problems.append(f"routing.rules[{i}].team: no team named {rule.team!r}")

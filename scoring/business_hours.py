@@ -58,8 +58,9 @@ class WorkCalendar:
 
     def works_on(self, day: date) -> bool:
         """True when ``day`` (a local date) is a working day for this calendar."""
-        return (day.weekday() in self.days and day not in self.holidays
-                and not any(day in period for period in self.away))
+        return (
+            day.weekday() in self.days and day not in self.holidays and not any(day in period for period in self.away)
+        )
 
     def hours_on(self, day: date) -> tuple[datetime, datetime] | None:
         """The working interval of local ``day`` in UTC, or ``None`` on a day off."""

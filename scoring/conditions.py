@@ -38,8 +38,7 @@ class Condition(BaseModel):
 
     @model_validator(mode="after")
     def _one_kind(self) -> Condition:
-        kinds = [self.in_ is not None, self.min is not None or self.below is not None,
-                 self.match is not None]
+        kinds = [self.in_ is not None, self.min is not None or self.below is not None, self.match is not None]
         if sum(kinds) != 1:
             raise ValueError("give exactly one of `in`, `min`/`below` or `match`")
         if self.min is not None and self.below is not None and self.min >= self.below:
@@ -65,9 +64,7 @@ class Condition(BaseModel):
         number = _number(value)
         if number is None:
             return False
-        return (self.min is None or number >= self.min) and (
-            self.below is None or number < self.below
-        )
+        return (self.min is None or number >= self.min) and (self.below is None or number < self.below)
 
     def describe(self) -> str:
         """The condition in words, as the definitions show it to people."""

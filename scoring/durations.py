@@ -42,6 +42,4 @@ def _coerce(value: Any) -> timedelta:
     raise ValueError("must be a duration string such as 30s, 15m, 4h or 2d")
 
 
-Duration = Annotated[
-    timedelta, BeforeValidator(_coerce), PlainSerializer(format_duration, return_type=str)
-]
+Duration = Annotated[timedelta, BeforeValidator(_coerce), PlainSerializer(format_duration, return_type=str)]

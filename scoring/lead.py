@@ -16,8 +16,20 @@ from pydantic_core import PydanticCustomError
 
 # Lead fields the intake API accepts by name; anything else goes under `custom`.
 LEAD_FIELDS: tuple[str, ...] = (
-    "external_id", "email", "first_name", "last_name", "title", "company", "employees",
-    "revenue", "industry", "country", "source", "campaign", "phone", "website",
+    "external_id",
+    "email",
+    "first_name",
+    "last_name",
+    "title",
+    "company",
+    "employees",
+    "revenue",
+    "industry",
+    "country",
+    "source",
+    "campaign",
+    "phone",
+    "website",
 )
 
 CustomValue = str | int | float | bool
@@ -64,8 +76,11 @@ Email = Annotated[str, PlainValidator(_email), WithJsonSchema({"type": "string",
 
 
 def _refuse(character: str, kind: str) -> PydanticCustomError:
-    return PydanticCustomError("control_character", "{kind} may not hold the control character {code}",
-                               {"kind": kind, "code": f"U+{ord(character):04X}"})
+    return PydanticCustomError(
+        "control_character",
+        "{kind} may not hold the control character {code}",
+        {"kind": kind, "code": f"U+{ord(character):04X}"},
+    )
 
 
 def one_line(value: str) -> str:
@@ -109,8 +124,9 @@ def _custom_value(value: Any) -> CustomValue:
 
 Line = Annotated[str, AfterValidator(one_line)]
 CustomKey = Annotated[str, Field(min_length=1, max_length=MAX_CUSTOM_KEY), AfterValidator(one_line)]
-Custom = Annotated[CustomValue, PlainValidator(_custom_value),
-                   WithJsonSchema({"type": ["string", "number", "boolean"]})]
+Custom = Annotated[
+    CustomValue, PlainValidator(_custom_value), WithJsonSchema({"type": ["string", "number", "boolean"]})
+]
 
 
 class LeadData(BaseModel):
@@ -125,8 +141,9 @@ class LeadData(BaseModel):
     title: Line | None = Field(default=None, max_length=300)
     company: Line | None = Field(default=None, max_length=300)
     employees: Annotated[int | None, BeforeValidator(_no_bool)] = Field(default=None, ge=0, le=MAX_EMPLOYEES)
-    revenue: Annotated[float | None, BeforeValidator(_no_bool)] = Field(default=None, ge=0, le=MAX_REVENUE,
-                                                                          allow_inf_nan=False)
+    revenue: Annotated[float | None, BeforeValidator(_no_bool)] = Field(
+        default=None, ge=0, le=MAX_REVENUE, allow_inf_nan=False
+    )
     industry: Line | None = Field(default=None, max_length=200)
     country: Line | None = Field(default=None, max_length=100)
     source: Line | None = Field(default=None, max_length=200)

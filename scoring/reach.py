@@ -20,23 +20,30 @@ from scoring.platforms import BUILT_IN, ChatPlatform
 PLATFORMS = tuple(p.name for p in BUILT_IN)
 
 
-def _installed(teams_installed: Collection[str], installed: Mapping[str, Collection[str]] | None
-               ) -> Mapping[str, Collection[str]]:
+def _installed(
+    teams_installed: Collection[str], installed: Mapping[str, Collection[str]] | None
+) -> Mapping[str, Collection[str]]:
     # ``teams_installed`` is the older spelling of ``installed={"teams": ...}``.
     return installed if installed is not None else {"teams": teams_installed}
 
 
-def unreachable_reason(person: Person, enabled: Collection[str], teams_installed: Collection[str] = (), *,
-                       installed: Mapping[str, Collection[str]] | None = None,
-                       platforms: Sequence[ChatPlatform] = BUILT_IN) -> str | None:
+def unreachable_reason(
+    person: Person,
+    enabled: Collection[str],
+    teams_installed: Collection[str] = (),
+    *,
+    installed: Mapping[str, Collection[str]] | None = None,
+    platforms: Sequence[ChatPlatform] = BUILT_IN,
+) -> str | None:
     """Why no enabled platform reaches ``person``, or None when one does.
 
     ``installed``: per by-email platform, the lower-case emails holding a live conversation."""
     holding = _installed(teams_installed, installed)
     email = person.email.lower()
     for platform in platforms:
-        if platform.name in enabled and (person.chat_ids.get(platform.name) or (
-                platform.by_email and email in holding.get(platform.name, ()))):
+        if platform.name in enabled and (
+            person.chat_ids.get(platform.name) or (platform.by_email and email in holding.get(platform.name, ()))
+        ):
             return None
     why: list[str] = []
     for platform in platforms:
@@ -49,9 +56,14 @@ def unreachable_reason(person: Person, enabled: Collection[str], teams_installed
     return f"reachable on no enabled chat platform ({'; '.join(why)})"
 
 
-def unreachable_reps(agreement: Agreement, enabled: Collection[str], teams_installed: Collection[str] = (), *,
-                     installed: Mapping[str, Collection[str]] | None = None,
-                     platforms: Sequence[ChatPlatform] = BUILT_IN) -> Mapping[str, str]:
+def unreachable_reps(
+    agreement: Agreement,
+    enabled: Collection[str],
+    teams_installed: Collection[str] = (),
+    *,
+    installed: Mapping[str, Collection[str]] | None = None,
+    platforms: Sequence[ChatPlatform] = BUILT_IN,
+) -> Mapping[str, str]:
     """Every rep (lower-case email) no enabled platform reaches, with the reason."""
     holding = _installed(teams_installed, installed)
     found: dict[str, str] = {}

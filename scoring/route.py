@@ -63,33 +63,70 @@ def route(lead: LeadData, agreement: Agreement, state: RoutingState, now: dateti
     owned = _account_owner(lead, agreement, state, now, trace, skipped)
     if owned is not None:
         team, rep = owned
-        return RoutingDecision(team=team.name, rep=rep.email.lower(), mode="direct",
-                               matched=f"account owner of {lead.domain}", trace=tuple(trace),
-                               skipped=tuple(skipped.values()), rr_credit=credit)
+        return RoutingDecision(
+            team=team.name,
+            rep=rep.email.lower(),
+            mode="direct",
+            matched=f"account owner of {lead.domain}",
+            trace=tuple(trace),
+            skipped=tuple(skipped.values()),
+            rr_credit=credit,
+        )
 
     team, matched = _choose_team(lead, agreement, trace)
     if team.handoff == "channel":
         trace.append(f"team '{team.name}' takes leads in its channel; no rep is picked")
-        return RoutingDecision(team=team.name, rep=None, mode="channel", matched=matched, trace=tuple(trace),
-                               skipped=tuple(skipped.values()), rr_credit=credit)
+        return RoutingDecision(
+            team=team.name,
+            rep=None,
+            mode="channel",
+            matched=matched,
+            trace=tuple(trace),
+            skipped=tuple(skipped.values()),
+            rr_credit=credit,
+        )
 
     candidates = _candidates(team, agreement, state, now, trace, skipped)
     if not candidates:
         mode: Literal["channel", "none"] = "channel" if team.channel is not None else "none"
-        trace.append(f"nobody in team '{team.name}' can take the lead; "
-                     + ("posting it to the team channel" if mode == "channel" else "it stays unassigned"))
-        return RoutingDecision(team=team.name, rep=None, mode=mode, matched=matched, trace=tuple(trace),
-                               skipped=tuple(skipped.values()), rr_credit=credit)
+        trace.append(
+            f"nobody in team '{team.name}' can take the lead; "
+            + ("posting it to the team channel" if mode == "channel" else "it stays unassigned")
+        )
+        return RoutingDecision(
+            team=team.name,
+            rep=None,
+            mode=mode,
+            matched=matched,
+            trace=tuple(trace),
+            skipped=tuple(skipped.values()),
+            rr_credit=credit,
+        )
 
     chosen = _round_robin(candidates, credit)
-    trace.append(f"round-robin among {', '.join(r.email.lower() for r in candidates)} "
-                 f"(weights {', '.join(str(r.weight) for r in candidates)}) chose {chosen.email.lower()}")
-    return RoutingDecision(team=team.name, rep=chosen.email.lower(), mode="direct", matched=matched,
-                           trace=tuple(trace), skipped=tuple(skipped.values()), rr_credit=credit)
+    trace.append(
+        f"round-robin among {', '.join(r.email.lower() for r in candidates)} "
+        f"(weights {', '.join(str(r.weight) for r in candidates)}) chose {chosen.email.lower()}"
+    )
+    return RoutingDecision(
+        team=team.name,
+        rep=chosen.email.lower(),
+        mode="direct",
+        matched=matched,
+        trace=tuple(trace),
+        skipped=tuple(skipped.values()),
+        rr_credit=credit,
+    )
 
 
-def _account_owner(lead: LeadData, agreement: Agreement, state: RoutingState, now: datetime,
-                   trace: list[str], skipped: dict[str, SkippedRep]) -> tuple[Team, Rep] | None:
+def _account_owner(
+    lead: LeadData,
+    agreement: Agreement,
+    state: RoutingState,
+    now: datetime,
+    trace: list[str],
+    skipped: dict[str, SkippedRep],
+) -> tuple[Team, Rep] | None:
     owners = {domain.lower(): email for domain, email in agreement.routing.account_owners.items()}
     owner = owners.get(lead.domain)
     found = agreement.rep(owner) if owner else None
@@ -112,16 +149,21 @@ def _choose_team(lead: LeadData, agreement: Agreement, trace: list[str]) -> tupl
         if misses or team is None:
             trace.append(f"rule '{rule.name}' did not match ({'; '.join(misses) or 'unknown team'})")
             continue
-        trace.append(f"rule '{rule.name}' matched ({'; '.join(c.describe() for c in rule.when)}): "
-                     f"team '{team.name}'")
+        trace.append(f"rule '{rule.name}' matched ({'; '.join(c.describe() for c in rule.when)}): team '{team.name}'")
         return team, f"rule '{rule.name}'"
     default = agreement.team(agreement.routing.default_team or "") or agreement.teams[0]
     trace.append(f"no routing rule matched; default team '{default.name}'")
     return default, "default team"
 
 
-def _candidates(team: Team, agreement: Agreement, state: RoutingState, now: datetime,
-                trace: list[str], skipped: dict[str, SkippedRep]) -> list[Rep]:
+def _candidates(
+    team: Team,
+    agreement: Agreement,
+    state: RoutingState,
+    now: datetime,
+    trace: list[str],
+    skipped: dict[str, SkippedRep],
+) -> list[Rep]:
     available: list[Rep] = []
     for rep in team.reps:
         email = rep.email.lower()

@@ -69,7 +69,8 @@ def score(lead: LeadData, activities: Sequence[Activity], rules: Agreement, now:
     qualification = rules.qualification
     explicit = tuple(
         ScoreLine(rule=r.name, kind="explicit", points=r.points, detail=r.describe())
-        for r in rules.scoring.explicit if r.matches(lead.field(r.field))
+        for r in rules.scoring.explicit
+        if r.matches(lead.field(r.field))
     )
     implicit = _implicit_lines(activities, rules, now)
     disqualifiers = tuple(d.reason for d in qualification.disqualifiers if d.matches(lead.field(d.field)))
@@ -93,9 +94,16 @@ def score(lead: LeadData, activities: Sequence[Activity], rules: Agreement, now:
     else:
         stage = Stage.CAPTURED
     return ScoreResult(
-        total=total, explicit=explicit_total, implicit=implicit_total, lines=explicit + implicit,
-        disqualifiers=disqualifiers, missing_fields=missing, fast_track=bool(fired),
-        fast_track_events=fast_track_events, stage=stage, threshold=qualification.threshold,
+        total=total,
+        explicit=explicit_total,
+        implicit=implicit_total,
+        lines=explicit + implicit,
+        disqualifiers=disqualifiers,
+        missing_fields=missing,
+        fast_track=bool(fired),
+        fast_track_events=fast_track_events,
+        stage=stage,
+        threshold=qualification.threshold,
     )
 
 
@@ -109,10 +117,14 @@ def _implicit_lines(activities: Sequence[Activity], rules: Agreement, now: datet
         raw = sum(rule.points * _decay(age, half_life) for age in ages)
         capped = _clip(raw, rule)
         decayed = half_life is not None and any(age > timedelta(0) for age in ages)
-        lines.append(ScoreLine(
-            rule=rule.label or event_type, kind="implicit", points=_round(capped),
-            detail=_detail(len(ages), rule, half_life if decayed else None, capped != raw),
-        ))
+        lines.append(
+            ScoreLine(
+                rule=rule.label or event_type,
+                kind="implicit",
+                points=_round(capped),
+                detail=_detail(len(ages), rule, half_life if decayed else None, capped != raw),
+            )
+        )
     return tuple(lines)
 
 

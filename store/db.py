@@ -91,8 +91,7 @@ class Database:
                 await asyncio.wait_for(gate.acquire(urgent), GATE_PATIENCE)
                 held = True
             except TimeoutError:
-                log.warning("a write transaction waited %ss for its turn; going ahead on busy_timeout",
-                            GATE_PATIENCE)
+                log.warning("a write transaction waited %ss for its turn; going ahead on busy_timeout", GATE_PATIENCE)
         try:
             async with self.sessions() as session, session.begin():
                 yield session

@@ -51,7 +51,7 @@ def known_revisions() -> tuple[frozenset[str], frozenset[str]]:
 
 
 async def schema_status(engine: AsyncEngine, known: frozenset[str], heads: frozenset[str]) -> str:
-    """"ok" when the database is at this release's head, or at a revision this release does not
+    """ "ok" when the database is at this release's head, or at a revision this release does not
     know (a newer release migrated it: expand/contract keeps the old code working); otherwise
     what is missing."""
     current = await current_revision(engine)
@@ -59,5 +59,7 @@ async def schema_status(engine: AsyncEngine, known: frozenset[str], heads: froze
         return "failing: the database has no schema (run `baton db upgrade`)"
     if current in heads or current not in known:
         return "ok"
-    return f"failing: the schema is at revision {current}, this release needs {', '.join(sorted(heads))} " \
-           "(run `baton db upgrade`)"
+    return (
+        f"failing: the schema is at revision {current}, this release needs {', '.join(sorted(heads))} "
+        "(run `baton db upgrade`)"
+    )

@@ -165,8 +165,13 @@ class Handoff(Base):
         Index("ix_handoffs_state_offered", "state", "offered_at"),
         Index("ix_handoffs_offered_cover", "state", "offered_at", "team", "rep", "decided_by", "decided_at", "due_at"),
         # At most one open offer per lead: the database enforces "exactly one owner".
-        Index("uq_handoffs_open_per_lead", "lead_id", unique=True,
-              sqlite_where=text("state = 'offered'"), postgresql_where=text("state = 'offered'")),
+        Index(
+            "uq_handoffs_open_per_lead",
+            "lead_id",
+            unique=True,
+            sqlite_where=text("state = 'offered'"),
+            postgresql_where=text("state = 'offered'"),
+        ),
     )
 
 
@@ -251,8 +256,13 @@ class OutboxMessage(Base):
         Index("ix_outbox_status_next", "status", "next_attempt_at"),
         Index("ix_outbox_platform_key", "platform", "message_key"),
         # The claim's order (priority first, then the oldest), over pending rows only.
-        Index("ix_outbox_pending_order", text("priority DESC"), "id", sqlite_where=text("status = 'pending'"),
-              postgresql_where=text("status = 'pending'")),
+        Index(
+            "ix_outbox_pending_order",
+            text("priority DESC"),
+            "id",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
     )
 
 
@@ -301,8 +311,12 @@ class Timer(Base):
 
     __table_args__ = (
         # Partial: a sweep reads only what is pending, however many timers have fired.
-        Index("ix_timers_pending_due", "due_at", sqlite_where=text("status = 'pending'"),
-              postgresql_where=text("status = 'pending'")),
+        Index(
+            "ix_timers_pending_due",
+            "due_at",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
     )
 
 

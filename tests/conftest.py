@@ -107,8 +107,11 @@ async def services(db: Database, agreement: Agreement, clock: ManualClock) -> Se
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:
-    values: dict[str, object] = {"config_path": EXAMPLE_CONFIG, "database_url": database_url,
-                                 "intake_token": INTAKE_TOKEN}
+    values: dict[str, object] = {
+        "config_path": EXAMPLE_CONFIG,
+        "database_url": database_url,
+        "intake_token": INTAKE_TOKEN,
+    }
     values.update(overrides)
     return Settings.model_validate(values)
 

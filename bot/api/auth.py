@@ -20,8 +20,14 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest}"
 
 
-def signature_ok(secret: str | None, timestamp: str | None, signature: str | None, body: bytes,
-                 now: float | None = None, tolerance: int = SIGNATURE_WINDOW) -> bool:
+def signature_ok(
+    secret: str | None,
+    timestamp: str | None,
+    signature: str | None,
+    body: bytes,
+    now: float | None = None,
+    tolerance: int = SIGNATURE_WINDOW,
+) -> bool:
     """``X-Baton-Signature: sha256=<hex of HMAC(secret, "<timestamp>." + body)>``, within 5 minutes."""
     # ASCII digits only: str.isdigit() also takes digits int() cannot read ("²").
     if not secret or not timestamp or not signature or not (timestamp.isascii() and timestamp.isdigit()):

@@ -57,8 +57,9 @@ async def _migrations(runtime: Runtime) -> str:
 async def readyz(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     checks: dict[str, str] = {"database": await _bounded(_database(runtime))}
-    checks["migrations"] = await _bounded(_migrations(runtime)) if checks["database"] == "ok" \
-        else "failing: the database does not answer"
+    checks["migrations"] = (
+        await _bounded(_migrations(runtime)) if checks["database"] == "ok" else "failing: the database does not answer"
+    )
     # A dead delivery loop or scheduler is this process's own fault, not an outage outside it:
     # nothing would be delivered and no SLA timer would fire here, so send traffic elsewhere.
     if runtime.started and not runtime.stopping:

@@ -36,18 +36,23 @@ async def post_leads(request: web.Request) -> web.Response:
         except ValidationError as exc:
             return answer(422, _INVALID_LEADS, validation_problems(exc, ("leads",)))
         try:
-            outcomes = await intake.ingest(request.app[SERVICES], leads, actor="intake-api",
-                                           chunk=request.app[SETTINGS].intake_batch)
+            outcomes = await intake.ingest(
+                request.app[SERVICES], leads, actor="intake-api", chunk=request.app[SETTINGS].intake_batch
+            )
         except InvalidActivities as exc:
             return answer(422, _INVALID_LEADS, _split(exc.problems))
         except intake.PartlyStored as exc:
             # 500, so the CRM retries: the stored leads come back unchanged, the others get another go.
-            return Answer(500, {
-                "error": f"{len(exc.failed)} of {len(leads)} leads could not be stored because of an error "
-                         "on Baton's side (it is logged); the others were stored, and sending the request "
-                         "again is safe",
-                "failed": [{"external_id": external_id} for external_id in exc.failed],
-                "results": [o.as_json() for o in exc.outcomes]})
+            return Answer(
+                500,
+                {
+                    "error": f"{len(exc.failed)} of {len(leads)} leads could not be stored because of an error "
+                    "on Baton's side (it is logged); the others were stored, and sending the request "
+                    "again is safe",
+                    "failed": [{"external_id": external_id} for external_id in exc.failed],
+                    "results": [o.as_json() for o in exc.outcomes],
+                },
+            )
         return Answer(202, {"results": [o.as_json() for o in outcomes]})
 
     def prefix(root: Any) -> Path:
@@ -77,8 +82,11 @@ async def post_activities(request: web.Request) -> web.Response:
         except InvalidActivities as exc:
             return answer(422, _INVALID_ACTIVITIES, _split(exc.problems))
         except LeadForgotten:
-            return answer(410, f"lead {external_id!r} was forgotten on request; "
-                               "send it again as a new lead if the person has opted back in")
+            return answer(
+                410,
+                f"lead {external_id!r} was forgotten on request; "
+                "send it again as a new lead if the person has opted back in",
+            )
         if outcome is None:
             return answer(404, f"no lead with external_id {external_id!r}")
         return Answer(202, {"result": outcome.as_json()})

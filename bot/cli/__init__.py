@@ -13,17 +13,26 @@ from bot.cli.lazy import LazyCommand, LazyGroup
 COMMANDS = {
     "config": LazyCommand("bot.cli.config_cmd", "config", "Work with the configuration file."),
     "db": LazyCommand("bot.cli.db_cmd", "db", "Manage the database schema."),
-    "digest": LazyCommand("bot.cli.digest_cmd", "digest", "Last week's digest for each manager and for "
-                          "marketing (normally sent on the configured schedule)."),
-    "import": LazyCommand("bot.cli.import_cmd", "import_leads", "Import leads from a CSV file (column mapping "
-                          "in the [import] section of the config)."),
+    "digest": LazyCommand(
+        "bot.cli.digest_cmd",
+        "digest",
+        "Last week's digest for each manager and for marketing (normally sent on the configured schedule).",
+    ),
+    "import": LazyCommand(
+        "bot.cli.import_cmd",
+        "import_leads",
+        "Import leads from a CSV file (column mapping in the [import] section of the config).",
+    ),
     "lead": LazyCommand("bot.cli.lead_cmd", "lead", "Work with one lead."),
-    "manifest": LazyCommand("bot.cli.manifest_cmd", "manifest",
-                            "Print an app manifest to paste into the platform's developer console."),
-    "outbox": LazyCommand("bot.cli.outbox_cmd", "outbox",
-                          "Inspect the outbox: chat messages and CRM webhooks waiting, sent or failed."),
-    "serve": LazyCommand("bot.cli.serve_cmd", "serve",
-                         "Run Baton: HTTP intake API, Slack and Teams endpoints, delivery and timers."),
+    "manifest": LazyCommand(
+        "bot.cli.manifest_cmd", "manifest", "Print an app manifest to paste into the platform's developer console."
+    ),
+    "outbox": LazyCommand(
+        "bot.cli.outbox_cmd", "outbox", "Inspect the outbox: chat messages and CRM webhooks waiting, sent or failed."
+    ),
+    "serve": LazyCommand(
+        "bot.cli.serve_cmd", "serve", "Run Baton: HTTP intake API, Slack and Teams endpoints, delivery and timers."
+    ),
 }
 
 

@@ -14,8 +14,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def config_option(func: F) -> F:
-    return click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-                        help="Agreement file (default: $BATON_CONFIG or ./baton.toml).")(func)
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Agreement file (default: $BATON_CONFIG or ./baton.toml).",
+    )(func)
 
 
 def load(config_path: str | None, **overrides: object) -> tuple[Settings, Agreement]:

@@ -20,11 +20,16 @@ def check(config_path: str | None) -> None:
     configured chat platform reaches (they would get no leads)."""
     settings, agreement = load(config_path)
     reps = sum(len(t.reps) for t in agreement.teams)
-    click.echo(f"{settings.config_path}: OK (definition v{agreement.definition.version}; "
-               f"{len(agreement.teams)} teams, {reps} reps, {len(agreement.scoring.explicit)} explicit rules, "
-               f"{len(agreement.scoring.implicit.events)} event types, {len(agreement.sla.policies)} SLA policies)")
+    click.echo(
+        f"{settings.config_path}: OK (definition v{agreement.definition.version}; "
+        f"{len(agreement.teams)} teams, {reps} reps, {len(agreement.scoring.explicit)} explicit rules, "
+        f"{len(agreement.scoring.implicit.events)} event types, {len(agreement.sla.policies)} SLA policies)"
+    )
     for line in reach_warnings(settings, agreement):
         click.echo(f"warning: {line}", err=True)
     if settings.teams_enabled:
-        click.echo("note: on Teams a rep without teams_id becomes reachable once they install the Baton app; "
-                   "`baton serve` counts the installs at start", err=True)
+        click.echo(
+            "note: on Teams a rep without teams_id becomes reachable once they install the Baton app; "
+            "`baton serve` counts the installs at start",
+            err=True,
+        )

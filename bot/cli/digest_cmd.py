@@ -48,8 +48,9 @@ def digest(dry_run: bool, config_path: str | None) -> None:
     try:
         messages = asyncio.run(run())
     except DBAPIError as exc:
-        raise click.ClickException(f"cannot read the database ({type(exc.orig).__name__}); "
-                                   "is it migrated? Run `baton db upgrade`.") from None
+        raise click.ClickException(
+            f"cannot read the database ({type(exc.orig).__name__}); is it migrated? Run `baton db upgrade`."
+        ) from None
     if not messages:
         click.echo("nothing to send: this week's digest was already sent (or there is nobody to send it to)")
         return

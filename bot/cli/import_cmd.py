@@ -78,6 +78,7 @@ def import_leads(config_path: str | None, path: Path) -> None:
 async def _import(settings: Any, agreement: Any, leads: list[tuple[int, LeadIn]]) -> Counter[str]:
     from bot.runtime import Runtime
     from handlers.intake import leads as intake
+
     runtime = Runtime(settings=settings, agreement=agreement)
     await runtime.prepare()
     summary: Counter[str] = Counter()

@@ -23,8 +23,13 @@ def lead() -> None:
 @lead.command("forget")
 @config_option
 @click.argument("email")
-@click.option("--by", "actor", default="cli", show_default=True,
-              help="Who asked, for the audit trail (e.g. your email or a ticket id).")
+@click.option(
+    "--by",
+    "actor",
+    default="cli",
+    show_default=True,
+    help="Who asked, for the audit trail (e.g. your email or a ticket id).",
+)
 def forget(config_path: str | None, email: str, actor: str) -> None:
     """Remove the contact details of the lead with EMAIL everywhere, keeping anonymous counts.
 

@@ -12,8 +12,11 @@ import click
 
 from bot.cli.lazy import LazyCommand, LazyGroup
 
-_TEAMS = LazyCommand("bot.cli.manifest_teams", "teams", "Build the Microsoft Teams app package (manifest 1.25, "
-                     "the bot's commands, the two icons).")
+_TEAMS = LazyCommand(
+    "bot.cli.manifest_teams",
+    "teams",
+    "Build the Microsoft Teams app package (manifest 1.25, the bot's commands, the two icons).",
+)
 
 
 @click.group(cls=LazyGroup, lazy={"teams": _TEAMS})
@@ -22,8 +25,12 @@ def manifest() -> None:
 
 
 @manifest.command("slack")
-@click.option("--url", default=None, metavar="https://HOST",
-              help="Public https base URL of Baton; /slack/events is added. Not needed with --socket.")
+@click.option(
+    "--url",
+    default=None,
+    metavar="https://HOST",
+    help="Public https base URL of Baton; /slack/events is added. Not needed with --socket.",
+)
 @click.option("--socket", is_flag=True, help="Socket Mode (SLACK_APP_TOKEN): no request URLs.")
 def slack(url: str | None, socket: bool) -> None:
     """The Slack app manifest (JSON) for api.slack.com/apps → Create New App → From a manifest."""

@@ -33,21 +33,41 @@ def _when(at: datetime | None) -> str:
 
 
 @outbox.command("list")
-@click.option("--status", type=click.Choice([s.value for s in OutboxStatus]), default=None,
-              help="Only rows with this status (default: all).")
+@click.option(
+    "--status",
+    type=click.Choice([s.value for s in OutboxStatus]),
+    default=None,
+    help="Only rows with this status (default: all).",
+)
 @click.option("--platform", default=None, help="Only rows for this platform (slack, teams, webhook).")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
-@click.option("--width", type=click.IntRange(20, 2000), default=100, show_default=True,
-              help="Cut the error text to this many characters.")
+@click.option(
+    "--width",
+    type=click.IntRange(20, 2000),
+    default=100,
+    show_default=True,
+    help="Cut the error text to this many characters.",
+)
 def list_rows(status: str | None, platform: str | None, limit: int, width: int) -> None:
     """Newest first: platform, kind, attempts, next attempt, the platform's error code and the last error."""
     rows = asyncio.run(_list(_settings(), status, platform, limit))
     if not rows:
         click.echo("no outbox rows" + (f" with status {status}" if status else ""))
         return
-    table = [[str(r.id), r.status, r.platform, r.kind, str(r.attempts),
-              _when(r.next_attempt_at) if r.status == OutboxStatus.PENDING else "-", _when(r.created_at),
-              r.error_code or "-", (r.last_error or "").replace("\n", " ")[:width]] for r in rows]
+    table = [
+        [
+            str(r.id),
+            r.status,
+            r.platform,
+            r.kind,
+            str(r.attempts),
+            _when(r.next_attempt_at) if r.status == OutboxStatus.PENDING else "-",
+            _when(r.created_at),
+            r.error_code or "-",
+            (r.last_error or "").replace("\n", " ")[:width],
+        ]
+        for r in rows
+    ]
     widths = [max(len(c), *(len(line[i]) for line in table)) for i, c in enumerate(_COLUMNS)]
     click.echo("  ".join(c.ljust(w) for c, w in zip(_COLUMNS, widths, strict=True)).rstrip())
     for line in table:
@@ -82,9 +102,17 @@ def retry(ids: tuple[int, ...], all_failed: bool) -> None:
 async def _retry(settings: Settings, ids: tuple[int, ...], all_failed: bool) -> int:
     database = Database(settings.database_url)
     try:
-        statement = (update(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)
-                     .values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=SystemClock().now(),
-                             claimed_at=None, error_code=None))
+        statement = (
+            update(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.FAILED)
+            .values(
+                status=OutboxStatus.PENDING,
+                attempts=0,
+                next_attempt_at=SystemClock().now(),
+                claimed_at=None,
+                error_code=None,
+            )
+        )
         if not all_failed:
             statement = statement.where(OutboxMessage.id.in_(ids))
         async with database.transaction() as session:

@@ -41,8 +41,7 @@ async def catch_up(runtime: Runtime, jobs: Sequence[str]) -> dict[str, object]:
         due = missed_at(job.trigger, now, runtime.settings.catch_up_grace)
         if due is None:
             continue
-        log.info("%s was due at %s; running it now in case it was missed while Baton was down",
-                 job_id, due.isoformat())
+        log.info("%s was due at %s; running it now in case it was missed while Baton was down", job_id, due.isoformat())
         try:
             ran[job_id] = await job.func(*job.args, **job.kwargs)
         except Exception:  # one failing job must not keep the others from catching up

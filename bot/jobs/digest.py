@@ -49,12 +49,33 @@ def register(runtime: Runtime) -> None:
     # One grace for both cases: a busy process running late (APScheduler's misfire grace) and a
     # process that was down at the scheduled minute (the catch-up at start).
     grace = int(runtime.settings.catch_up_grace) or 1
-    runtime.scheduler.add_job(digest_once, digest_trigger(runtime), args=[runtime], id=DIGEST_JOB,
-                              replace_existing=True, max_instances=1, coalesce=True, misfire_grace_time=grace)
-    runtime.scheduler.add_job(review_once, CronTrigger(hour=REVIEW_HOUR, minute=0,
-                                                       timezone=runtime.agreement.digest.timezone),
-                              args=[runtime], id=REVIEW_JOB, replace_existing=True, max_instances=1,
-                              coalesce=True, misfire_grace_time=grace)
+    runtime.scheduler.add_job(
+        digest_once,
+        digest_trigger(runtime),
+        args=[runtime],
+        id=DIGEST_JOB,
+        replace_existing=True,
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=grace,
+    )
+    runtime.scheduler.add_job(
+        review_once,
+        CronTrigger(hour=REVIEW_HOUR, minute=0, timezone=runtime.agreement.digest.timezone),
+        args=[runtime],
+        id=REVIEW_JOB,
+        replace_existing=True,
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=grace,
+    )
     # Once, as soon as the scheduler runs, however long the components took to start.
-    runtime.scheduler.add_job(catch_up, "date", run_date=datetime.now(UTC), args=[runtime, (DIGEST_JOB, REVIEW_JOB)],
-                              id=CATCH_UP_JOB, replace_existing=True, misfire_grace_time=None)
+    runtime.scheduler.add_job(
+        catch_up,
+        "date",
+        run_date=datetime.now(UTC),
+        args=[runtime, (DIGEST_JOB, REVIEW_JOB)],
+        id=CATCH_UP_JOB,
+        replace_existing=True,
+        misfire_grace_time=None,
+    )

@@ -18,5 +18,13 @@ async def check_platforms(runtime: Runtime) -> dict[str, str]:
 def register(runtime: Runtime) -> None:
     if not runtime.components:
         return
-    runtime.scheduler.add_job(check_platforms, "interval", seconds=runtime.settings.platform_check_interval,
-                              args=[runtime], id=JOB, replace_existing=True, max_instances=1, coalesce=True)
+    runtime.scheduler.add_job(
+        check_platforms,
+        "interval",
+        seconds=runtime.settings.platform_check_interval,
+        args=[runtime],
+        id=JOB,
+        replace_existing=True,
+        max_instances=1,
+        coalesce=True,
+    )

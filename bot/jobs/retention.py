@@ -38,6 +38,15 @@ def register(runtime: Runtime) -> None:
         return
     # First run as soon as the scheduler starts, however long the components took to start (the
     # scheduler's wall clock, not the injected one); no grace: a purge is never too late to do.
-    runtime.scheduler.add_job(run_retention, "interval", hours=1, args=[runtime.services], id=JOB,
-                              next_run_time=datetime.now(UTC), coalesce=True, max_instances=1,
-                              misfire_grace_time=None, replace_existing=True)
+    runtime.scheduler.add_job(
+        run_retention,
+        "interval",
+        hours=1,
+        args=[runtime.services],
+        id=JOB,
+        next_run_time=datetime.now(UTC),
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+        replace_existing=True,
+    )

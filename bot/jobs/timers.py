@@ -39,8 +39,24 @@ async def repair_once(runtime: Runtime) -> int:
 def register(runtime: Runtime) -> None:
     # max_instances=1 and coalesce: a slow sweep is never overlapped by the next tick in this process
     # (other replicas may sweep at the same time; the row locks keep that safe).
-    runtime.scheduler.add_job(sweep_once, "interval", args=[runtime], id=SWEEP_JOB, replace_existing=True,
-                              seconds=runtime.settings.timer_interval, max_instances=1, coalesce=True,
-                              next_run_time=datetime.now(UTC))
-    runtime.scheduler.add_job(repair_once, "interval", args=[runtime], id=REPAIR_JOB, replace_existing=True,
-                              minutes=REPAIR_MINUTES, max_instances=1, coalesce=True)
+    runtime.scheduler.add_job(
+        sweep_once,
+        "interval",
+        args=[runtime],
+        id=SWEEP_JOB,
+        replace_existing=True,
+        seconds=runtime.settings.timer_interval,
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now(UTC),
+    )
+    runtime.scheduler.add_job(
+        repair_once,
+        "interval",
+        args=[runtime],
+        id=REPAIR_JOB,
+        replace_existing=True,
+        minutes=REPAIR_MINUTES,
+        max_instances=1,
+        coalesce=True,
+    )

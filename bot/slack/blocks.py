@@ -46,8 +46,11 @@ def mrkdwn(text: str, limit: int = MAX_TEXT) -> dict[str, str]:
 
 def plain(text: str, limit: int) -> dict[str, Any]:
     """Plain text is not parsed for mentions; still clipped to the element's limit."""
-    return {"type": "plain_text", "text": (text[: limit - 1] + "…") if len(text) > limit else text or " ",
-            "emoji": True}
+    return {
+        "type": "plain_text",
+        "text": (text[: limit - 1] + "…") if len(text) > limit else text or " ",
+        "emoji": True,
+    }
 
 
 def section(text: str) -> Block:
@@ -57,7 +60,7 @@ def section(text: str) -> Block:
 def fields_sections(pairs: list[tuple[str, str]]) -> list[Block]:
     """``pairs`` are (label, escaped value); up to ten fields per section block."""
     items = [mrkdwn(f"*{escape(label)}*\n{value}", MAX_FIELD) for label, value in pairs]
-    return [{"type": "section", "fields": items[i:i + MAX_FIELDS]} for i in range(0, len(items), MAX_FIELDS)]
+    return [{"type": "section", "fields": items[i : i + MAX_FIELDS]} for i in range(0, len(items), MAX_FIELDS)]
 
 
 def context(*texts: str) -> Block:

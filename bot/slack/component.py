@@ -75,8 +75,9 @@ class SlackComponent:
     async def _dispatch(self, request: web.Request, payload: dict[str, Any]) -> web.Response:
         # bolt gets the object we checked, re-encoded as JSON, so it cannot parse the body
         # differently (its form parser treats any body containing "payload" as an interaction).
-        headers: dict[str, str | Sequence[str]] = {k: v for k, v in request.headers.items()
-                                                   if k.lower() != "content-type"}
+        headers: dict[str, str | Sequence[str]] = {
+            k: v for k, v in request.headers.items() if k.lower() != "content-type"
+        }
         headers["Content-Type"] = "application/json"
         try:
             bolt_request = AsyncBoltRequest(body=json.dumps(payload), query=request.query_string, headers=headers)

@@ -107,8 +107,7 @@ async def tell(body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespo
     channel = (body.get("channel") or {}).get("id") or body.get("channel_id")
     try:
         if respond is not None and body.get("response_url"):
-            await respond(text=rendered.text, blocks=rendered.blocks, response_type="ephemeral",
-                          replace_original=False)
+            await respond(text=rendered.text, blocks=rendered.blocks, response_type="ephemeral", replace_original=False)
         elif channel and user:
             await client.chat_postEphemeral(channel=channel, user=user, text=rendered.text, blocks=rendered.blocks)
         elif user:

@@ -15,11 +15,29 @@ from slack_sdk.errors import SlackApiError
 from handlers.messaging.ports import ConversationGone, PermanentFailure, RetryLater, retry_after
 
 # The bot lost the conversation: stop sending there (the worker reports it via on_gone).
-GONE = frozenset({"is_archived", "channel_is_archived", "account_inactive", "user_disabled",
-                  "team_access_not_granted", "cannot_dm_bot", "user_not_found"})
+GONE = frozenset(
+    {
+        "is_archived",
+        "channel_is_archived",
+        "account_inactive",
+        "user_disabled",
+        "team_access_not_granted",
+        "cannot_dm_bot",
+        "user_not_found",
+    }
+)
 # Slack's own trouble, reported with HTTP 200: try again later.
-TRANSIENT = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout",
-                       "ratelimited", "rate_limited", "team_added_to_org"})
+TRANSIENT = frozenset(
+    {
+        "internal_error",
+        "fatal_error",
+        "service_unavailable",
+        "request_timeout",
+        "ratelimited",
+        "rate_limited",
+        "team_added_to_org",
+    }
+)
 RATE_LIMITED = frozenset({"ratelimited", "rate_limited"})
 # Slack sends Retry-After with every 429; if a proxy does not, one second is chat.postMessage's pace.
 DEFAULT_RETRY_AFTER = 1.0
@@ -61,16 +79,18 @@ def classify(exc: SlackApiError, method: str, limited: tuple[str, ...]) -> Excep
     if status == 429 or error in RATE_LIMITED:
         after = retry_after(header(response, "Retry-After"))
         after = DEFAULT_RETRY_AFTER if after is None else after
-        return RetryLater(after, f"rate limited by Slack on {method} (Retry-After {after:g})",
-                          rate_limited=True, scopes=limited)
+        return RetryLater(
+            after, f"rate limited by Slack on {method} (Retry-After {after:g})", rate_limited=True, scopes=limited
+        )
     if status >= 500 or error in TRANSIENT:
         return RetryLater(None, f"Slack is unavailable: {method} answered {error or f'HTTP {status}'}")
     if error is None:
         # No JSON to read: a proxy or load balancer answered. A 4xx from one will not heal by
         # itself (wrong SLACK_API_URL, a blocked egress); anything else is an outage.
         if 400 <= status < 500 and status not in (408, 425):
-            return PermanentFailure(f"Slack's {method} answered HTTP {status} without a Slack error",
-                                    code=f"http_{status}")
+            return PermanentFailure(
+                f"Slack's {method} answered HTTP {status} without a Slack error", code=f"http_{status}"
+            )
         return RetryLater(None, f"Slack's {method} answered HTTP {status} with a body that is not Slack's")
     if error in GONE:
         return ConversationGone(error, code=error)

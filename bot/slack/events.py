@@ -50,8 +50,9 @@ def is_retry(req: AsyncBoltRequest) -> bool:
 
 
 def dedupe_middleware(seen: SeenEvents) -> Callable[..., Awaitable[BoltResponse | None]]:
-    async def drop_retries(req: AsyncBoltRequest, resp: BoltResponse,
-                           next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
+    async def drop_retries(
+        req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[None]]
+    ) -> BoltResponse | None:
         body = req.body or {}
         if body.get("type") == "event_callback":
             event_id = str(body.get("event_id") or "")
@@ -79,8 +80,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def reply(event: dict[str, Any], say: AsyncSay, thread: bool) -> None:
         async with deps.inflight.track():
             person = person_for(deps.services.agreement, event.get("user"))
-            notice = await answer(deps.services, question(str(event.get("text") or "")),
-                                  person.email if person else None)
+            notice = await answer(
+                deps.services, question(str(event.get("text") or "")), person.email if person else None
+            )
             rendered = message(notice)
             thread_ts = (event.get("thread_ts") or event.get("ts")) if thread else None
             try:

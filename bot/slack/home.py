@@ -39,14 +39,21 @@ def home_view(agreement: Agreement, email: str, mine: MyLeads) -> dict[str, Any]
         blocks.append(section(_label(item) + due))
         blocks += actions_blocks(offer_buttons(ButtonData(item.lead_id, item.handoff_id), "direct"))
     blocks += [divider(), section(f"*Accepted, to work* ({len(mine.accepted)})")]
-    lines = [f"• {_label(item)}: " + (
-        f"first touch done {escape(local_time(agreement, email, item.first_touch_at))}" if item.first_touch_at
-        else f"first touch due {escape(local_time(agreement, email, item.due_at))}" if item.due_at
-        else "no deadline") for item in mine.accepted]
+    lines = [
+        f"• {_label(item)}: "
+        + (
+            f"first touch done {escape(local_time(agreement, email, item.first_touch_at))}"
+            if item.first_touch_at
+            else f"first touch due {escape(local_time(agreement, email, item.due_at))}"
+            if item.due_at
+            else "no deadline"
+        )
+        for item in mine.accepted
+    ]
     blocks.append(section(clip("\n".join(lines), 3000)) if lines else context("No accepted leads to work."))
     blocks += [divider(), context(f"{mine.touches_this_week} touches logged this week")]
     if len(blocks) > MAX_HOME_BLOCKS:
-        blocks = [*blocks[:MAX_HOME_BLOCKS - 1], context("… more in `/baton my`")]
+        blocks = [*blocks[: MAX_HOME_BLOCKS - 1], context("… more in `/baton my`")]
     return {"type": "home", "blocks": blocks}
 
 

@@ -6,8 +6,10 @@ from typing import Any
 
 from scoring.agreement import Agreement, Person
 
-NOT_CONFIGURED = ("You're not in Baton's configuration yet; ask your revenue-ops admin to add your "
-                  "Slack id ({user}) to the agreement.")
+NOT_CONFIGURED = (
+    "You're not in Baton's configuration yet; ask your revenue-ops admin to add your "
+    "Slack id ({user}) to the agreement."
+)
 
 
 def person_for(agreement: Agreement, slack_user_id: str | None) -> Person | None:

@@ -40,8 +40,12 @@ def events_url(base_url: str) -> str:
 def slack_manifest(base_url: str | None = None, *, socket: bool = False) -> dict[str, Any]:
     """The manifest for HTTP mode (request URLs filled in) or Socket Mode (no URLs)."""
     url = None if socket else events_url(base_url or PLACEHOLDER_URL)
-    command: dict[str, Any] = {"command": "/baton", "description": "Ask Baton: help, define, stats, sla, my…",
-                               "usage_hint": "help | define mql | stats this week | my", "should_escape": False}
+    command: dict[str, Any] = {
+        "command": "/baton",
+        "description": "Ask Baton: help, define, stats, sla, my…",
+        "usage_hint": "help | define mql | stats this week | my",
+        "should_escape": False,
+    }
     events: dict[str, Any] = {"bot_events": BOT_EVENTS}
     interactivity: dict[str, Any] = {"is_enabled": True}
     if url:
@@ -56,8 +60,11 @@ def slack_manifest(base_url: str | None = None, *, socket: bool = False) -> dict
             "background_color": "#1d3557",
         },
         "features": {
-            "app_home": {"home_tab_enabled": True, "messages_tab_enabled": True,
-                         "messages_tab_read_only_enabled": False},
+            "app_home": {
+                "home_tab_enabled": True,
+                "messages_tab_enabled": True,
+                "messages_tab_read_only_enabled": False,
+            },
             "bot_user": {"display_name": "Baton", "always_online": True},
             "slash_commands": [command],
         },

@@ -30,8 +30,7 @@ _FIELD_BLOCKS = {"reason": REASON_BLOCK, "note": NOTE_BLOCK}
 
 
 def info_modal(title: str, text: str) -> dict[str, Any]:
-    return {"type": "modal", "title": plain(title, 24), "close": plain("Close", 24),
-            "blocks": [section(escape(text))]}
+    return {"type": "modal", "title": plain(title, 24), "close": plain("Close", 24), "blocks": [section(escape(text))]}
 
 
 def _submitted(view: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -61,16 +60,19 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 return await tell(body, client, respond, found)
             person, data = found
             try:
-                opened = await client.views_open(trigger_id=body["trigger_id"],
-                                                 view=info_modal("Reject lead", "Loading the lead…"))
+                opened = await client.views_open(
+                    trigger_id=body["trigger_id"], view=info_modal("Reject lead", "Loading the lead…")
+                )
             except SlackApiError as exc:
                 log.warning("views.open failed: %s", exc.response.get("error"))
-                return await tell(body, client, respond, "Slack didn't let me open the form in time; "
-                                                         "please click Reject again.")
+                return await tell(
+                    body, client, respond, "Slack didn't let me open the form in time; please click Reject again."
+                )
             form = await reject_form(services, data, person.email)
             channel = (body.get("channel") or {}).get("id")
-            view = info_modal("Can't reject", form.message) if isinstance(form, Outcome) \
-                else reject_modal(form, channel)
+            view = (
+                info_modal("Can't reject", form.message) if isinstance(form, Outcome) else reject_modal(form, channel)
+            )
             try:
                 await client.views_update(view_id=opened["view"]["id"], hash=opened["view"].get("hash"), view=view)
             except SlackApiError as exc:  # the modal stays on "Loading"; the rep can close and retry
@@ -87,8 +89,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
             reason, note = _submitted(view)
             result = await reject(services, data, person.email, reason, note, SOURCE)
             if result.errors:
-                await ack(response_action="errors",
-                          errors={_FIELD_BLOCKS.get(k, REASON_BLOCK): v for k, v in result.errors.items()})
+                await ack(
+                    response_action="errors",
+                    errors={_FIELD_BLOCKS.get(k, REASON_BLOCK): v for k, v in result.errors.items()},
+                )
                 return
             if not result.ok:
                 await ack(response_action="update", view=info_modal("Lead not rejected", result.message))
@@ -99,4 +103,3 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     app.action(Action.REJECT.action_id)(on_reject)
     app.view(REJECT_CALLBACK)(on_submit)
-

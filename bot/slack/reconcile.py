@@ -58,8 +58,9 @@ async def find(client: AsyncWebClient, channel: str, delivery: Delivery) -> Deli
     oldest = f"{since.timestamp():.6f}" if since else None
     cursor: str | None = None
     for _ in range(MAX_PAGES):
-        response = await client.conversations_history(channel=channel, include_all_metadata=True, limit=PAGE,
-                                                      cursor=cursor, oldest=oldest, inclusive=bool(oldest))
+        response = await client.conversations_history(
+            channel=channel, include_all_metadata=True, limit=PAGE, cursor=cursor, oldest=oldest, inclusive=bool(oldest)
+        )
         for message in response.get("messages") or []:
             if isinstance(message, dict) and _names_row(message, delivery.id):
                 return Delivered(channel, str(message.get("ts")))

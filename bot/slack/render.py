@@ -39,8 +39,14 @@ REJECT_CALLBACK = "baton:reject_form"
 REASON_BLOCK, REASON_ACTION = "reason", "reason_select"
 NOTE_BLOCK, NOTE_ACTION = "note", "note_input"
 
-_STATUS_WORD = {"accepted": "Accepted", "rejected": "Rejected", "reassigned": "Reassigned",
-                "sql": "Meeting booked", "unreachable": "Unreachable", "withdrawn": "Withdrawn"}
+_STATUS_WORD = {
+    "accepted": "Accepted",
+    "rejected": "Rejected",
+    "reassigned": "Reassigned",
+    "sql": "Meeting booked",
+    "unreachable": "Unreachable",
+    "withdrawn": "Withdrawn",
+}
 
 
 @dataclass(frozen=True)
@@ -52,9 +58,14 @@ class Message:
 def message(view: BaseModel) -> Message:
     """Render any outbox view to a Slack message."""
     if isinstance(view, LeadCard):
-        return Message(fallback(f"New lead: {view.headline} (score {view.score})" if view.status == "offered"
-                                else f"{view.headline}: {_STATUS_WORD.get(view.status, view.status)}"),
-                       card_blocks(view))
+        return Message(
+            fallback(
+                f"New lead: {view.headline} (score {view.score})"
+                if view.status == "offered"
+                else f"{view.headline}: {_STATUS_WORD.get(view.status, view.status)}"
+            ),
+            card_blocks(view),
+        )
     if isinstance(view, Notice):
         return Message(fallback(view.title), notice_blocks(view))
     raise ValueError(f"Slack cannot render a {type(view).__name__} as a message")
@@ -68,22 +79,32 @@ def card_blocks(card: LeadCard) -> list[Block]:
     badge = "  :zap: *Fast track*" if card.fast_track else ""
     role = " · ".join(escape(p) for p in (card.title, card.company) if p)
     blocks: list[Block] = [section(f"*{escape(card.name)}*{badge}\n{role}".rstrip())]
-    facts = [("Company size", f"{card.employees:,} employees" if card.employees is not None else None),
-             ("Industry", card.industry), ("Country", card.country), ("Source", card.source),
-             ("Campaign", card.campaign), ("Email", card.email or None), ("Stage", card.stage_label)]
+    facts = [
+        ("Company size", f"{card.employees:,} employees" if card.employees is not None else None),
+        ("Industry", card.industry),
+        ("Country", card.country),
+        ("Source", card.source),
+        ("Campaign", card.campaign),
+        ("Email", card.email or None),
+        ("Stage", card.stage_label),
+    ]
     blocks += fields_sections([(label, escape(value)) for label, value in facts if value])
-    lines = [f"• {escape(line.rule)}: {line.points:+d}" + (f" ({escape(line.detail)})" if line.detail else "")
-             for line in card.lines]
-    why = (f"*Score {card.score}* (threshold {card.threshold}): "
-           f"{card.explicit} fit + {card.implicit} behaviour")
+    lines = [
+        f"• {escape(line.rule)}: {line.points:+d}" + (f" ({escape(line.detail)})" if line.detail else "")
+        for line in card.lines
+    ]
+    why = f"*Score {card.score}* (threshold {card.threshold}): {card.explicit} fit + {card.implicit} behaviour"
     if card.fast_track_events:
         why += "\nFast-tracked by: " + ", ".join(escape(e) for e in card.fast_track_events)
     blocks.append(section("\n".join([why, *lines])))
     blocks.append(context(_offer_line(card)))
     if card.status != "offered":
         word = _STATUS_WORD.get(card.status, escape(card.status))
-        blocks.append(section(f"*{word}* by {_who(card.status_by)}"
-                              + (f" {escape(card.status_text)}" if card.status_text else "")))
+        blocks.append(
+            section(
+                f"*{word}* by {_who(card.status_by)}" + (f" {escape(card.status_text)}" if card.status_text else "")
+            )
+        )
     if card.notes:
         blocks.append(context("\n".join(escape(n) for n in card.notes[-10:])))
     if card.buttons:
@@ -107,19 +128,34 @@ def actions_blocks(buttons: list[Button]) -> list[Block]:
     if plain_buttons:
         blocks.append({"type": "actions", "elements": [_button(b) for b in plain_buttons]})
     for choice_button in (b for b in buttons if b.choices):
-        options = [{"text": plain(c.label, MAX_OPTION_TEXT), "value": c.value[:MAX_OPTION_VALUE]}
-                   for c in choice_button.choices[:100]]
-        blocks.append({"type": "actions", "block_id": f"{REASSIGN_BLOCK}|{choice_button.value}"[:255],
-                       "elements": [{"type": "static_select", "action_id": choice_button.action.action_id,
-                                     "placeholder": plain(choice_button.label, MAX_OPTION_TEXT),
-                                     "options": options}]})
+        options = [
+            {"text": plain(c.label, MAX_OPTION_TEXT), "value": c.value[:MAX_OPTION_VALUE]}
+            for c in choice_button.choices[:100]
+        ]
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"{REASSIGN_BLOCK}|{choice_button.value}"[:255],
+                "elements": [
+                    {
+                        "type": "static_select",
+                        "action_id": choice_button.action.action_id,
+                        "placeholder": plain(choice_button.label, MAX_OPTION_TEXT),
+                        "options": options,
+                    }
+                ],
+            }
+        )
     return blocks
 
 
 def _button(button: Button) -> dict[str, Any]:
-    element: dict[str, Any] = {"type": "button", "action_id": button.action.action_id,
-                               "text": plain(button.label, MAX_BUTTON_TEXT),
-                               "value": button.value[:MAX_BUTTON_VALUE]}
+    element: dict[str, Any] = {
+        "type": "button",
+        "action_id": button.action.action_id,
+        "text": plain(button.label, MAX_BUTTON_TEXT),
+        "value": button.value[:MAX_BUTTON_VALUE],
+    }
     if button.style:
         element["style"] = button.style
     return element
@@ -143,8 +179,9 @@ def notice_blocks(notice: Notice) -> list[Block]:
 
 def _table_text(columns: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(str(r[i])) if i < len(r) else 0 for r in [columns, *rows]) for i in range(len(columns))]
-    return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=False)).rstrip()
-                     for r in [columns, *rows])
+    return "\n".join(
+        "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=False)).rstrip() for r in [columns, *rows]
+    )
 
 
 def reject_modal(form: RejectForm, channel: str | None) -> dict[str, Any]:
@@ -154,20 +191,40 @@ def reject_modal(form: RejectForm, channel: str | None) -> dict[str, Any]:
     hint = ("A note is required for: " + "; ".join(required)) if required else ""
     at = f" at {escape(form.company)}" if form.company else ""
     return {
-        "type": "modal", "callback_id": REJECT_CALLBACK,
+        "type": "modal",
+        "callback_id": REJECT_CALLBACK,
         "private_metadata": json.dumps({"value": form.value, "channel": channel}),
-        "title": plain("Reject lead", 24), "submit": plain("Reject", 24), "close": plain("Cancel", 24),
+        "title": plain("Reject lead", 24),
+        "submit": plain("Reject", 24),
+        "close": plain("Cancel", 24),
         "blocks": [
             section(f"Why are you rejecting *{escape(form.lead_name)}*{at}? Marketing will see your answer."),
-            {"type": "input", "block_id": REASON_BLOCK, "label": plain("Reason", 2000),
-             "element": {"type": "static_select", "action_id": REASON_ACTION,
-                         "placeholder": plain("Choose a reason", 150),
-                         "options": [{"text": plain(c.label, MAX_OPTION_TEXT), "value": c.value}
-                                     for c in form.reasons[:100]]}},
-            {"type": "input", "block_id": NOTE_BLOCK, "optional": True, "label": plain("Note for marketing", 2000),
-             "hint": plain(hint, 2000) if hint else plain("Optional for the other reasons.", 2000),
-             "element": {"type": "plain_text_input", "action_id": NOTE_ACTION, "multiline": True,
-                         "max_length": min(form.note_max, 3000)}},
+            {
+                "type": "input",
+                "block_id": REASON_BLOCK,
+                "label": plain("Reason", 2000),
+                "element": {
+                    "type": "static_select",
+                    "action_id": REASON_ACTION,
+                    "placeholder": plain("Choose a reason", 150),
+                    "options": [
+                        {"text": plain(c.label, MAX_OPTION_TEXT), "value": c.value} for c in form.reasons[:100]
+                    ],
+                },
+            },
+            {
+                "type": "input",
+                "block_id": NOTE_BLOCK,
+                "optional": True,
+                "label": plain("Note for marketing", 2000),
+                "hint": plain(hint, 2000) if hint else plain("Optional for the other reasons.", 2000),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": NOTE_ACTION,
+                    "multiline": True,
+                    "max_length": min(form.note_max, 3000),
+                },
+            },
         ],
     }
 

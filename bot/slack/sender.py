@@ -69,9 +69,14 @@ class SlackSender:
 
     def __init__(self, client: AsyncWebClient) -> None:
         # A sibling of the given client (same token, URL and session) that never retries by itself.
-        self.client = AsyncWebClient(token=client.token, base_url=client.base_url, session=client.session,
-                                     timeout=min(client.timeout, SEND_TIMEOUT), logger=client.logger,
-                                     retry_handlers=[])
+        self.client = AsyncWebClient(
+            token=client.token,
+            base_url=client.base_url,
+            session=client.session,
+            timeout=min(client.timeout, SEND_TIMEOUT),
+            logger=client.logger,
+            retry_handlers=[],
+        )
         self._dm_channels: dict[str, str] = {}  # user id -> IM channel id, from conversations.open
         self._unsure: OrderedDict[int, None] = OrderedDict()
 
@@ -111,8 +116,7 @@ class SlackSender:
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             # slack_sdk reading an answer that is not Slack's (a text/plain 200, JSON without ts...).
             self._maybe_landed(delivery, state)
-            raise RetryLater(None, f"unreadable answer from Slack's {state['method']}: "
-                                   f"{type(exc).__name__}") from None
+            raise RetryLater(None, f"unreadable answer from Slack's {state['method']}: {type(exc).__name__}") from None
 
     def _maybe_landed(self, delivery: Delivery, state: dict[str, str]) -> None:
         if delivery.op == "post" and state.get("posting"):
@@ -131,10 +135,12 @@ class SlackSender:
             raise PermanentFailure(f"cannot render outbox row {delivery.id}: {exc}", code="unrenderable") from None
         if delivery.op == "update":
             if not delivery.target_channel or not delivery.target_message:
-                raise PermanentFailure("nothing to update: the original message was never delivered",
-                                       code="never_delivered")
-            await self.client.chat_update(channel=delivery.target_channel, ts=delivery.target_message,
-                                          text=rendered.text, blocks=rendered.blocks)
+                raise PermanentFailure(
+                    "nothing to update: the original message was never delivered", code="never_delivered"
+                )
+            await self.client.chat_update(
+                channel=delivery.target_channel, ts=delivery.target_message, text=rendered.text, blocks=rendered.blocks
+            )
             return Delivered(delivery.target_channel, delivery.target_message)
         if delivery.op != "post":
             raise PermanentFailure(f"Slack cannot deliver a {delivery.op!r} row", code="unknown_op")
@@ -149,13 +155,17 @@ class SlackSender:
         state["posting"] = "yes"
         if payload.get("image_b64"):
             state["method"] = "files.completeUploadExternal"
-            delivered = await self._post_with_image(channel, reconcile.mark_blocks(rendered.blocks, delivery),
-                                                    payload)
+            delivered = await self._post_with_image(channel, reconcile.mark_blocks(rendered.blocks, delivery), payload)
         else:
             state["method"] = "chat.postMessage"
-            response = await self.client.chat_postMessage(channel=channel, text=rendered.text, blocks=rendered.blocks,
-                                                          unfurl_links=False, unfurl_media=False,
-                                                          metadata=reconcile.metadata(delivery))
+            response = await self.client.chat_postMessage(
+                channel=channel,
+                text=rendered.text,
+                blocks=rendered.blocks,
+                unfurl_links=False,
+                unfurl_media=False,
+                metadata=reconcile.metadata(delivery),
+            )
             delivered = Delivered(str(response["channel"]), str(response["ts"]))
         self._unsure.pop(delivery.id, None)
         return delivered
@@ -170,27 +180,29 @@ class SlackSender:
                 raise
             # Cannot look (missing_scope, not_in_channel...): posting again risks a duplicate,
             # not posting risks a lost card; Baton prefers the duplicate.
-            log.warning("cannot check Slack channel %s for outbox row %s (%s); posting it",
-                        channel, delivery.id, failure.code)
+            log.warning(
+                "cannot check Slack channel %s for outbox row %s (%s); posting it", channel, delivery.id, failure.code
+            )
             return None
 
     async def _dm(self, user: str | None, email: str | None) -> str:
         if not user:
-            raise PermanentFailure(f"{email or 'this person'} has no Slack user id in the configuration",
-                                   code="no_slack_id")
+            raise PermanentFailure(
+                f"{email or 'this person'} has no Slack user id in the configuration", code="no_slack_id"
+            )
         if user not in self._dm_channels:
             response = await self.client.conversations_open(users=user)
             self._dm_channels[user] = str(response["channel"]["id"])
         return self._dm_channels[user]
 
-    async def _post_with_image(self, channel: str, blocks: list[dict[str, Any]],
-                               payload: dict[str, Any]) -> Delivered:
+    async def _post_with_image(self, channel: str, blocks: list[dict[str, Any]], payload: dict[str, Any]) -> Delivered:
         """One message carrying the chart and the blocks (files.completeUploadExternal takes ``blocks``),
         so a retry never leaves half a digest behind."""
         data = base64.b64decode(payload["image_b64"])
         name = str(payload.get("image_name") or "chart.png")
-        response = await self.client.files_upload_v2(channel=channel, file=data, filename=name, title=name,
-                                                     blocks=json.dumps(blocks))
+        response = await self.client.files_upload_v2(
+            channel=channel, file=data, filename=name, title=name, blocks=json.dumps(blocks)
+        )
         files = response.get("files") or [{}]
         shares = (files[0].get("shares") or {}) if isinstance(files[0], dict) else {}
         for scope in ("public", "private"):

@@ -35,7 +35,8 @@ def check_settings(settings: Settings) -> None:
                 f"MICROSOFT_APP_ID: not set, so Teams would accept unauthenticated requests (the Bot "
                 f"Framework Emulator's local mode), which is only allowed when BATON_HOST is loopback "
                 f"(127.0.0.1, ::1 or localhost), not {settings.host!r}. Set MICROSOFT_APP_ID and "
-                f"MICROSOFT_APP_PASSWORD, or listen on 127.0.0.1.")
+                f"MICROSOFT_APP_PASSWORD, or listen on 127.0.0.1."
+            )
     else:
         kind = settings.microsoft_app_type
         if kind in ("SingleTenant", "UserAssignedMSI") and not settings.microsoft_app_tenant_id:
@@ -49,8 +50,12 @@ def check_settings(settings: Settings) -> None:
 
 def build_adapter(settings: Settings) -> CloudAdapter:
     check_settings(settings)
-    config = _BotConfig(APP_ID=settings.microsoft_app_id or "", APP_PASSWORD=settings.microsoft_app_password or "",
-                        APP_TYPE=settings.microsoft_app_type, APP_TENANTID=settings.microsoft_app_tenant_id or "")
+    config = _BotConfig(
+        APP_ID=settings.microsoft_app_id or "",
+        APP_PASSWORD=settings.microsoft_app_password or "",
+        APP_TYPE=settings.microsoft_app_type,
+        APP_TENANTID=settings.microsoft_app_tenant_id or "",
+    )
     return CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
 
 

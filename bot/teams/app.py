@@ -54,12 +54,14 @@ class BatonTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships 
         person = self.person(turn_context)
         await answer_message(self.services, turn_context, person.email if person else None)
 
-    async def on_members_removed_activity(self, members_removed: list[ChannelAccount],
-                                          turn_context: TurnContext) -> None:
+    async def on_members_removed_activity(
+        self, members_removed: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
         if self._bot_removed(turn_context) and turn_context.activity.conversation:
             # Uninstalled: stop sending there now rather than after a failed delivery.
             marked = await references.mark_gone(
-                self.services, references.base_conversation_id(turn_context.activity.conversation.id))
+                self.services, references.base_conversation_id(turn_context.activity.conversation.id)
+            )
             log.info("Baton was removed from a Teams conversation (%s keys marked gone)", marked)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
@@ -67,8 +69,10 @@ class BatonTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships 
             # A 4xx, not botbuilder's 501: Baton's manifest declares no other invoke, so one is the
             # caller's mistake, and a 5xx would read as Baton failing.
             name = str(turn_context.activity.name or "")[:60]
-            return InvokeResponse(status=int(HTTPStatus.BAD_REQUEST),
-                                  body={"error": f"Baton handles only adaptiveCard/action invokes, not {name!r}"})
+            return InvokeResponse(
+                status=int(HTTPStatus.BAD_REQUEST),
+                body={"error": f"Baton handles only adaptiveCard/action invokes, not {name!r}"},
+            )
         person = self.person(turn_context)
         body = await invoke.handle(self.services, turn_context.activity.value, person.email if person else None)
         return InvokeResponse(status=int(HTTPStatus.OK), body=body)

@@ -16,8 +16,13 @@ _STYLE = {"primary": "positive", "danger": "destructive"}
 Card = dict[str, Any]
 
 
-def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None, *,
-         fallback: str | None = None, refresh: dict[str, Any] | None = None) -> Card:
+def card(
+    body: list[dict[str, Any]],
+    actions: list[dict[str, Any]] | None = None,
+    *,
+    fallback: str | None = None,
+    refresh: dict[str, Any] | None = None,
+) -> Card:
     out: Card = {"type": "AdaptiveCard", "version": CARD_VERSION, "body": body}
     if actions:
         out["actions"] = actions
@@ -39,8 +44,7 @@ def facts(pairs: list[tuple[str, str | None]]) -> dict[str, Any] | None:
     return {"type": "FactSet", "facts": shown} if shown else None
 
 
-def execute(verb: str, title: str, value: str, *, style: str | None = None,
-            inputs: bool = True) -> dict[str, Any]:
+def execute(verb: str, title: str, value: str, *, style: str | None = None, inputs: bool = True) -> dict[str, Any]:
     """An ``Action.Execute`` (Universal Actions): Teams sends an ``adaptiveCard/action`` invoke."""
     action: dict[str, Any] = {"type": "Action.Execute", "title": title, "verb": verb, "data": {"value": value}}
     if style in _STYLE:
@@ -61,12 +65,18 @@ def buttons(items: list[Button]) -> tuple[list[dict[str, Any]], list[dict[str, A
     actions: list[dict[str, Any]] = []
     for button in items:
         if button.choices:
-            inputs.append({"type": "Input.ChoiceSet", "id": choice_input_id(button), "style": "compact",
-                           "label": button.label, "isRequired": True,
-                           "errorMessage": f"Choose someone to {button.label.lower()} to.",
-                           "choices": [{"title": c.label, "value": c.value} for c in button.choices]})
-        actions.append(execute(button.action.value, button.label, button.value, style=button.style,
-                               inputs=bool(button.choices)))
+            inputs.append(
+                {
+                    "type": "Input.ChoiceSet",
+                    "id": choice_input_id(button),
+                    "style": "compact",
+                    "label": button.label,
+                    "isRequired": True,
+                    "errorMessage": f"Choose someone to {button.label.lower()} to.",
+                    "choices": [{"title": c.label, "value": c.value} for c in button.choices],
+                }
+            )
+        actions.append(
+            execute(button.action.value, button.label, button.value, style=button.style, inputs=bool(button.choices))
+        )
     return inputs, actions
-
-

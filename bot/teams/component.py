@@ -103,12 +103,12 @@ class TeamsComponent:
         except (DeserializationError, TypeError, ValueError, AttributeError):
             return _refused(400, "the body is not a Bot Framework activity (a field has the wrong type)")
         try:
-            authenticated = await self.adapter.bot_framework_authentication.authenticate_request(
-                activity, header)
+            authenticated = await self.adapter.bot_framework_authentication.authenticate_request(activity, header)
         except KeysUnavailable as exc:
             log.warning("Teams: answered 503: %s", exc)
-            return _problem(503, "the Bot Framework token cannot be checked right now; retry later",
-                            headers={"Retry-After": "10"})
+            return _problem(
+                503, "the Bot Framework token cannot be checked right now; retry later", headers={"Retry-After": "10"}
+            )
         except Exception as exc:  # whatever botbuilder or PyJWT raises for a bad token is a 401
             return _refused(401, "the Bot Framework token is not valid", _token_failure(exc))
         if refusal := tenant_refusal(self.tenants, ids):
@@ -125,13 +125,20 @@ class TeamsComponent:
             return _problem(500, "internal error; the activity was not applied")
         if invoke is None:
             return web.Response(status=201)
-        answer = invoke.body if isinstance(invoke.body, dict | list) or invoke.body is None \
+        answer = (
+            invoke.body
+            if isinstance(invoke.body, dict | list) or invoke.body is None
             else serializer_helper(invoke.body)
+        )
         return web.json_response(answer, status=invoke.status)
 
     async def start(self) -> None:
-        log.info("Teams: %s", "authenticated (app id set)" if self.auth else
-                 "local unauthenticated mode for the Bot Framework Emulator (loopback only)")
+        log.info(
+            "Teams: %s",
+            "authenticated (app id set)"
+            if self.auth
+            else "local unauthenticated mode for the Bot Framework Emulator (loopback only)",
+        )
         if self.auth:
             # In the background: start-up does not wait on Microsoft, the first request might.
             self._warming = asyncio.create_task(self.keys.warm())

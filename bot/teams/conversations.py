@@ -15,14 +15,19 @@ from handlers.services import Services
 from store.models import Conversation
 
 
-async def open_personal_chat(services: Services, adapter: CloudAdapter, bot_app_id: str, via: Conversation,
-                             user: str, email: str | None) -> Conversation | None:
+async def open_personal_chat(
+    services: Services, adapter: CloudAdapter, bot_app_id: str, via: Conversation, user: str, email: str | None
+) -> Conversation | None:
     """Create the chat with ``user`` (AAD object id) using ``via``'s service URL and tenant."""
     known = references.as_reference(via)
     tenant = via.tenant_id
     parameters = ConversationParameters(
-        is_group=False, bot=known.bot, members=[ChannelAccount(id=user, aad_object_id=user)],
-        tenant_id=tenant, channel_data={"tenant": {"id": tenant}} if tenant else None)
+        is_group=False,
+        bot=known.bot,
+        members=[ChannelAccount(id=user, aad_object_id=user)],
+        tenant_id=tenant,
+        channel_data={"tenant": {"id": tenant}} if tenant else None,
+    )
     opened: dict[str, object] = {}
 
     async def callback(context: TurnContext) -> None:

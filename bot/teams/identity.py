@@ -15,8 +15,10 @@ from handlers.services import Services
 from scoring.agreement import Person
 
 log = logging.getLogger(__name__)
-UNKNOWN_PERSON = ("You're not in Baton's configuration yet; ask your revenue-ops admin to add your "
-                  "Teams id (AAD object id) or your email to the agreement.")
+UNKNOWN_PERSON = (
+    "You're not in Baton's configuration yet; ask your revenue-ops admin to add your "
+    "Teams id (AAD object id) or your email to the agreement."
+)
 _CACHE_LIMIT = 10_000
 
 

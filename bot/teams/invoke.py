@@ -38,8 +38,11 @@ def message_response(text: str) -> dict[str, Any]:
 
 
 def error_response(message: str, status: int = 400, code: str = "BadRequest") -> dict[str, Any]:
-    return {"statusCode": status, "type": "application/vnd.microsoft.error",
-            "value": {"code": code, "message": message}}
+    return {
+        "statusCode": status,
+        "type": "application/vnd.microsoft.error",
+        "value": {"code": code, "message": message},
+    }
 
 
 def _string(data: dict[str, Any], key: str) -> str | None:
@@ -82,8 +85,9 @@ async def handle(services: Services, value: Any, actor_email: str | None) -> dic
         return message_response(UNKNOWN_PERSON)
     if verb == REFRESH_VERB:
         card = await current_card(services, button)
-        return card_response(lead_card(card)) if card else error_response("That lead no longer exists.", 404,
-                                                                            "NotFound")
+        return (
+            card_response(lead_card(card)) if card else error_response("That lead no longer exists.", 404, "NotFound")
+        )
     action = Action(verb) if verb != REJECT_SUBMIT_VERB else None
     if action in (Action.ACCEPT, Action.CLAIM):
         return await _card_or(services, button, await accepting.accept(services, button, actor_email, SOURCE))
@@ -94,8 +98,7 @@ async def handle(services: Services, value: Any, actor_email: str | None) -> dic
         return await _reject(services, button, actor_email, _string(data, "reason"), _string(data, "note"))
     if action in _TOUCHES:
         assert action is not None
-        return await _card_or(services, button,
-                              await touching.log_touch(services, button, actor_email, action, SOURCE))
+        return await _card_or(services, button, await touching.log_touch(services, button, actor_email, action, SOURCE))
     if action is Action.REASSIGN:
         to_rep = _string(data, f"{Action.REASSIGN.value}_choice")
         if not to_rep:
@@ -106,8 +109,9 @@ async def handle(services: Services, value: Any, actor_email: str | None) -> dic
     return error_response(f"Unknown card action {verb!r}.")
 
 
-async def _reject(services: Services, button: ButtonData, actor: str, reason: str | None,
-                  note: str | None) -> dict[str, Any]:
+async def _reject(
+    services: Services, button: ButtonData, actor: str, reason: str | None, note: str | None
+) -> dict[str, Any]:
     result = await rejecting.reject(services, button, actor, reason, note, SOURCE)
     if result.ok:
         card = await current_card(services, button)

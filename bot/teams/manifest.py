@@ -47,24 +47,30 @@ BUILT_IN: dict[str, Any] = {
     "name": {"short": "Baton", "full": "Baton: the marketing-to-sales lead handoff"},
     "description": {
         "short": "Qualified leads to the right rep, with why they qualified and an SLA.",
-        "full": ("Baton carries each qualified lead from marketing to sales: the rep gets a card that says why "
-                 "the lead qualified, accepts or rejects it with a reason, and logs touches; managers get "
-                 "escalations with Reassign and Take over when an SLA is missed, and a weekly digest; marketing "
-                 "gets the rejection reasons. Ask it: help, define mql, stats, sla, feedback, lead <email>, "
-                 "my leads, ooo on|off."),
+        "full": (
+            "Baton carries each qualified lead from marketing to sales: the rep gets a card that says why "
+            "the lead qualified, accepts or rejects it with a reason, and logs touches; managers get "
+            "escalations with Reassign and Take over when an SLA is missed, and a weekly digest; marketing "
+            "gets the rejection reasons. Ask it: help, define mql, stats, sla, feedback, lead <email>, "
+            "my leads, ooo on|off."
+        ),
     },
     "icons": {"color": "color.png", "outline": "outline.png"},
     "accentColor": "#2B5797",
-    "bots": [{
-        "botId": PLACEHOLDER_ID,
-        "scopes": ["personal", "team", "groupChat"],
-        "supportsFiles": False,
-        "isNotificationOnly": False,
-        "commandLists": [{
+    "bots": [
+        {
+            "botId": PLACEHOLDER_ID,
             "scopes": ["personal", "team", "groupChat"],
-            "commands": [{"title": title, "description": text} for title, text in COMMANDS],
-        }],
-    }],
+            "supportsFiles": False,
+            "isNotificationOnly": False,
+            "commandLists": [
+                {
+                    "scopes": ["personal", "team", "groupChat"],
+                    "commands": [{"title": title, "description": text} for title, text in COMMANDS],
+                }
+            ],
+        }
+    ],
     "permissions": ["identity", "messageTeamMembers"],
     "validDomains": [],
 }
@@ -89,8 +95,9 @@ def load_template(directory: Path | None = None) -> tuple[dict[str, Any], bytes,
         raise ManifestError(f"--template: {manifest_file} is not valid JSON: {exc}") from None
 
 
-def build_manifest(template: dict[str, Any], app_id: str, *, version: str | None = None,
-                   domains: list[str] | None = None) -> dict[str, Any]:
+def build_manifest(
+    template: dict[str, Any], app_id: str, *, version: str | None = None, domains: list[str] | None = None
+) -> dict[str, Any]:
     """``template`` with the app and bot ids set (a Teams app and its bot share the Azure app id)."""
     if not _GUID.match(app_id or ""):
         raise ManifestError(f"--app-id: {app_id!r} is not a GUID (the Azure bot's Microsoft App ID)")
@@ -107,8 +114,9 @@ def build_manifest(template: dict[str, Any], app_id: str, *, version: str | None
     return manifest
 
 
-def build_package(app_id: str, *, template_dir: Path | None = None, version: str | None = None,
-                  domains: list[str] | None = None) -> bytes:
+def build_package(
+    app_id: str, *, template_dir: Path | None = None, version: str | None = None, domains: list[str] | None = None
+) -> bytes:
     """The zip to upload in Teams (Apps → Manage your apps → Upload an app)."""
     template, color, outline = load_template(template_dir)
     manifest = build_manifest(template, app_id, version=version, domains=domains)

@@ -73,15 +73,21 @@ async def remember(services: Services, activity: Activity, email: str | None) ->
     return len(keys)
 
 
-async def store(services: Services, keys: list[tuple[str, str]], reference: dict[str, Any],
-                tenant_id: str | None) -> None:
+async def store(
+    services: Services, keys: list[tuple[str, str]], reference: dict[str, Any], tenant_id: str | None
+) -> None:
     now = services.clock.now()
     async with services.db.transaction() as session:
         for kind, key in keys:
             values = {"kind": kind, "reference": reference, "tenant_id": tenant_id, "gone": False, "updated_at": now}
             # An upsert, so two first messages racing on two replicas do not collide.
-            await insert_or_update(session, Conversation, {"platform": PLATFORM, "key": key, **values},
-                                   on=("platform", "key"), update=values)
+            await insert_or_update(
+                session,
+                Conversation,
+                {"platform": PLATFORM, "key": key, **values},
+                on=("platform", "key"),
+                update=values,
+            )
 
 
 async def find(services: Services, *keys: str | None) -> Conversation | None:
@@ -90,8 +96,14 @@ async def find(services: Services, *keys: str | None) -> Conversation | None:
     if not wanted:
         return None
     async with services.db.read() as session:
-        rows = {row.key: row for row in (await session.scalars(
-            select(Conversation).where(Conversation.platform == PLATFORM, Conversation.key.in_(wanted)))).all()}
+        rows = {
+            row.key: row
+            for row in (
+                await session.scalars(
+                    select(Conversation).where(Conversation.platform == PLATFORM, Conversation.key.in_(wanted))
+                )
+            ).all()
+        }
     return next((rows[k] for k in wanted if k in rows), None)
 
 
@@ -108,11 +120,17 @@ async def mark_gone(services: Services, conversation_id: str) -> int:
     """Stop sending to a conversation the bot was removed from; returns how many keys were marked."""
     async with services.db.transaction() as session:
         rows = (await session.scalars(select(Conversation).where(Conversation.platform == PLATFORM))).all()
-        gone = [row.key for row in rows
-                if row.key == conversation_id or (row.reference.get("conversation") or {}).get("id") == conversation_id]
+        gone = [
+            row.key
+            for row in rows
+            if row.key == conversation_id or (row.reference.get("conversation") or {}).get("id") == conversation_id
+        ]
         if gone:
-            await session.execute(update(Conversation).where(Conversation.platform == PLATFORM,
-                                                             Conversation.key.in_(gone)).values(gone=True))
+            await session.execute(
+                update(Conversation)
+                .where(Conversation.platform == PLATFORM, Conversation.key.in_(gone))
+                .values(gone=True)
+            )
     return len(gone)
 
 

@@ -21,8 +21,12 @@ from handlers.views.notice import Notice
 from handlers.views.reject_form import RejectForm
 
 _STATUS = {
-    "offered": "Offered", "accepted": "✅ Accepted", "rejected": "❌ Rejected",
-    "reassigned": "↪️ Reassigned", "sql": "🎯 Sales qualified", "unreachable": "📵 Unreachable",
+    "offered": "Offered",
+    "accepted": "✅ Accepted",
+    "rejected": "❌ Rejected",
+    "reassigned": "↪️ Reassigned",
+    "sql": "🎯 Sales qualified",
+    "unreachable": "📵 Unreachable",
     "withdrawn": "Withdrawn",
 }
 # Automatic refresh is limited to a short list of users; Teams names them by MRI.
@@ -43,8 +47,11 @@ def render_view(view: BaseModel, *, image_png_b64: str | None = None) -> Card:
 def summary(view: BaseModel) -> str:
     """Plain text for notifications and clients that cannot show cards."""
     if isinstance(view, LeadCard):
-        return f"New lead: {view.headline} (score {view.score})" if view.status == "offered" \
+        return (
+            f"New lead: {view.headline} (score {view.score})"
+            if view.status == "offered"
             else f"{view.headline}: {view.status}"
+        )
     if isinstance(view, Notice):
         return view.title
     if isinstance(view, RejectForm):
@@ -58,8 +65,11 @@ def _who(person: PersonRef | None) -> str:
 
 def _status_line(view: LeadCard) -> str:
     if view.status == "offered":
-        who = f" to {_who(view.offered_to)}" if view.offered_to and view.mode == "direct" else \
-            (f" to the {escape(view.team)} team" if view.team else "")
+        who = (
+            f" to {_who(view.offered_to)}"
+            if view.offered_to and view.mode == "direct"
+            else (f" to the {escape(view.team)} team" if view.team else "")
+        )
         due = f"; please act by **{escape(view.due_text)}**" if view.due_text else ""
         return f"Offered{who}{due}"
     by = f" by {_who(view.status_by)}" if view.status_by else ""
@@ -82,19 +92,30 @@ def lead_card(view: LeadCard) -> Card:
     about = " · ".join(escape(p) for p in (view.title, view.industry, view.country) if p)
     if about:
         body.append(text(about, isSubtle=True, spacing="None"))
-    fact_set = facts([
-        ("Email", view.email), ("Employees", f"{view.employees:,}" if view.employees is not None else None),
-        ("Score", f"{view.score} (threshold {view.threshold}; fit {view.explicit}, behaviour {view.implicit})"),
-        ("Stage", view.stage_label), ("Source", view.source), ("Campaign", view.campaign), ("Team", view.team),
-    ])
+    fact_set = facts(
+        [
+            ("Email", view.email),
+            ("Employees", f"{view.employees:,}" if view.employees is not None else None),
+            ("Score", f"{view.score} (threshold {view.threshold}; fit {view.explicit}, behaviour {view.implicit})"),
+            ("Stage", view.stage_label),
+            ("Source", view.source),
+            ("Campaign", view.campaign),
+            ("Team", view.team),
+        ]
+    )
     if fact_set:
         body.append(fact_set)
     if view.fast_track_events:
         body.append(text("Fast-tracked by: " + ", ".join(escape(e) for e in view.fast_track_events)))
     if view.lines:
         body.append(text("**Why it qualified**", spacing="Medium"))
-        body += [text(f"{line.points:+d} {escape(line.rule)}" + (f" ({escape(line.detail)})" if line.detail else ""),
-                      spacing="None") for line in view.lines]
+        body += [
+            text(
+                f"{line.points:+d} {escape(line.rule)}" + (f" ({escape(line.detail)})" if line.detail else ""),
+                spacing="None",
+            )
+            for line in view.lines
+        ]
     body.append(text(_status_line(view), spacing="Medium", weight="Bolder"))
     body += [text(f"• {escape(note)}", isSubtle=True, spacing="None") for note in view.notes]
     inputs, actions = buttons(view.buttons)
@@ -103,8 +124,7 @@ def lead_card(view: LeadCard) -> Card:
     if view.handoff_id is not None:
         # Teams asks for the current card (verb "refresh") when a listed user opens it.
         value = ButtonData(lead_id=view.lead_id, handoff_id=view.handoff_id).pack()
-        refresh = {"action": {"type": "Action.Execute", "verb": REFRESH_VERB,
-                                              "data": {"value": value}}}
+        refresh = {"action": {"type": "Action.Execute", "verb": REFRESH_VERB, "data": {"value": value}}}
         users = _refresh_users(view)
         if users:
             refresh["userIds"] = users

@@ -9,8 +9,9 @@ from bot.teams.markdown import bold, escape
 from handlers.views.reject_form import RejectForm
 
 
-def reject_form_card(form: RejectForm, errors: dict[str, str] | None = None, *,
-                     reason: str | None = None, note: str | None = None) -> Card:
+def reject_form_card(
+    form: RejectForm, errors: dict[str, str] | None = None, *, reason: str | None = None, note: str | None = None
+) -> Card:
     """The form; ``errors`` (field → problem) and the previous answers when it is shown again.
 
     The card marks the note required only once the chosen reason needs one (a card cannot make
@@ -22,15 +23,24 @@ def reject_form_card(form: RejectForm, errors: dict[str, str] | None = None, *,
     chosen = reason if reason in codes else None
     needs_note = [c.label for c in form.reasons if c.value in form.note_required]
     picker: dict[str, Any] = {
-        "type": "Input.ChoiceSet", "id": "reason", "label": "Reason", "isRequired": True, "style": "compact",
-        "placeholder": "Choose a reason", "errorMessage": "Choose a reason.",
+        "type": "Input.ChoiceSet",
+        "id": "reason",
+        "label": "Reason",
+        "isRequired": True,
+        "style": "compact",
+        "placeholder": "Choose a reason",
+        "errorMessage": "Choose a reason.",
         "choices": [{"title": c.label, "value": c.value} for c in form.reasons],
     }
     if chosen:
         picker["value"] = chosen
     note_input: dict[str, Any] = {
-        "type": "Input.Text", "id": "note", "label": "Note for marketing", "isMultiline": True,
-        "maxLength": form.note_max, "placeholder": "What did you find?",
+        "type": "Input.Text",
+        "id": "note",
+        "label": "Note for marketing",
+        "isMultiline": True,
+        "maxLength": form.note_max,
+        "placeholder": "What did you find?",
         "isRequired": bool(chosen and chosen in form.note_required),
         "errorMessage": "A note is required for this reason.",
     }
@@ -38,14 +48,15 @@ def reject_form_card(form: RejectForm, errors: dict[str, str] | None = None, *,
         note_input["value"] = note[: form.note_max]
     body: list[dict[str, Any]] = [text(f"Reject {bold(form.lead_name)}{company}", size="Medium", weight="Bolder")]
     if form.note_required:
-        body.append(text("A note is required for: " + "; ".join(escape(label) for label in needs_note),
-                         isSubtle=True))
+        body.append(text("A note is required for: " + "; ".join(escape(label) for label in needs_note), isSubtle=True))
     body.append(picker)
     if "reason" in errors:
         body.append(text(escape(errors["reason"]), color="Attention", spacing="None"))
     body.append(note_input)
     if "note" in errors:
         body.append(text(escape(errors["note"]), color="Attention", spacing="None"))
-    actions = [execute(REJECT_SUBMIT_VERB, "Reject lead", form.value, style="danger"),
-               execute(REFRESH_VERB, "Cancel", form.value, inputs=False)]
+    actions = [
+        execute(REJECT_SUBMIT_VERB, "Reject lead", form.value, style="danger"),
+        execute(REFRESH_VERB, "Cancel", form.value, inputs=False),
+    ]
     return card(body, actions, fallback=f"Reject {form.lead_name}")

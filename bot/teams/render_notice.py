@@ -25,13 +25,20 @@ def image_placement(image_png_b64: str | None) -> str | None:
 
 def _table(table: Table) -> dict[str, Any]:
     def row(cells: list[str], header: bool = False) -> dict[str, Any]:
-        return {"type": "TableRow", "cells": [
-            {"type": "TableCell", "items": [text(bold(c) if header else escape(c))]} for c in cells]}
+        return {
+            "type": "TableRow",
+            "cells": [{"type": "TableCell", "items": [text(bold(c) if header else escape(c))]} for c in cells],
+        }
 
     width = len(table.columns)
     rows = [row(table.columns, header=True)] + [row((r + [""] * width)[:width]) for r in table.rows]
-    return {"type": "Table", "columns": [{"width": 1} for _ in table.columns], "rows": rows,
-            "firstRowAsHeader": True, "showGridLines": True}
+    return {
+        "type": "Table",
+        "columns": [{"width": 1} for _ in table.columns],
+        "rows": rows,
+        "firstRowAsHeader": True,
+        "showGridLines": True,
+    }
 
 
 def notice_card(view: Notice, *, image_png_b64: str | None = None) -> Card:
@@ -42,15 +49,22 @@ def notice_card(view: Notice, *, image_png_b64: str | None = None) -> Card:
         body.append(text(f"For {bold(view.mention.name)}", spacing="None", isSubtle=True))
     body += [text(escape(line)) for line in view.lines]
     if view.fields:
-        body.append({"type": "FactSet",
-                     "facts": [{"title": escape(f.label), "value": escape(f.value)} for f in view.fields]})
+        body.append(
+            {"type": "FactSet", "facts": [{"title": escape(f.label), "value": escape(f.value)} for f in view.fields]}
+        )
     body += [_table(t) for t in view.tables]
     placement = image_placement(image_png_b64)
     if placement and view.image_title:
         body.append(text(bold(view.image_title), spacing="Medium"))
     if placement == "card":
-        body.append({"type": "Image", "url": f"data:image/png;base64,{image_png_b64}",
-                     "altText": view.image_title or "chart", "size": "Stretch"})
+        body.append(
+            {
+                "type": "Image",
+                "url": f"data:image/png;base64,{image_png_b64}",
+                "altText": view.image_title or "chart",
+                "size": "Stretch",
+            }
+        )
     elif placement == "attachment":
         body.append(text("The chart is attached below.", isSubtle=True))
     elif placement == "omitted":

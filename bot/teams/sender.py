@@ -66,8 +66,9 @@ class TeamsSender:
 
     platform = "teams"
 
-    def __init__(self, services: Services, adapter: CloudAdapter, bot_app_id: str,
-                 tenant_id: str | None = None) -> None:
+    def __init__(
+        self, services: Services, adapter: CloudAdapter, bot_app_id: str, tenant_id: str | None = None
+    ) -> None:
         self.services = services
         self.adapter = adapter
         self.bot_app_id = bot_app_id
@@ -85,11 +86,13 @@ class TeamsSender:
         image = payload.get("image_b64") if isinstance(payload.get("image_b64"), str) else None
         content = render_view(view, image_png_b64=image)
         if delivery.op == "update":
-            return await self._update(delivery, card_activity(content, summary(view),
-                                                              activity_id=delivery.target_message))
+            return await self._update(
+                delivery, card_activity(content, summary(view), activity_id=delivery.target_message)
+            )
         beside = image if image_placement(image) == "attachment" else None
-        activity = card_activity(content, summary(view), image_png_b64=beside,
-                                 image_name=str(payload.get("image_name") or "chart.png"))
+        activity = card_activity(
+            content, summary(view), image_png_b64=beside, image_name=str(payload.get("image_name") or "chart.png")
+        )
         row = await self._conversation(delivery)
         return await self._post(row, self._who(payload), activity, conversation_scope(delivery))
 
@@ -98,16 +101,20 @@ class TeamsSender:
         if payload.get("channel"):
             row = await references.find(self.services, payload["channel"])
             if row is None:
-                raise RetryLater(None, f"Baton has not been added to the Teams channel {payload['channel']} yet "
-                                       "(no stored conversation); install the app in that team")
+                raise RetryLater(
+                    None,
+                    f"Baton has not been added to the Teams channel {payload['channel']} yet "
+                    "(no stored conversation); install the app in that team",
+                )
         else:
             user, email = payload.get("user"), payload.get("email")
             row = await references.find(self.services, user, email)
             if row is None and user:
                 row = await self._open_chat(user, email)
             if row is None:
-                raise RetryLater(None, f"{email or user} has not installed the Baton app in Teams yet "
-                                       "(no stored conversation)")
+                raise RetryLater(
+                    None, f"{email or user} has not installed the Baton app in Teams yet (no stored conversation)"
+                )
         if row.gone:
             raise ConversationGone(f"Baton was removed from Teams conversation {row.key}")
         return row
@@ -122,8 +129,12 @@ class TeamsSender:
         except HttpOperationError as exc:
             status, code, _ = _status(exc)
             if status == 429 or status >= 500 or status in _RETRY:
-                raise RetryLater(_after(exc, status), f"Teams answered {status} {code} opening a chat".strip(),
-                                 rate_limited=status == 429, scopes=(self.tenant_scope,)) from None
+                raise RetryLater(
+                    _after(exc, status),
+                    f"Teams answered {status} {code} opening a chat".strip(),
+                    rate_limited=status == 429,
+                    scopes=(self.tenant_scope,),
+                ) from None
             log.info("could not open a Teams chat with %s: %s", email or user, (status, code))
             return None
         except (aiohttp.ClientError, ClientRequestError, TimeoutError, DeserializationError) as exc:
@@ -143,8 +154,13 @@ class TeamsSender:
             response = await context.send_activity(activity)
             sent["id"] = response.id if response and response.id else ""
 
-        await self._call(reference.conversation.id, who, scope, "post", self.adapter.continue_conversation(
-            reference, callback, self.bot_app_id))
+        await self._call(
+            reference.conversation.id,
+            who,
+            scope,
+            "post",
+            self.adapter.continue_conversation(reference, callback, self.bot_app_id),
+        )
         return Delivered(channel=reference.conversation.id, message_id=sent.get("id", ""))
 
     async def _update(self, delivery: Delivery, activity: Activity) -> Delivered | None:
@@ -152,8 +168,9 @@ class TeamsSender:
             raise PermanentFailure("the Teams message to update was never delivered", code="never_delivered")
         row = await references.find(self.services, delivery.target_channel)
         if row is None:
-            raise PermanentFailure(f"no stored Teams conversation {delivery.target_channel} to update",
-                                   code="no_conversation")
+            raise PermanentFailure(
+                f"no stored Teams conversation {delivery.target_channel} to update", code="no_conversation"
+            )
         if row.gone:
             raise ConversationGone(f"Baton was removed from Teams conversation {row.key}")
         reference = references.as_reference(row)
@@ -162,8 +179,13 @@ class TeamsSender:
         async def callback(context: TurnContext) -> None:
             await context.update_activity(activity)
 
-        await self._call(delivery.target_channel, f"conversation {row.key}", conversation_scope(delivery), "update",
-                         self.adapter.continue_conversation(reference, callback, self.bot_app_id))
+        await self._call(
+            delivery.target_channel,
+            f"conversation {row.key}",
+            conversation_scope(delivery),
+            "update",
+            self.adapter.continue_conversation(reference, callback, self.bot_app_id),
+        )
         return None
 
     async def _call(self, conversation_id: str, who: str, scope: str, op: str, call: Any) -> None:
@@ -177,24 +199,31 @@ class TeamsSender:
             # msrest reads the body before the status: a gateway's HTML page (502/504) ends here.
             raise RetryLater(None, "Teams answered with a body that is not JSON (a gateway's error page?)") from None
 
-    async def _raise_for(self, conversation_id: str, who: str, scope: str, op: str,
-                         exc: HttpOperationError) -> None:
+    async def _raise_for(self, conversation_id: str, who: str, scope: str, op: str, exc: HttpOperationError) -> None:
         status, code, message = _status(exc)
-        gone = ((status == 403 and (code in _GONE_CODES or "roster" in message.lower()))
-                or (status == 404 and op == "post" and code == "ConversationNotFound"))
+        gone = (status == 403 and (code in _GONE_CODES or "roster" in message.lower())) or (
+            status == 404 and op == "post" and code == "ConversationNotFound"
+        )
         if gone:
             marked = await references.mark_gone(self.services, conversation_id)
-            log.warning("Baton is no longer in Teams conversation %s (%s); %s keys marked gone",
-                        conversation_id, code, marked)
+            log.warning(
+                "Baton is no longer in Teams conversation %s (%s); %s keys marked gone", conversation_id, code, marked
+            )
             await alert_gone(self.services, who, conversation_id)
             # alert_gone has told the admins: the worker parks the row without a second alert.
-            raise ConversationGone(f"{code or 'Forbidden'}: {message}", code=code or str(status),
-                                   alerted=True) from None
+            raise ConversationGone(
+                f"{code or 'Forbidden'}: {message}", code=code or str(status), alerted=True
+            ) from None
         if status in _RETRY or status >= 500 or status == 0:
-            raise RetryLater(_after(exc, status), f"Teams answered {status or 'nothing'} {code}".strip(),
-                             rate_limited=status == 429, scopes=(scope,) if status == 429 else ()) from None
-        raise PermanentFailure(f"Teams refused the message: {status} {code} {message}".strip()[:500],
-                               code=code or str(status)) from None
+            raise RetryLater(
+                _after(exc, status),
+                f"Teams answered {status or 'nothing'} {code}".strip(),
+                rate_limited=status == 429,
+                scopes=(scope,) if status == 429 else (),
+            ) from None
+        raise PermanentFailure(
+            f"Teams refused the message: {status} {code} {message}".strip()[:500], code=code or str(status)
+        ) from None
 
 
 def _status(exc: HttpOperationError) -> tuple[int, str, str]:

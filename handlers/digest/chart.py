@@ -27,7 +27,7 @@ def digest_chart(title: str, funnel: Sequence[tuple[str, int]], reasons: Sequenc
 
     labels = [label for label, _ in funnel]
     counts = [count for _, count in funnel]
-    bars = left.bar(labels, counts, color=_FUNNEL_COLOURS[:len(counts)] or None)
+    bars = left.bar(labels, counts, color=_FUNNEL_COLOURS[: len(counts)] or None)
     left.bar_label(bars, labels=[str(c) for c in counts], padding=2, fontsize=9)
     left.set_title("Funnel", fontsize=10)
     left.set_ylim(0, max([*counts, 1]) * 1.2)
@@ -58,4 +58,4 @@ def digest_chart(title: str, funnel: Sequence[tuple[str, int]], reasons: Sequenc
 
 
 def _short(label: str, width: int = 28) -> str:
-    return label if len(label) <= width else label[:width - 1] + "…"
+    return label if len(label) <= width else label[: width - 1] + "…"

@@ -63,15 +63,24 @@ async def build_reminders(services: Services) -> tuple[str, list[DigestMessage]]
     async with services.db.transaction() as session:
         reasons = await rejection_reasons(session, roles.everyone(agreement), since, now, limit=20)
     total = sum(n for _, n in reasons)
-    notice = Notice(title="The lead definition is due for its review", lines=[
-        f"{version_line(agreement)} The review fell due on {due:%-d %b %Y}.",
-        f"Since {since_day:%-d %b %Y}, reps rejected {total} leads. Bring these to the review "
-        "and update the agreement (then set definition.last_changed).",
-        "See the current definition with `define mql` and `define scoring`."],
-        tables=[Table(columns=["Reason", "Leads"],
-                      rows=[[reason_label(agreement, code), str(n)] for code, n in reasons])] if reasons else [])
-    messages = [DigestMessage(f"reviewer:{email.lower()}", key, notice, b"", to_person=email.lower())
-                for email in agreement.definition.reviewers]
+    notice = Notice(
+        title="The lead definition is due for its review",
+        lines=[
+            f"{version_line(agreement)} The review fell due on {due:%-d %b %Y}.",
+            f"Since {since_day:%-d %b %Y}, reps rejected {total} leads. Bring these to the review "
+            "and update the agreement (then set definition.last_changed).",
+            "See the current definition with `define mql` and `define scoring`.",
+        ],
+        tables=[
+            Table(columns=["Reason", "Leads"], rows=[[reason_label(agreement, code), str(n)] for code, n in reasons])
+        ]
+        if reasons
+        else [],
+    )
+    messages = [
+        DigestMessage(f"reviewer:{email.lower()}", key, notice, b"", to_person=email.lower())
+        for email in agreement.definition.reviewers
+    ]
     return key, messages
 
 
@@ -83,7 +92,12 @@ async def run_review_reminder(services: Services, *, dry_run: bool = False) -> l
 
     async def enqueue(session: AsyncSession) -> None:
         for message in messages:
-            await outbox.post(session, services, message.notice, to_person=message.to_person,
-                              dedupe=f"review:{key}:{message.audience}")
+            await outbox.post(
+                session,
+                services,
+                message.notice,
+                to_person=message.to_person,
+                dedupe=f"review:{key}:{message.audience}",
+            )
 
     return messages if await once_per_period(services, JOB, key, enqueue) else []

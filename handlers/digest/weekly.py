@@ -58,13 +58,17 @@ def digest_week(services: Services) -> tuple[Period, str]:
 
 def _funnel(agreement: Agreement, figures: Figures) -> list[tuple[str, int]]:
     text = agreement.stages.text
-    return [(text[Stage.MQL].label, figures.mqls), (text[Stage.SAL].label, figures.sals),
-            (text[Stage.SQL].label, figures.sqls)]
+    return [
+        (text[Stage.MQL].label, figures.mqls),
+        (text[Stage.SAL].label, figures.sals),
+        (text[Stage.SQL].label, figures.sqls),
+    ]
 
 
 def _chart(agreement: Agreement, title: str, figures: Figures) -> bytes:
-    return digest_chart(title, _funnel(agreement, figures),
-                        [(reason_label(agreement, code), n) for code, n in figures.reasons])
+    return digest_chart(
+        title, _funnel(agreement, figures), [(reason_label(agreement, code), n) for code, n in figures.reasons]
+    )
 
 
 def _offer_text(agreement: Agreement, line: OfferLine, now: datetime, reader: str) -> str:
@@ -81,8 +85,9 @@ def _offer_text(agreement: Agreement, line: OfferLine, now: datetime, reader: st
     return f"#{line.lead_id} {line.name}: {who}, {status}"
 
 
-async def _manager_digest(session: AsyncSession, services: Services, email: str, period: Period,
-                          key: str) -> DigestMessage:
+async def _manager_digest(
+    session: AsyncSession, services: Services, email: str, period: Period, key: str
+) -> DigestMessage:
     agreement = services.agreement
     now = services.clock.now()
     teams = agreement.managed_teams(email)
@@ -93,26 +98,41 @@ async def _manager_digest(session: AsyncSession, services: Services, email: str,
     waiting, waiting_lines = await still_open(session, scope)
     title = f"Weekly digest for {scope.label}, {period.label}"
     decided = figures.accepted + figures.rejected
-    notice = Notice(title=title, context=f"{span_text(period)} · {period.zone}", fields=[
-        Field(label="MQLs", value=str(figures.mqls)),
-        Field(label="Offers", value=f"{figures.offers}: {figures.accepted} accepted "
-                                    f"({pct(figures.accepted, decided)}), {figures.rejected} rejected"),
-        Field(label="Time to accept", value=f"median {duration(figures.accept_p50)}, "
-                                            f"p90 {duration(figures.accept_p90)}"),
-        Field(label="SLA attainment", value=f"{pct(figures.on_time, figures.accepted)} "
-                                            f"({figures.on_time} of {figures.accepted})"),
-        Field(label="SLA misses", value=str(missed)),
-        Field(label="Escalations", value=str(figures.escalations)),
-        Field(label="Still unaccepted now", value=str(waiting)),
-    ], tables=[rep_table(agreement, figures.reps)], image_title="Funnel and rejection reasons")
+    notice = Notice(
+        title=title,
+        context=f"{span_text(period)} · {period.zone}",
+        fields=[
+            Field(label="MQLs", value=str(figures.mqls)),
+            Field(
+                label="Offers",
+                value=f"{figures.offers}: {figures.accepted} accepted "
+                f"({pct(figures.accepted, decided)}), {figures.rejected} rejected",
+            ),
+            Field(
+                label="Time to accept",
+                value=f"median {duration(figures.accept_p50)}, p90 {duration(figures.accept_p90)}",
+            ),
+            Field(
+                label="SLA attainment",
+                value=f"{pct(figures.on_time, figures.accepted)} ({figures.on_time} of {figures.accepted})",
+            ),
+            Field(label="SLA misses", value=str(missed)),
+            Field(label="Escalations", value=str(figures.escalations)),
+            Field(label="Still unaccepted now", value=str(waiting)),
+        ],
+        tables=[rep_table(agreement, figures.reps)],
+        image_title="Funnel and rejection reasons",
+    )
     notice.lines = [f"SLA missed: {_offer_text(agreement, line, now, email)}" for line in missed_lines]
     notice.lines += [f"Waiting: {_offer_text(agreement, line, now, email)}" for line in waiting_lines]
-    return DigestMessage(f"manager:{email.lower()}", key, notice, _chart(agreement, title, figures),
-                         to_person=email.lower())
+    return DigestMessage(
+        f"manager:{email.lower()}", key, notice, _chart(agreement, title, figures), to_person=email.lower()
+    )
 
 
-async def _marketing_digest(session: AsyncSession, services: Services, channel: ChannelRef, period: Period,
-                            key: str) -> DigestMessage:
+async def _marketing_digest(
+    session: AsyncSession, services: Services, channel: ChannelRef, period: Period, key: str
+) -> DigestMessage:
     agreement = services.agreement
     scope = roles.everyone(agreement)
     figures = await gather(session, scope, period.start, period.end, period.end, with_reps=False)
@@ -125,21 +145,32 @@ async def _marketing_digest(session: AsyncSession, services: Services, channel: 
     week_pace = pacing_text(agreement, period, figures.mqls)
     quarter_pace = pacing_text(agreement, quarter, quarter_figures.mqls)
     rejected = sum(n for _, n in figures.reasons)
-    notice = Notice(title=title, context=f"{span_text(period)} · {period.zone}", fields=[
-        Field(label="MQLs this week", value=f"{figures.mqls}" + (f" ({week_pace})" if week_pace else "")),
-        Field(label=f"MQLs {quarter.label} to date",
-              value=f"{quarter_figures.mqls}" + (f" ({quarter_pace})" if quarter_pace else "")),
-        Field(label="Accepted by sales", value=f"{figures.accepted} of {figures.offers} offers "
-                                               f"({pct(figures.accepted, figures.accepted + figures.rejected)})"),
-        Field(label="Rejected", value=str(rejected)),
-    ], image_title="Funnel and rejection reasons")
-    notice.tables = [Table(columns=["Reason", "Leads"],
-                           rows=[[reason_label(agreement, c), str(n)] for c, n in figures.reasons]),
-                     Table(columns=["Source", "Campaign", "Offers", "Accepted", "Rejected"],
-                           rows=[[s.source, s.campaign, str(s.offers), pct(s.accepted, s.offers), str(s.rejected)]
-                                 for s in sources])]
-    notice.lines = [f"“{n.note}” ({reason_label(agreement, n.reason)}, {person_name(agreement, n.rep)})"
-                    for n in notes]
+    notice = Notice(
+        title=title,
+        context=f"{span_text(period)} · {period.zone}",
+        fields=[
+            Field(label="MQLs this week", value=f"{figures.mqls}" + (f" ({week_pace})" if week_pace else "")),
+            Field(
+                label=f"MQLs {quarter.label} to date",
+                value=f"{quarter_figures.mqls}" + (f" ({quarter_pace})" if quarter_pace else ""),
+            ),
+            Field(
+                label="Accepted by sales",
+                value=f"{figures.accepted} of {figures.offers} offers "
+                f"({pct(figures.accepted, figures.accepted + figures.rejected)})",
+            ),
+            Field(label="Rejected", value=str(rejected)),
+        ],
+        image_title="Funnel and rejection reasons",
+    )
+    notice.tables = [
+        Table(columns=["Reason", "Leads"], rows=[[reason_label(agreement, c), str(n)] for c, n in figures.reasons]),
+        Table(
+            columns=["Source", "Campaign", "Offers", "Accepted", "Rejected"],
+            rows=[[s.source, s.campaign, str(s.offers), pct(s.accepted, s.offers), str(s.rejected)] for s in sources],
+        ),
+    ]
+    notice.lines = [f"“{n.note}” ({reason_label(agreement, n.reason)}, {person_name(agreement, n.rep)})" for n in notes]
     return DigestMessage("marketing", key, notice, _chart(agreement, title, figures), to_channel=channel)
 
 
@@ -153,8 +184,9 @@ async def build_digests(services: Services) -> tuple[str, list[DigestMessage]]:
         for email in managers:
             messages.append(await _manager_digest(session, services, email, period, key))
         if agreement.channels.marketing_feedback is not None:
-            messages.append(await _marketing_digest(session, services, agreement.channels.marketing_feedback,
-                                                    period, key))
+            messages.append(
+                await _marketing_digest(session, services, agreement.channels.marketing_feedback, period, key)
+            )
     return key, messages
 
 
@@ -170,8 +202,15 @@ async def run_weekly_digest(services: Services, *, dry_run: bool = False) -> lis
 
     async def enqueue(session: AsyncSession) -> None:
         for message in messages:
-            await outbox.post(session, services, message.notice, to_person=message.to_person,
-                              to_channel=message.to_channel, dedupe=message.dedupe, image=message.image,
-                              image_name=f"baton-digest-{key}.png")
+            await outbox.post(
+                session,
+                services,
+                message.notice,
+                to_person=message.to_person,
+                to_channel=message.to_channel,
+                dedupe=message.dedupe,
+                image=message.image,
+                image_name=f"baton-digest-{key}.png",
+            )
 
     return messages if await once_per_period(services, JOB, key, enqueue) else []

@@ -22,8 +22,7 @@ def _part(done: int, wanted: int, noun: str) -> str:
     return f"{done} of {wanted} {noun}{'' if wanted == 1 else 's'}"
 
 
-async def cadence_met(session: AsyncSession, agreement: Agreement, lead: Lead,
-                      handoff: Handoff) -> tuple[bool, str]:
+async def cadence_met(session: AsyncSession, agreement: Agreement, lead: Lead, handoff: Handoff) -> tuple[bool, str]:
     """(met?, progress such as "2 of 3 calls and 3 of 3 emails logged") under the handoff's frozen policy.
 
     Touches on the lead since the acceptance count, whoever logged them (a manager's call
@@ -34,8 +33,8 @@ async def cadence_met(session: AsyncSession, agreement: Agreement, lead: Lead,
         return True, "no minimum number of attempts is agreed"
     since = handoff.decided_at or handoff.offered_at
     rows = await session.execute(
-        select(Touch.kind, func.count()).where(Touch.lead_id == lead.id, Touch.created_at >= since)
-        .group_by(Touch.kind))
+        select(Touch.kind, func.count()).where(Touch.lead_id == lead.id, Touch.created_at >= since).group_by(Touch.kind)
+    )
     counts = {str(kind): int(n) for kind, n in rows.all()}
     calls, emails = counts.get(CALL, 0), counts.get(EMAIL, 0)
     parts = []

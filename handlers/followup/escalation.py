@@ -57,15 +57,20 @@ def _on_leave(rep: Rep, today: date) -> bool:
     return any(today in period for period in rep.out_of_office)
 
 
-async def eligible_reps(session: AsyncSession, services: Services, team: Team,
-                        exclude: Iterable[str | None] = ()) -> list[Rep]:
+async def eligible_reps(
+    session: AsyncSession, services: Services, team: Team, exclude: Iterable[str | None] = ()
+) -> list[Rep]:
     """Reps of ``team`` who could take a lead now: not excluded, not out of office (flag or config dates)."""
     skip = {e.lower() for e in exclude if e}
     away = set((await session.scalars(select(RepState.email).where(RepState.out_of_office))).all())
     now = services.clock.now()
-    return [r for r in team.reps
-            if r.email.lower() not in skip and r.email.lower() not in away
-            and not _on_leave(r, now.astimezone(ZoneInfo(r.timezone)).date())]
+    return [
+        r
+        for r in team.reps
+        if r.email.lower() not in skip
+        and r.email.lower() not in away
+        and not _on_leave(r, now.astimezone(ZoneInfo(r.timezone)).date())
+    ]
 
 
 def manager_buttons(handoff: Handoff, choices: list[Rep]) -> list[Button]:
@@ -73,8 +78,14 @@ def manager_buttons(handoff: Handoff, choices: list[Rep]) -> list[Button]:
     value = ButtonData(lead_id=handoff.lead_id, handoff_id=handoff.id).pack()
     buttons = []
     if choices:
-        buttons.append(Button(action=Action.REASSIGN, label="Reassign", value=value,
-                              choices=[Choice(label=r.name, value=r.email.lower()) for r in choices]))
+        buttons.append(
+            Button(
+                action=Action.REASSIGN,
+                label="Reassign",
+                value=value,
+                choices=[Choice(label=r.name, value=r.email.lower()) for r in choices],
+            )
+        )
     buttons.append(Button(action=Action.TAKE_OVER, label="Take over", value=value, style="primary"))
     return buttons
 
@@ -86,8 +97,9 @@ def _fields(lead: Lead) -> list[Field]:
     return fields
 
 
-async def tell_managers(session: AsyncSession, services: Services, handoff: Handoff, notice: Notice,
-                        dedupe: str) -> list[str]:
+async def tell_managers(
+    session: AsyncSession, services: Services, handoff: Handoff, notice: Notice, dedupe: str
+) -> list[str]:
     """DM every manager and post to the managers channel; returns the managers' emails."""
     managers = manager_emails(services.agreement, handoff)
     for email in managers:
@@ -98,8 +110,9 @@ async def tell_managers(session: AsyncSession, services: Services, handoff: Hand
     return managers
 
 
-async def nudge(session: AsyncSession, services: Services, lead: Lead, handoff: Handoff,
-                chain: sla.Chain, dedupe: str) -> None:
+async def nudge(
+    session: AsyncSession, services: Services, lead: Lead, handoff: Handoff, chain: sla.Chain, dedupe: str
+) -> None:
     """Remind whoever holds the lead: the offered rep (or the channel), or the owner after acceptance."""
     agreement, now = services.agreement, services.clock.now()
     start = sla.chain_start(handoff, chain)
@@ -112,8 +125,14 @@ async def nudge(session: AsyncSession, services: Services, lead: Lead, handoff: 
     else:
         title = f"Reminder: first touch for {lead_name(lead)}"
         line = f"Accepted {elapsed(now - start)} ago and no call or email is logged yet.{deadline_text}"
-    notice = Notice(title=title, mention=person_ref(agreement, who), lines=[line], fields=_fields(lead),
-                    link_key=card_key(handoff), context=f"Lead {lead.external_id}")
+    notice = Notice(
+        title=title,
+        mention=person_ref(agreement, who),
+        lines=[line],
+        fields=_fields(lead),
+        link_key=card_key(handoff),
+        context=f"Lead {lead.external_id}",
+    )
     team = agreement.team(handoff.team)
     if who:
         await outbox.post(session, services, notice, to_person=who, dedupe=f"{dedupe}:dm:{who}")
@@ -122,36 +141,62 @@ async def nudge(session: AsyncSession, services: Services, lead: Lead, handoff: 
         await outbox.post(session, services, notice, to_channel=team.channel, dedupe=f"{dedupe}:team")
         note = f"to the {team.name} channel"
     elif agreement.channels.managers is not None:
-        await outbox.post(session, services, notice, to_channel=agreement.channels.managers,
-                          dedupe=f"{dedupe}:managers")
+        await outbox.post(
+            session, services, notice, to_channel=agreement.channels.managers, dedupe=f"{dedupe}:managers"
+        )
         note = "to the managers channel"
     else:
         note = "nobody to remind"
-    await events.record(session, services, lead, SLA_ACTOR, "sla.nudged", None,
-                        {"handoff_id": handoff.id, "chain": chain, "to": who, "note": note})
+    await events.record(
+        session,
+        services,
+        lead,
+        SLA_ACTOR,
+        "sla.nudged",
+        None,
+        {"handoff_id": handoff.id, "chain": chain, "to": who, "note": note},
+    )
     await refresh_card(session, services, lead, handoff)
 
 
-def _escalation_text(agreement: Agreement, lead: Lead, handoff: Handoff, chain: sla.Chain,
-                     now: datetime, detail: str | None) -> tuple[str, list[str]]:
+def _escalation_text(
+    agreement: Agreement, lead: Lead, handoff: Handoff, chain: sla.Chain, now: datetime, detail: str | None
+) -> tuple[str, list[str]]:
     who = sla.chain_rep(handoff, chain)
     ref = person_ref(agreement, who)
     name = ref.name if ref else f"the {handoff.team} channel"
     start = sla.chain_start(handoff, chain)
     if chain == "accept":
-        return (f"SLA missed: {lead_name(lead)} is not accepted",
-                [f"Offered to {name} at {local_time(agreement, who, start)}; no answer after "
-                 f"{elapsed(now - start)}.", "Reassign it to another rep or take it over."])
+        return (
+            f"SLA missed: {lead_name(lead)} is not accepted",
+            [
+                f"Offered to {name} at {local_time(agreement, who, start)}; no answer after {elapsed(now - start)}.",
+                "Reassign it to another rep or take it over.",
+            ],
+        )
     if chain == "first_touch":
-        return (f"SLA missed: no first touch on {lead_name(lead)}",
-                [f"Accepted by {name} at {local_time(agreement, who, start)}; no call or email logged "
-                 f"in {elapsed(now - start)}."])
-    return (f"Cadence missed: {lead_name(lead)}",
-            [f"{name} accepted it {elapsed(now - start)} ago and has {detail or 'too few touches'}."])
+        return (
+            f"SLA missed: no first touch on {lead_name(lead)}",
+            [
+                f"Accepted by {name} at {local_time(agreement, who, start)}; no call or email logged "
+                f"in {elapsed(now - start)}."
+            ],
+        )
+    return (
+        f"Cadence missed: {lead_name(lead)}",
+        [f"{name} accepted it {elapsed(now - start)} ago and has {detail or 'too few touches'}."],
+    )
 
 
-async def escalate(session: AsyncSession, services: Services, lead: Lead, handoff: Handoff,
-                   chain: sla.Chain, dedupe: str, detail: str | None = None) -> None:
+async def escalate(
+    session: AsyncSession,
+    services: Services,
+    lead: Lead,
+    handoff: Handoff,
+    chain: sla.Chain,
+    dedupe: str,
+    detail: str | None = None,
+) -> None:
     """Tell the team's managers (DM and managers channel); an open offer gets Reassign/Take over buttons."""
     agreement = services.agreement
     title, lines = _escalation_text(agreement, lead, handoff, chain, services.clock.now(), detail)
@@ -160,14 +205,27 @@ async def escalate(session: AsyncSession, services: Services, lead: Lead, handof
     if chain == "accept" and team is not None:
         others = await eligible_reps(session, services, team, [handoff.rep, *handoff.previous_reps])
         buttons = manager_buttons(handoff, others)
-    notice = Notice(title=title, mention=person_ref(agreement, sla.chain_rep(handoff, chain)), lines=lines,
-                    fields=_fields(lead), buttons=buttons, link_key=card_key(handoff),
-                    context=f"Lead {lead.external_id} · team {handoff.team}")
+    notice = Notice(
+        title=title,
+        mention=person_ref(agreement, sla.chain_rep(handoff, chain)),
+        lines=lines,
+        fields=_fields(lead),
+        buttons=buttons,
+        link_key=card_key(handoff),
+        context=f"Lead {lead.external_id} · team {handoff.team}",
+    )
     managers = await tell_managers(session, services, handoff, notice, dedupe)
     names = [p.name for p in (person_ref(agreement, m) for m in managers) if p]
     note = f"to {', '.join(names) or 'the managers channel'}"
     if detail:
         note += f" ({detail})"
-    await events.record(session, services, lead, SLA_ACTOR, "sla.escalated", None,
-                        {"handoff_id": handoff.id, "chain": chain, "to": managers, "note": note})
+    await events.record(
+        session,
+        services,
+        lead,
+        SLA_ACTOR,
+        "sla.escalated",
+        None,
+        {"handoff_id": handoff.id, "chain": chain, "to": managers, "note": note},
+    )
     await refresh_card(session, services, lead, handoff)

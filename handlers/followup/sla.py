@@ -97,8 +97,7 @@ def calendar_for(agreement: Agreement, rep_email: str | None) -> WorkCalendar | 
     return WorkCalendar.for_rep(rep, team, agreement)
 
 
-def due_after(start: datetime, delay: timedelta, policy: SlaPolicy,
-              calendar: WorkCalendar | None) -> datetime:
+def due_after(start: datetime, delay: timedelta, policy: SlaPolicy, calendar: WorkCalendar | None) -> datetime:
     """When a step ``delay`` after ``start`` falls due, counting working time if the policy says so."""
     if policy.business_hours and calendar is not None:
         return add_working_time(start, delay, calendar)
@@ -125,15 +124,23 @@ def step_due(services: Services, handoff: Handoff, chain: Chain, step: int) -> d
     return due_after(chain_start(handoff, chain), steps[step].after, policy, calendar)
 
 
-def schedule_step(session: AsyncSession, services: Services, handoff: Handoff, chain: Chain,
-                  step: int) -> datetime | None:
+def schedule_step(
+    session: AsyncSession, services: Services, handoff: Handoff, chain: Chain, step: int
+) -> datetime | None:
     """Add the pending timer for ``step`` (fenced with the handoff's current fence), if the chain has
     it; returns when it falls due."""
     due = step_due(services, handoff, chain, step)
     if due is None:
         return None
-    row = {"lead_id": handoff.lead_id, "handoff_id": handoff.id, "chain": chain, "step": step,
-           "fence": handoff.fence, "status": TimerStatus.PENDING, "due_at": due}
+    row = {
+        "lead_id": handoff.lead_id,
+        "handoff_id": handoff.id,
+        "chain": chain,
+        "step": step,
+        "fence": handoff.fence,
+        "status": TimerStatus.PENDING,
+        "due_at": due,
+    }
     buffer = buffer_of(session)
     if buffer is not None:
         buffer.add(Timer, row)
@@ -142,8 +149,9 @@ def schedule_step(session: AsyncSession, services: Services, handoff: Handoff, c
     return due
 
 
-async def start_chain(session: AsyncSession, services: Services, handoff: Handoff, chain: Chain,
-                      start: datetime) -> datetime | None:
+async def start_chain(
+    session: AsyncSession, services: Services, handoff: Handoff, chain: Chain, start: datetime
+) -> datetime | None:
     """Write the chain's first pending timer; returns the SLA deadline to show people.
 
     Starting ``first_touch`` (at acceptance) also schedules the cadence check at the end of
@@ -170,6 +178,11 @@ async def cancel_timers(session: AsyncSession, handoff_id: int, chain: Chain | N
 async def fired_steps(session: AsyncSession, handoff: Handoff, chain: Chain) -> set[int]:
     """Steps of ``chain`` already fired for ``handoff`` (read through the lead index: a lead has few timers)."""
     rows = await session.scalars(
-        select(Timer.step).where(Timer.lead_id == handoff.lead_id, Timer.handoff_id == handoff.id,
-                                 Timer.chain == chain, Timer.status == TimerStatus.FIRED))
+        select(Timer.step).where(
+            Timer.lead_id == handoff.lead_id,
+            Timer.handoff_id == handoff.id,
+            Timer.chain == chain,
+            Timer.status == TimerStatus.FIRED,
+        )
+    )
     return set(rows.all())

@@ -69,8 +69,7 @@ def _chain_is_live(timer: Timer, handoff: Handoff, lead: Lead) -> bool:
     return timer.chain == "cadence" and lead.stage == Stage.SAL
 
 
-async def _run_step(session: AsyncSession, services: Services, timer: Timer, lead: Lead,
-                    handoff: Handoff) -> None:
+async def _run_step(session: AsyncSession, services: Services, timer: Timer, lead: Lead, handoff: Handoff) -> None:
     chain = cast(sla.Chain, timer.chain)
     steps = sla.steps_of(sla.frozen_policy(handoff), chain)
     dedupe = f"timer:{timer.id}"
@@ -102,8 +101,12 @@ def _due(services: Services, skip: set[int], limit: int) -> Select[Timer, Handof
     SKIP LOCKED on both the timer and its handoff: a handoff locked by an Accept in progress is
     passed over rather than waited for (the Accept may itself be about to cancel the timer, and
     waiting on each other would deadlock), and replicas sweeping at once take different rows."""
-    query = (select(Timer, Handoff, Lead).join(Handoff, Handoff.id == Timer.handoff_id)
-             .join(Lead, Lead.id == Timer.lead_id).where(sla.IS_PENDING, Timer.due_at <= services.clock.now()))
+    query = (
+        select(Timer, Handoff, Lead)
+        .join(Handoff, Handoff.id == Timer.handoff_id)
+        .join(Lead, Lead.id == Timer.lead_id)
+        .where(sla.IS_PENDING, Timer.due_at <= services.clock.now())
+    )
     if skip:
         query = query.where(Timer.id.not_in(skip))
     query = query.order_by(Timer.due_at).limit(limit)
@@ -155,8 +158,9 @@ async def _fire_next(services: Services, skip: set[int]) -> tuple[int, Fired] | 
 
 async def _postpone(services: Services, timer_id: int) -> None:
     async with services.db.transaction() as session:
-        await session.execute(update(Timer).where(Timer.id == timer_id, sla.IS_PENDING)
-                              .values(due_at=services.clock.now() + RETRY_AFTER))
+        await session.execute(
+            update(Timer).where(Timer.id == timer_id, sla.IS_PENDING).values(due_at=services.clock.now() + RETRY_AFTER)
+        )
 
 
 async def sweep(services: Services, limit: int = 10_000, batch: int = BATCH) -> int:
@@ -219,14 +223,27 @@ async def _one_by_one(services: Services, budget: _Budget, most: int) -> int:
 
 
 def _no_pending(chain: str) -> ColumnElement[bool]:
-    return ~exists().where(and_(Timer.lead_id == Handoff.lead_id, Timer.handoff_id == Handoff.id,
-                                Timer.chain == chain, Timer.status == TimerStatus.PENDING))
+    return ~exists().where(
+        and_(
+            Timer.lead_id == Handoff.lead_id,
+            Timer.handoff_id == Handoff.id,
+            Timer.chain == chain,
+            Timer.status == TimerStatus.PENDING,
+        )
+    )
 
 
 def _last_fired(chain: str) -> ScalarSelect[int | None]:
-    return (select(func.max(Timer.step)).where(
-        Timer.lead_id == Handoff.lead_id, Timer.handoff_id == Handoff.id, Timer.chain == chain,
-        Timer.status == TimerStatus.FIRED).scalar_subquery())
+    return (
+        select(func.max(Timer.step))
+        .where(
+            Timer.lead_id == Handoff.lead_id,
+            Timer.handoff_id == Handoff.id,
+            Timer.chain == chain,
+            Timer.status == TimerStatus.FIRED,
+        )
+        .scalar_subquery()
+    )
 
 
 async def repair(services: Services, limit: int = 500) -> int:
@@ -238,17 +255,31 @@ async def repair(services: Services, limit: int = 500) -> int:
     """
     now = services.clock.now()
     async with services.db.read() as session:  # the scan only looks; each repair writes on its own
-        offered = (await session.execute(select(Handoff, _last_fired("accept")).where(
-            Handoff.state == HandoffState.OFFERED, _no_pending("accept")))).all()
-        accepted = (await session.execute(
-            select(Handoff, _last_fired("first_touch")).join(Lead, Lead.id == Handoff.lead_id).where(
-                Handoff.state == HandoffState.ACCEPTED, Lead.first_touch_at.is_(None),
-                Lead.stage.in_([Stage.SAL, Stage.SQL]),
-                Handoff.decided_at >= now - timedelta(days=REPAIR_FIRST_TOUCH_DAYS),
-                _no_pending("first_touch")))).all()
+        offered = (
+            await session.execute(
+                select(Handoff, _last_fired("accept")).where(
+                    Handoff.state == HandoffState.OFFERED, _no_pending("accept")
+                )
+            )
+        ).all()
+        accepted = (
+            await session.execute(
+                select(Handoff, _last_fired("first_touch"))
+                .join(Lead, Lead.id == Handoff.lead_id)
+                .where(
+                    Handoff.state == HandoffState.ACCEPTED,
+                    Lead.first_touch_at.is_(None),
+                    Lead.stage.in_([Stage.SAL, Stage.SQL]),
+                    Handoff.decided_at >= now - timedelta(days=REPAIR_FIRST_TOUCH_DAYS),
+                    _no_pending("first_touch"),
+                )
+            )
+        ).all()
     broken: list[tuple[int, sla.Chain]] = []
     chains: list[tuple[sla.Chain, Sequence[tuple[Handoff, int | None]]]] = [
-        ("accept", offered), ("first_touch", accepted)]
+        ("accept", offered),
+        ("first_touch", accepted),
+    ]
     for chain, rows in chains:
         for handoff, last in rows:
             step = 0 if last is None else last + 1
@@ -265,9 +296,16 @@ async def _repair_one(services: Services, handoff_id: int, chain: sla.Chain) -> 
         handoff = await _lock_handoff(session, services, handoff_id)
         if not isinstance(handoff, Handoff):
             return 0
-        pending = await session.scalar(select(Timer.id).where(
-            Timer.lead_id == handoff.lead_id, Timer.handoff_id == handoff.id, Timer.chain == chain,
-            Timer.status == TimerStatus.PENDING).limit(1))
+        pending = await session.scalar(
+            select(Timer.id)
+            .where(
+                Timer.lead_id == handoff.lead_id,
+                Timer.handoff_id == handoff.id,
+                Timer.chain == chain,
+                Timer.status == TimerStatus.PENDING,
+            )
+            .limit(1)
+        )
         expected = HandoffState.OFFERED if chain == "accept" else HandoffState.ACCEPTED
         if pending is not None or handoff.state != expected:
             return 0  # the sweep (or another replica's repair) got there first

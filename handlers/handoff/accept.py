@@ -39,8 +39,15 @@ async def accept(services: Services, data: ButtonData, actor_email: str, source:
             lead.sql_at = now
         await sla.cancel_timers(session, handoff.id, "accept")
         await sla.start_chain(session, services, handoff, "first_touch", now)
-        await events.record(session, services, lead, actor, "lead.accepted", before,
-                            {"stage": lead.stage, "owner": actor, "handoff_id": handoff.id, "source": source})
+        await events.record(
+            session,
+            services,
+            lead,
+            actor,
+            "lead.accepted",
+            before,
+            {"stage": lead.stage, "owner": actor, "handoff_id": handoff.id, "source": source},
+        )
         await refresh_card(session, services, lead, handoff)
         label = services.agreement.stages.text[Stage(lead.stage)].label
     services.wake_delivery()

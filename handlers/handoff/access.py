@@ -26,8 +26,9 @@ def _name(services: Services, email: str | None) -> str:
     return ref.name if ref else "someone"
 
 
-async def load_offer(session: AsyncSession, services: Services, data: ButtonData,
-                     lock: bool = False) -> OfferContext | Outcome:
+async def load_offer(
+    session: AsyncSession, services: Services, data: ButtonData, lock: bool = False
+) -> OfferContext | Outcome:
     """The lead and handoff a button refers to, or a polite refusal if they do not match."""
     query = select(Handoff).where(Handoff.id == data.handoff_id)
     if lock and services.db.is_postgres:
@@ -45,8 +46,10 @@ def may_take(services: Services, handoff: Handoff, actor_email: str) -> Outcome 
     if handoff.mode == "direct" and handoff.rep:
         if actor == handoff.rep:
             return None
-        return Outcome.refused("not_allowed", f"This lead was offered to {_name(services, handoff.rep)}; "
-                                              "only they can accept or reject it.")
+        return Outcome.refused(
+            "not_allowed",
+            f"This lead was offered to {_name(services, handoff.rep)}; only they can accept or reject it.",
+        )
     team = services.agreement.team(handoff.team)
     members = {r.email.lower() for r in team.reps} if team else set()
     members |= {m.email.lower() for m in team.managers} if team else set()
@@ -74,8 +77,10 @@ async def decide(session: AsyncSession, handoff: Handoff, state: HandoffState, a
     exactly one caller gets True; the rest see the winner's row refreshed into ``handoff``.
     """
     won = await session.execute(
-        update(Handoff).where(Handoff.id == handoff.id, Handoff.state == HandoffState.OFFERED)
+        update(Handoff)
+        .where(Handoff.id == handoff.id, Handoff.state == HandoffState.OFFERED)
         .values(state=state, decided_by=actor, decided_at=now, fence=Handoff.fence + 1)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     await session.refresh(handoff)
     return bool(won.rowcount == 1)  # type: ignore[attr-defined]

@@ -59,24 +59,42 @@ def build_card(agreement: Agreement, lead: Lead, handoff: Handoff, notes: list[s
         if status == "accepted":
             buttons = follow_up_buttons(buttons_for)
         if handoff.decided_at:
-            status_text = (f"at {local_time(agreement, handoff.decided_by, handoff.decided_at, '%H:%M %Z')}, "
-                           f"{minutes_between(handoff.offered_at, handoff.decided_at)} min after offer")
+            status_text = (
+                f"at {local_time(agreement, handoff.decided_by, handoff.decided_at, '%H:%M %Z')}, "
+                f"{minutes_between(handoff.offered_at, handoff.decided_at)} min after offer"
+            )
     elif handoff.decided_at:
         status_text = f"at {local_time(agreement, handoff.decided_by, handoff.decided_at, '%H:%M %Z')}"
     return LeadCard(
-        lead_id=lead.id, handoff_id=handoff.id, name=name, email=lead.email or "",
-        title=data.get("title"), company=data.get("company"), employees=data.get("employees"),
-        industry=data.get("industry"), country=data.get("country"), source=data.get("source"),
-        campaign=data.get("campaign"), score=lead.score, threshold=explanation.get("threshold", 0),
-        explicit=explanation.get("explicit", 0), implicit=explanation.get("implicit", 0),
+        lead_id=lead.id,
+        handoff_id=handoff.id,
+        name=name,
+        email=lead.email or "",
+        title=data.get("title"),
+        company=data.get("company"),
+        employees=data.get("employees"),
+        industry=data.get("industry"),
+        country=data.get("country"),
+        source=data.get("source"),
+        campaign=data.get("campaign"),
+        score=lead.score,
+        threshold=explanation.get("threshold", 0),
+        explicit=explanation.get("explicit", 0),
+        implicit=explanation.get("implicit", 0),
         lines=[ScoreLineView(**line) for line in explanation.get("lines", [])],
-        fast_track=lead.fast_track, fast_track_events=explanation.get("fast_track_events", []),
-        stage_label=agreement.stages.text[Stage(lead.stage)].label, team=handoff.team,
+        fast_track=lead.fast_track,
+        fast_track_events=explanation.get("fast_track_events", []),
+        stage_label=agreement.stages.text[Stage(lead.stage)].label,
+        team=handoff.team,
         mode=handoff.mode,
-        offered_to=person_ref(agreement, handoff.rep), due_at=handoff.due_at,
+        offered_to=person_ref(agreement, handoff.rep),
+        due_at=handoff.due_at,
         due_text=local_time(agreement, handoff.rep, handoff.due_at) if handoff.due_at else None,
         status=status,
-        status_by=status_by, status_text=status_text, notes=notes or [], buttons=buttons,
+        status_by=status_by,
+        status_text=status_text,
+        notes=notes or [],
+        buttons=buttons,
     )
 
 
@@ -90,8 +108,7 @@ _NOTE_ACTIONS = {
 }
 
 
-def _note(agreement: Agreement, handoff: Handoff, action: str, after: dict[str, object] | None,
-          at: datetime) -> str:
+def _note(agreement: Agreement, handoff: Handoff, action: str, after: dict[str, object] | None, at: datetime) -> str:
     detail = (after or {}).get("note")
     when = local_time(agreement, handoff.rep or handoff.decided_by, at, "%a %H:%M")
     return f"{_NOTE_ACTIONS[action]}{': ' + str(detail) if detail else ''} ({when})"
@@ -102,8 +119,7 @@ async def card_notes(session: AsyncSession, agreement: Agreement, handoff: Hando
     return (await _notes_of(session, agreement, [handoff]))[handoff.id]
 
 
-async def _notes_of(session: AsyncSession, agreement: Agreement,
-                    handoffs: Sequence[Handoff]) -> dict[int, list[str]]:
+async def _notes_of(session: AsyncSession, agreement: Agreement, handoffs: Sequence[Handoff]) -> dict[int, list[str]]:
     """Each handoff's card notes, read in one query for all of them."""
     by_lead: dict[int, list[Handoff]] = {}
     for handoff in handoffs:
@@ -112,7 +128,8 @@ async def _notes_of(session: AsyncSession, agreement: Agreement,
     rows = await session.execute(
         select(AuditEvent.lead_id, AuditEvent.action, AuditEvent.after, AuditEvent.at)
         .where(AuditEvent.lead_id.in_(by_lead), AuditEvent.action.in_(_NOTE_ACTIONS), AuditEvent.at >= since)
-        .order_by(AuditEvent.id))
+        .order_by(AuditEvent.id)
+    )
     notes: dict[int, list[str]] = {h.id: [] for h in handoffs}
     for lead_id, action, after, at in rows.all():
         for handoff in by_lead[lead_id]:
@@ -126,9 +143,14 @@ async def refresh_cards(session: AsyncSession, services: Services, cards: Sequen
     if not cards:
         return
     notes = await _notes_of(session, services.agreement, [handoff for _, handoff in cards])
-    await outbox.update_many(session, services, [
-        (card_key(handoff), build_card(services.agreement, lead, handoff, notes[handoff.id]))
-        for lead, handoff in cards])
+    await outbox.update_many(
+        session,
+        services,
+        [
+            (card_key(handoff), build_card(services.agreement, lead, handoff, notes[handoff.id]))
+            for lead, handoff in cards
+        ],
+    )
 
 
 async def refresh_card(session: AsyncSession, services: Services, lead: Lead, handoff: Handoff) -> None:
@@ -141,6 +163,7 @@ async def refresh_card(session: AsyncSession, services: Services, lead: Lead, ha
     if buffer is None:
         await refresh_cards(session, services, [(lead, handoff)])
         return
+
     async def refresh_waiting(cards: list[tuple[Lead, Handoff]]) -> None:
         await refresh_cards(session, services, cards)
 

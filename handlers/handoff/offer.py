@@ -17,14 +17,23 @@ from store.rows import new
 def routing_record(decision: RoutingDecision) -> dict[str, object]:
     """The routing decision as stored on the lead and returned by the API."""
     return {
-        "team": decision.team, "rep": decision.rep, "mode": decision.mode,
-        "matched": decision.matched, "trace": list(decision.trace),
+        "team": decision.team,
+        "rep": decision.rep,
+        "mode": decision.mode,
+        "matched": decision.matched,
+        "trace": list(decision.trace),
         "skipped": [{"email": s.email, "reason": s.reason} for s in decision.skipped],
     }
 
 
-async def make_offer(session: AsyncSession, services: Services, lead: Lead, decision: RoutingDecision,
-                     actor: str, previous_reps: list[str] | None = None) -> Handoff:
+async def make_offer(
+    session: AsyncSession,
+    services: Services,
+    lead: Lead,
+    decision: RoutingDecision,
+    actor: str,
+    previous_reps: list[str] | None = None,
+) -> Handoff:
     """Offer ``lead`` as ``decision`` says, in the caller's transaction."""
     handoff = prepare_offer(services, lead, decision, previous_reps)
     session.add(handoff)
@@ -41,8 +50,9 @@ def fallback_people(services: Services, team: str) -> list[str]:
     return managers or sorted({a.lower() for a in agreement.roles.admins})
 
 
-def prepare_offer(services: Services, lead: Lead, decision: RoutingDecision,
-                  previous_reps: list[str] | None = None) -> Handoff:
+def prepare_offer(
+    services: Services, lead: Lead, decision: RoutingDecision, previous_reps: list[str] | None = None
+) -> Handoff:
     """Route the lead as ``decision`` says and build its handoff row, with its SLA deadline
     (not yet added; ``complete_offer`` runs once it has an id).
 
@@ -54,8 +64,16 @@ def prepare_offer(services: Services, lead: Lead, decision: RoutingDecision,
     frozen = sla.choose_policy(agreement, team, lead.fast_track)
     policy = agreement.sla.policies[frozen["name"]]
     handoff = new(
-        Handoff, lead_id=lead.id, team=team.name, rep=rep, mode=decision.mode, state=HandoffState.OFFERED, fence=1,
-        policy=frozen, previous_reps=list(previous_reps or []), offered_at=now,
+        Handoff,
+        lead_id=lead.id,
+        team=team.name,
+        rep=rep,
+        mode=decision.mode,
+        state=HandoffState.OFFERED,
+        fence=1,
+        policy=frozen,
+        previous_reps=list(previous_reps or []),
+        offered_at=now,
         due_at=sla.deadline(now, policy, "accept", sla.calendar_for(agreement, rep)),
     )
     sla.freeze(handoff, policy)
@@ -66,8 +84,7 @@ def prepare_offer(services: Services, lead: Lead, decision: RoutingDecision,
     return handoff
 
 
-async def complete_offer(session: AsyncSession, services: Services, lead: Lead, handoff: Handoff,
-                         actor: str) -> None:
+async def complete_offer(session: AsyncSession, services: Services, lead: Lead, handoff: Handoff, actor: str) -> None:
     """Start the SLA, enqueue the card and audit the offer."""
     agreement = services.agreement
     team = agreement.team(handoff.team)
@@ -88,6 +105,18 @@ async def complete_offer(session: AsyncSession, services: Services, lead: Lead, 
         people = fallback_people(services, team.name)
         if people:
             await outbox.post(session, services, card, to_person=people[0], key=key)
-    await events.record(session, services, lead, actor, "lead.offered", None,
-                        {"handoff_id": handoff.id, "team": team.name, "rep": handoff.rep,
-                         "mode": handoff.mode, "due_at": handoff.due_at.isoformat() if handoff.due_at else None})
+    await events.record(
+        session,
+        services,
+        lead,
+        actor,
+        "lead.offered",
+        None,
+        {
+            "handoff_id": handoff.id,
+            "team": team.name,
+            "rep": handoff.rep,
+            "mode": handoff.mode,
+            "due_at": handoff.due_at.isoformat() if handoff.due_at else None,
+        },
+    )

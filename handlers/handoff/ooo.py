@@ -19,8 +19,9 @@ async def set_out_of_office(services: Services, email: str, on: bool, source: st
     email = email.strip().lower()
     found = services.agreement.rep(email) if email else None
     if found is None:
-        return Outcome.refused("not_found", f"{email or 'That person'} is not a rep in the agreement, "
-                                            "so there is no out-of-office to set.")
+        return Outcome.refused(
+            "not_found", f"{email or 'That person'} is not a rep in the agreement, so there is no out-of-office to set."
+        )
     moved = 0
     async with services.db.transaction() as session:
         state = await session.get(RepState, email, with_for_update=services.db.is_postgres)
@@ -31,8 +32,15 @@ async def set_out_of_office(services: Services, email: str, on: bool, source: st
         changed = state.out_of_office != on
         if changed:
             state.out_of_office, state.updated_at = on, services.clock.now()
-            await events.record(session, services, None, email, "rep.out_of_office",
-                                {"out_of_office": not on}, {"out_of_office": on, "source": source})
+            await events.record(
+                session,
+                services,
+                None,
+                email,
+                "rep.out_of_office",
+                {"out_of_office": not on},
+                {"out_of_office": on, "source": source},
+            )
         if on:
             # Also on a repeated "on": an offer made meanwhile (e.g. by a manager) must not wait.
             for lead, handoff in await open_direct_offers(session, email):
@@ -40,8 +48,11 @@ async def set_out_of_office(services: Services, email: str, on: bool, source: st
                 moved += 1
     services.wake_delivery()
     if not on:
-        return Outcome.done("Welcome back: you will receive new leads again." if changed
-                            else "You were not out of office; nothing changed.")
+        return Outcome.done(
+            "Welcome back: you will receive new leads again."
+            if changed
+            else "You were not out of office; nothing changed."
+        )
     head = "You are out of office: new leads go to your teammates." if changed else "You are already out of office."
     if moved:
         head += f" {moved} open offer{'s' if moved != 1 else ''} moved to other reps."

@@ -38,8 +38,9 @@ def _previous(handoff: Handoff) -> list[str]:
     return reps
 
 
-async def _route_excluding(session: AsyncSession, services: Services, lead: Lead,
-                           exclude: list[str]) -> RoutingDecision:
+async def _route_excluding(
+    session: AsyncSession, services: Services, lead: Lead, exclude: list[str]
+) -> RoutingDecision:
     state = await routing_state.load_state(session, services, exclude=exclude)
     return route(LeadData.model_validate(lead.data), services.agreement, state, services.clock.now())
 
@@ -53,20 +54,35 @@ async def _close(session: AsyncSession, services: Services, handoff: Handoff, by
     await sla.cancel_timers(session, handoff.id)
 
 
-async def hand_over(session: AsyncSession, services: Services, lead: Lead, handoff: Handoff,
-                    decision: RoutingDecision, actor: str, previous: list[str], note: str) -> Handoff:
+async def hand_over(
+    session: AsyncSession,
+    services: Services,
+    lead: Lead,
+    handoff: Handoff,
+    decision: RoutingDecision,
+    actor: str,
+    previous: list[str],
+    note: str,
+) -> Handoff:
     """Close ``handoff`` and offer the lead as ``decision`` says; audit and refresh the old card."""
     await _close(session, services, handoff, None if actor == SLA_ACTOR else actor)
     new = await make_offer(session, services, lead, decision, actor, previous_reps=previous)
-    await events.record(session, services, lead, actor, "lead.reassigned", {"rep": handoff.rep},
-                        {"from_handoff": handoff.id, "handoff_id": new.id, "rep": new.rep, "mode": new.mode,
-                         "note": note})
+    await events.record(
+        session,
+        services,
+        lead,
+        actor,
+        "lead.reassigned",
+        {"rep": handoff.rep},
+        {"from_handoff": handoff.id, "handoff_id": new.id, "rep": new.rep, "mode": new.mode, "note": note},
+    )
     await refresh_card(session, services, lead, handoff)
     return new
 
 
-async def move_on(session: AsyncSession, services: Services, lead: Lead, handoff: Handoff,
-                  actor: str, why: str) -> Handoff | None:
+async def move_on(
+    session: AsyncSession, services: Services, lead: Lead, handoff: Handoff, actor: str, why: str
+) -> Handoff | None:
     """Offer the lead to the next eligible rep (routing, excluding everyone who had it).
 
     When nobody is left, the frozen policy's ``when_exhausted`` decides: ``channel`` offers it
@@ -83,32 +99,50 @@ async def move_on(session: AsyncSession, services: Services, lead: Lead, handoff
             decision = await _route_excluding(session, services, lead, [])
     if decision.rep is not None:
         await routing_state.save_credit(session, services, decision.rr_credit)
-        return await hand_over(session, services, lead, handoff, decision, actor, previous,
-                               f"to {_name(services, decision.rep)} ({why})")
+        return await hand_over(
+            session, services, lead, handoff, decision, actor, previous, f"to {_name(services, decision.rep)} ({why})"
+        )
     team = services.agreement.team(handoff.team)
     if policy.when_exhausted == "channel" and handoff.rep is not None and team is not None:
         mode: Literal["channel", "none"] = "channel" if team.channel is not None else "none"
         where = f"the {team.name} channel" if team.channel is not None else "the managers channel"
-        decision = RoutingDecision(team=team.name, rep=None, mode=mode, matched="nobody left to reassign to",
-                                   trace=(f"every eligible rep already had the lead; offered to {where}",),
-                                   skipped=decision.skipped, rr_credit={})
-        return await hand_over(session, services, lead, handoff, decision, actor, previous,
-                               f"to {where}: nobody left ({why})")
+        decision = RoutingDecision(
+            team=team.name,
+            rep=None,
+            mode=mode,
+            matched="nobody left to reassign to",
+            trace=(f"every eligible rep already had the lead; offered to {where}",),
+            skipped=decision.skipped,
+            rr_credit={},
+        )
+        return await hand_over(
+            session, services, lead, handoff, decision, actor, previous, f"to {where}: nobody left ({why})"
+        )
     await _leave_with_managers(session, services, lead, handoff)
     return None
 
 
 async def _leave_with_managers(session: AsyncSession, services: Services, lead: Lead, handoff: Handoff) -> None:
     team = services.agreement.team(handoff.team)
-    notice = Notice(title=f"Nobody left to take {lead_name(lead)}",
-                    lines=["Every eligible rep already had this lead (or nobody can take it now); "
-                           "it stays open until a manager reassigns or takes it over."],
-                    buttons=manager_buttons(handoff, await eligible_reps(session, services, team, [handoff.rep])
-                                            if team else []),
-                    context=f"Lead {lead.external_id} · team {handoff.team}")
+    notice = Notice(
+        title=f"Nobody left to take {lead_name(lead)}",
+        lines=[
+            "Every eligible rep already had this lead (or nobody can take it now); "
+            "it stays open until a manager reassigns or takes it over."
+        ],
+        buttons=manager_buttons(handoff, await eligible_reps(session, services, team, [handoff.rep]) if team else []),
+        context=f"Lead {lead.external_id} · team {handoff.team}",
+    )
     managers = await tell_managers(session, services, handoff, notice, f"stuck:{handoff.id}:{handoff.fence}")
-    await events.record(session, services, lead, SLA_ACTOR, "sla.escalated", None,
-                        {"handoff_id": handoff.id, "to": managers, "note": "nobody left to reassign to"})
+    await events.record(
+        session,
+        services,
+        lead,
+        SLA_ACTOR,
+        "sla.escalated",
+        None,
+        {"handoff_id": handoff.id, "to": managers, "note": "nobody left to reassign to"},
+    )
     await refresh_card(session, services, lead, handoff)
 
 
@@ -126,8 +160,9 @@ def _manager_check(services: Services, handoff: Handoff, actor: str, verb: str) 
     return Outcome.refused("not_allowed", f"Only {names} (managers of team {handoff.team}) can {verb} this lead.")
 
 
-async def _open_offer(session: AsyncSession, services: Services, data: ButtonData, actor: str,
-                      verb: str) -> OfferContext | Outcome:
+async def _open_offer(
+    session: AsyncSession, services: Services, data: ButtonData, actor: str, verb: str
+) -> OfferContext | Outcome:
     found = await load_offer(session, services, data, lock=True)
     if not isinstance(found, OfferContext):
         return found
@@ -157,11 +192,18 @@ async def reassign(services: Services, data: ButtonData, actor_email: str, to_re
         if rep not in await eligible_reps(session, services, team):
             return Outcome.refused("invalid", f"{rep.name} is out of office.")
         manager = _name(services, actor)
-        decision = RoutingDecision(team=handoff.team, rep=to_rep, mode="direct", matched=f"reassigned by {manager}",
-                                   trace=(f"{manager} reassigned the lead to {to_rep} ({source})",),
-                                   skipped=(), rr_credit={})
-        await hand_over(session, services, lead, handoff, decision, actor, _previous(handoff),
-                        f"to {rep.name} by {manager}")
+        decision = RoutingDecision(
+            team=handoff.team,
+            rep=to_rep,
+            mode="direct",
+            matched=f"reassigned by {manager}",
+            trace=(f"{manager} reassigned the lead to {to_rep} ({source})",),
+            skipped=(),
+            rr_credit={},
+        )
+        await hand_over(
+            session, services, lead, handoff, decision, actor, _previous(handoff), f"to {rep.name} by {manager}"
+        )
     services.wake_delivery()
     return Outcome.done(f"Reassigned {lead_name(lead)} to {rep.name}.")
 
@@ -184,11 +226,17 @@ async def take_over(services: Services, data: ButtonData, actor_email: str, sour
         lead.stage, lead.owner, lead.accepted_at, lead.updated_at = stage, actor, now, now
         if stage == Stage.SQL:
             lead.sql_at = now
-        after = {"stage": stage, "owner": actor, "handoff_id": handoff.id, "source": source,
-                 "taken_over_from": handoff.rep}
+        after = {
+            "stage": stage,
+            "owner": actor,
+            "handoff_id": handoff.id,
+            "source": source,
+            "taken_over_from": handoff.rep,
+        }
         await events.record(session, services, lead, actor, "lead.accepted", before, after)
-        await events.record(session, services, lead, actor, "lead.taken_over", before,
-                            {**after, "note": _name(services, actor)})
+        await events.record(
+            session, services, lead, actor, "lead.taken_over", before, {**after, "note": _name(services, actor)}
+        )
         await refresh_card(session, services, lead, handoff)
     services.wake_delivery()
     return Outcome.done(f"You took over {lead_name(lead)}; it is now yours.")
@@ -196,7 +244,9 @@ async def take_over(services: Services, data: ButtonData, actor_email: str, sour
 
 async def open_direct_offers(session: AsyncSession, rep: str) -> list[tuple[Lead, Handoff]]:
     rows = await session.execute(
-        select(Lead, Handoff).join(Handoff, Handoff.lead_id == Lead.id)
+        select(Lead, Handoff)
+        .join(Handoff, Handoff.lead_id == Lead.id)
         .where(Handoff.rep == rep.lower(), Handoff.state == HandoffState.OFFERED, Handoff.mode == "direct")
-        .order_by(Handoff.id))
+        .order_by(Handoff.id)
+    )
     return [(lead, handoff) for lead, handoff in rows.all()]

@@ -39,10 +39,16 @@ async def reject_form(services: Services, data: ButtonData, actor_email: str) ->
         if refusal:
             return refusal
         reasons = services.agreement.rejection_reasons
-        return RejectForm(lead_id=found.lead.id, handoff_id=found.handoff.id, value=data.pack(),
-                          lead_name=lead_name(found.lead), company=found.lead.data.get("company"),
-                          reasons=[Choice(label=r.label, value=r.code) for r in reasons],
-                          note_required=[r.code for r in reasons if r.note_required], note_max=NOTE_MAX)
+        return RejectForm(
+            lead_id=found.lead.id,
+            handoff_id=found.handoff.id,
+            value=data.pack(),
+            lead_name=lead_name(found.lead),
+            company=found.lead.data.get("company"),
+            reasons=[Choice(label=r.label, value=r.code) for r in reasons],
+            note_required=[r.code for r in reasons if r.note_required],
+            note_max=NOTE_MAX,
+        )
 
 
 def validate(services: Services, reason: str | None, note: str | None) -> dict[str, str]:
@@ -60,8 +66,9 @@ def validate(services: Services, reason: str | None, note: str | None) -> dict[s
     return errors
 
 
-async def reject(services: Services, data: ButtonData, actor_email: str, reason: str | None,
-                 note: str | None, source: str) -> RejectResult:
+async def reject(
+    services: Services, data: ButtonData, actor_email: str, reason: str | None, note: str | None, source: str
+) -> RejectResult:
     actor = actor_email.lower()
     errors = validate(services, reason, note)
     if errors:
@@ -75,8 +82,11 @@ async def reject(services: Services, data: ButtonData, actor_email: str, reason:
         if not isinstance(found, OfferContext):
             return RejectResult(False, found.message)
         lead, handoff = found.lead, found.handoff
-        refusal = not_open(services, handoff, actor) if handoff.state != HandoffState.OFFERED else \
-            may_take(services, handoff, actor)
+        refusal = (
+            not_open(services, handoff, actor)
+            if handoff.state != HandoffState.OFFERED
+            else may_take(services, handoff, actor)
+        )
         if refusal:
             return RejectResult(False, refusal.message)
         now = services.clock.now()
@@ -85,17 +95,39 @@ async def reject(services: Services, data: ButtonData, actor_email: str, reason:
         before = {"stage": lead.stage}
         lead.stage = Stage.RECYCLED if rejection.outcome == "recycle" else Stage.DISQUALIFIED
         lead.finished_at, lead.updated_at = now, now
-        session.add(Feedback(lead_id=lead.id, handoff_id=handoff.id, rep=actor, reason=rejection.code,
-                             outcome=rejection.outcome, note=note, source=lead.source, campaign=lead.campaign,
-                             created_at=now))
+        session.add(
+            Feedback(
+                lead_id=lead.id,
+                handoff_id=handoff.id,
+                rep=actor,
+                reason=rejection.code,
+                outcome=rejection.outcome,
+                note=note,
+                source=lead.source,
+                campaign=lead.campaign,
+                created_at=now,
+            )
+        )
         await sla.cancel_timers(session, handoff.id)
-        await events.record(session, services, lead, actor, "lead.rejected", before,
-                            {"stage": lead.stage, "reason": rejection.code, "note": note, "source": source})
+        await events.record(
+            session,
+            services,
+            lead,
+            actor,
+            "lead.rejected",
+            before,
+            {"stage": lead.stage, "reason": rejection.code, "note": note, "source": source},
+        )
         await refresh_card(session, services, lead, handoff)
         channel = services.agreement.channels.marketing_feedback
         if channel:
-            await outbox.post(session, services, feedback_notice(services, lead, actor, rejection.label, note),
-                              to_channel=channel, key=f"feedback:{lead.id}:{handoff.id}")
+            await outbox.post(
+                session,
+                services,
+                feedback_notice(services, lead, actor, rejection.label, note),
+                to_channel=channel,
+                key=f"feedback:{lead.id}:{handoff.id}",
+            )
         stage_label = services.agreement.stages.text[Stage(lead.stage)].label
     services.wake_delivery()
     return RejectResult(True, f"Rejected: {rejection.label}. Marketing has your feedback; the lead is {stage_label}.")
@@ -106,8 +138,20 @@ def feedback_notice(services: Services, lead: Lead, actor: str, reason_label: st
     fields = [Field(label="Reason", value=reason_label)]
     if note:
         fields.append(Field(label="Note", value=note))
-    fields += [Field(label=label, value=str(value)) for label, value in (
-        ("Score", lead.score), ("Source", data.get("source")), ("Campaign", data.get("campaign")),
-        ("Title", data.get("title")), ("Company", data.get("company"))) if value not in (None, "")]
-    return Notice(title=f"Lead rejected: {lead_name(lead)}", mention=person_ref(services.agreement, actor),
-                  fields=fields, context=f"Lead {lead.external_id}")
+    fields += [
+        Field(label=label, value=str(value))
+        for label, value in (
+            ("Score", lead.score),
+            ("Source", data.get("source")),
+            ("Campaign", data.get("campaign")),
+            ("Title", data.get("title")),
+            ("Company", data.get("company")),
+        )
+        if value not in (None, "")
+    ]
+    return Notice(
+        title=f"Lead rejected: {lead_name(lead)}",
+        mention=person_ref(services.agreement, actor),
+        fields=fields,
+        context=f"Lead {lead.external_id}",
+    )

@@ -26,8 +26,7 @@ def _may_work(services: Services, lead: Lead, actor: str) -> bool:
     return bool(lead.team and any(t.name == lead.team for t in services.agreement.managed_teams(actor)))
 
 
-async def log_touch(services: Services, data: ButtonData, actor_email: str, action: Action,
-                    source: str) -> Outcome:
+async def log_touch(services: Services, data: ButtonData, actor_email: str, action: Action, source: str) -> Outcome:
     """Record a touch or a stage change on an accepted lead; only its owner (or their manager) may."""
     actor = actor_email.lower()
     if action not in (*_KIND, Action.UNREACHABLE):
@@ -54,8 +53,9 @@ async def log_touch(services: Services, data: ButtonData, actor_email: str, acti
     return outcome
 
 
-async def _touch(session: AsyncSession, services: Services, lead: Lead, handoff: Handoff, actor: str,
-                 action: Action) -> Outcome:
+async def _touch(
+    session: AsyncSession, services: Services, lead: Lead, handoff: Handoff, actor: str, action: Action
+) -> Outcome:
     now = services.clock.now()
     kind = _KIND[action]
     session.add(Touch(lead_id=lead.id, rep=actor, kind=kind, created_at=now))
@@ -65,8 +65,15 @@ async def _touch(session: AsyncSession, services: Services, lead: Lead, handoff:
     before = {"stage": lead.stage}
     lead.updated_at = now
     who = person_ref(services.agreement, actor)
-    await events.record(session, services, lead, actor, "lead.touched", before,
-                        {"kind": kind, "note": f"{kind} by {who.name if who else actor}"})
+    await events.record(
+        session,
+        services,
+        lead,
+        actor,
+        "lead.touched",
+        before,
+        {"kind": kind, "note": f"{kind} by {who.name if who else actor}"},
+    )
     if action is Action.MEETING_BOOKED and lead.stage != Stage.SQL:
         lead.stage, lead.sql_at = Stage.SQL, now
         await events.record(session, services, lead, actor, "lead.sql", before, {"stage": Stage.SQL})
@@ -74,8 +81,9 @@ async def _touch(session: AsyncSession, services: Services, lead: Lead, handoff:
     return Outcome.done(f"Logged a {kind}.")
 
 
-async def _unreachable(session: AsyncSession, services: Services, lead: Lead, handoff: Handoff, actor: str,
-                       source: str) -> Outcome:
+async def _unreachable(
+    session: AsyncSession, services: Services, lead: Lead, handoff: Handoff, actor: str, source: str
+) -> Outcome:
     """Only after the agreed attempts; the lead goes to marketing's unreachable nurture programme."""
     met, progress = await cadence_met(session, services.agreement, lead, handoff)
     if not met:
@@ -84,14 +92,23 @@ async def _unreachable(session: AsyncSession, services: Services, lead: Lead, ha
     before = {"stage": lead.stage}
     lead.stage, lead.finished_at, lead.updated_at = Stage.UNREACHABLE, now, now
     await sla.cancel_timers(session, handoff.id)
-    await events.record(session, services, lead, actor, "lead.unreachable", before,
-                        {"stage": Stage.UNREACHABLE, "attempts": progress, "source": source})
+    await events.record(
+        session,
+        services,
+        lead,
+        actor,
+        "lead.unreachable",
+        before,
+        {"stage": Stage.UNREACHABLE, "attempts": progress, "source": source},
+    )
     channel = services.agreement.channels.marketing_feedback
     if channel:
-        notice = Notice(title=f"Unreachable: {lead_name(lead)}", mention=person_ref(services.agreement, actor),
-                        lines=["Moved to the unreachable nurture programme after the agreed attempts."],
-                        fields=[Field(label="Attempts", value=progress),
-                                Field(label="Source", value=str(lead.source or "—"))],
-                        context=f"Lead {lead.external_id}")
+        notice = Notice(
+            title=f"Unreachable: {lead_name(lead)}",
+            mention=person_ref(services.agreement, actor),
+            lines=["Moved to the unreachable nurture programme after the agreed attempts."],
+            fields=[Field(label="Attempts", value=progress), Field(label="Source", value=str(lead.source or "—"))],
+            context=f"Lead {lead.external_id}",
+        )
         await outbox.post(session, services, notice, to_channel=channel, key=f"unreachable:{lead.id}")
     return Outcome.done("Marked unreachable; marketing will nurture it.")

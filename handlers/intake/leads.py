@@ -68,44 +68,54 @@ class IntakeOutcome:
     def as_json(self) -> dict[str, Any]:
         # Shallow on purpose: dataclasses.asdict would deep-copy the routing trace of every
         # lead for a response that is serialised at once.
-        return {f.name: value for f in dataclasses.fields(self)
-                if (value := getattr(self, f.name)) is not None}
+        return {f.name: value for f in dataclasses.fields(self) if (value := getattr(self, f.name)) is not None}
 
 
 def explanation_record(result: ScoreResult) -> dict[str, Any]:
     return {
-        "total": result.total, "explicit": result.explicit, "implicit": result.implicit,
+        "total": result.total,
+        "explicit": result.explicit,
+        "implicit": result.implicit,
         "threshold": result.threshold,
-        "lines": [{"rule": line.rule, "kind": line.kind, "points": line.points, "detail": line.detail}
-                  for line in result.lines],
-        "disqualifiers": list(result.disqualifiers), "missing_fields": list(result.missing_fields),
+        "lines": [
+            {"rule": line.rule, "kind": line.kind, "points": line.points, "detail": line.detail}
+            for line in result.lines
+        ],
+        "disqualifiers": list(result.disqualifiers),
+        "missing_fields": list(result.missing_fields),
         "fast_track_events": list(result.fast_track_events),
     }
 
 
-async def ingest(services: Services, leads: Sequence[LeadIn], actor: str = "intake",
-                 chunk: int = CHUNK) -> list[IntakeOutcome]:
+async def ingest(
+    services: Services, leads: Sequence[LeadIn], actor: str = "intake", chunk: int = CHUNK
+) -> list[IntakeOutcome]:
     """Ingest leads in chunks of ``chunk``. A chunk is one transaction: every lead's changes and
     the messages they cause commit together, and the chunk's reads and inserts are set-wise,
     so a batch of 100 costs a handful of round trips instead of hundreds. A lead's changes are
     never split across transactions; ``chunk=1`` gives each lead a transaction of its own."""
-    check_activities(services.agreement, services.clock.now(), [
-        (f"leads[{i}].activities[{j}]", a) for i, lead in enumerate(leads) for j, a in enumerate(lead.activities)])
+    check_activities(
+        services.agreement,
+        services.clock.now(),
+        [(f"leads[{i}].activities[{j}]", a) for i, lead in enumerate(leads) for j, a in enumerate(lead.activities)],
+    )
     outcomes: list[IntakeOutcome] = []
     failed: list[str] = []
     for start in range(0, len(leads), chunk):
-        outcomes += await _store(services, leads[start:start + chunk], actor, failed)
+        outcomes += await _store(services, leads[start : start + chunk], actor, failed)
         services.wake_delivery()
     if failed:
         raise PartlyStored(outcomes, failed)
     return outcomes
 
 
-async def add_activities(services: Services, external_id: str, activities: Sequence[ActivityIn],
-                         actor: str = "intake") -> IntakeOutcome | None:
+async def add_activities(
+    services: Services, external_id: str, activities: Sequence[ActivityIn], actor: str = "intake"
+) -> IntakeOutcome | None:
     """Record behaviour events for a known lead and re-score it; ``None`` if the lead is unknown."""
-    check_activities(services.agreement, services.clock.now(),
-                     [(f"activities[{i}]", a) for i, a in enumerate(activities)])
+    check_activities(
+        services.agreement, services.clock.now(), [(f"activities[{i}]", a) for i, a in enumerate(activities)]
+    )
     async with services.db.transaction() as session:
         lead = await session.scalar(select(Lead).where(Lead.external_id == external_id))
         if lead is None:
@@ -155,8 +165,9 @@ def _retryable(exc: DBAPIError) -> bool:
     return sqlstate in {"40P01", "40001"}
 
 
-async def _ingest_chunk(session: AsyncSession, services: Services, chunk: Sequence[LeadIn],
-                        actor: str) -> list[IntakeOutcome]:
+async def _ingest_chunk(
+    session: AsyncSession, services: Services, chunk: Sequence[LeadIn], actor: str
+) -> list[IntakeOutcome]:
     emails = {lead.email.lower() for lead in chunk}
     ids = {lead.external_id for lead in chunk}
     found = (await session.scalars(select(Lead).where(or_(Lead.external_id.in_(ids), Lead.email.in_(emails))))).all()
@@ -171,9 +182,20 @@ async def _ingest_chunk(session: AsyncSession, services: Services, chunk: Sequen
         lead = by_id.get(item.external_id) or by_email.get(email)
         if lead is None:
             # Not added to the session yet: the row is inserted once, scored and routed.
-            lead = new(Lead, external_id=item.external_id, email=email, data=data, stage=Stage.CAPTURED, score=0,
-                       fast_track=False, explanation={}, created_at=now, updated_at=now,
-                       source=item.source, campaign=item.campaign)
+            lead = new(
+                Lead,
+                external_id=item.external_id,
+                email=email,
+                data=data,
+                stage=Stage.CAPTURED,
+                score=0,
+                fast_track=False,
+                explanation={},
+                created_at=now,
+                updated_at=now,
+                source=item.source,
+                campaign=item.campaign,
+            )
             by_id[item.external_id], by_email[email] = lead, lead
         created = lead.id is None and id(lead) not in seen
         seen.add(id(lead))
@@ -257,15 +279,26 @@ class _Batch:
         lead.explanation = explanation_record(result)
         stage = Stage(lead.stage)
         outcome = IntakeOutcome(
-            external_id=data["external_id"] if data else lead.external_id, lead_id=0,
+            external_id=data["external_id"] if data else lead.external_id,
+            lead_id=0,
             status="created" if created else ("updated" if changed else "unchanged"),
-            score=lead.score, stage=lead.stage, qualified=result.qualified, offered=False,
-            not_qualified=[] if result.qualified else result.not_qualified_reasons())
+            score=lead.score,
+            stage=lead.stage,
+            qualified=result.qualified,
+            offered=False,
+            not_qualified=[] if result.qualified else result.not_qualified_reasons(),
+        )
         if stage in _MAY_QUALIFY and result.stage is Stage.MQL and not any(lead is o[0] for o in self.offers):
             lead.qualified_at, lead.finished_at, lead.owner = now, None, None
             lead.stage = Stage.MQL
-            self.events.append((lead, "lead.qualified", before,
-                                {"stage": Stage.MQL, "score": result.total, "fast_track": result.fast_track}))
+            self.events.append(
+                (
+                    lead,
+                    "lead.qualified",
+                    before,
+                    {"stage": Stage.MQL, "score": result.total, "fast_track": result.fast_track},
+                )
+            )
             await self._route(lead, outcome, profile)
         elif stage is Stage.CAPTURED and result.stage is not stage:
             lead.stage = result.stage
@@ -286,9 +319,17 @@ class _Batch:
             for lead, arrived in self.activities:
                 for key, activity in arrived:
                     # Insert-or-ignore: a concurrent request may have stored the same event.
-                    rows.add(ActivityRow, {"lead_id": lead.id, "key": key, "type": activity.type,
-                                           "occurred_at": activity.occurred_at, "created_at": now},
-                             skip_conflict_on=("lead_id", "key"))
+                    rows.add(
+                        ActivityRow,
+                        {
+                            "lead_id": lead.id,
+                            "key": key,
+                            "type": activity.type,
+                            "occurred_at": activity.occurred_at,
+                            "created_at": now,
+                        },
+                        skip_conflict_on=("lead_id", "key"),
+                    )
             for lead, action, was, became in self.events:
                 await events.record(session, services, lead, self.actor, action, was, became)
             for lead, outcome, handoff in self.offers:
@@ -314,8 +355,10 @@ class _Batch:
         if leads:
             objects = {lead.id: lead for lead in leads}
             rows = await self.session.execute(
-                select(ActivityRow.lead_id, ActivityRow.key, ActivityRow.type, ActivityRow.occurred_at)
-                .where(ActivityRow.lead_id.in_(objects)))
+                select(ActivityRow.lead_id, ActivityRow.key, ActivityRow.type, ActivityRow.occurred_at).where(
+                    ActivityRow.lead_id.in_(objects)
+                )
+            )
             for lead_id, key, kind, at in rows.all():
                 history.setdefault(id(objects[lead_id]), []).append(Activity(kind, at))
                 self.keys.setdefault(id(objects[lead_id]), set()).add(key)
@@ -328,8 +371,16 @@ async def lead_summary(services: Services, external_id: str) -> dict[str, Any] |
         lead = await session.scalar(select(Lead).where(Lead.external_id == external_id))
         if lead is None:
             return None
-        return {"id": lead.id, "external_id": lead.external_id, "stage": lead.stage, "score": lead.score,
-                "fast_track": lead.fast_track, "team": lead.team, "owner": lead.owner,
-                "explanation": lead.explanation, "routing": lead.routing,
-                "qualified_at": lead.qualified_at.isoformat() if lead.qualified_at else None,
-                "accepted_at": lead.accepted_at.isoformat() if lead.accepted_at else None}
+        return {
+            "id": lead.id,
+            "external_id": lead.external_id,
+            "stage": lead.stage,
+            "score": lead.score,
+            "fast_track": lead.fast_track,
+            "team": lead.team,
+            "owner": lead.owner,
+            "explanation": lead.explanation,
+            "routing": lead.routing,
+            "qualified_at": lead.qualified_at.isoformat() if lead.qualified_at else None,
+            "accepted_at": lead.accepted_at.isoformat() if lead.accepted_at else None,
+        }

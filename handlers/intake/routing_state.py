@@ -27,8 +27,9 @@ async def ensure_reps(session: AsyncSession, services: Services) -> None:
     await session.flush()
 
 
-async def load_state(session: AsyncSession, services: Services, team: str | None = None,
-                     exclude: Iterable[str] = ()) -> RoutingState:
+async def load_state(
+    session: AsyncSession, services: Services, team: str | None = None, exclude: Iterable[str] = ()
+) -> RoutingState:
     """Routing state for all reps, locking the team's rows on PostgreSQL so concurrent
     intakes take turns on the round-robin credit instead of picking the same rep."""
     # One lock order for every transaction: without it two replicas deadlock on the rep rows.
@@ -37,10 +38,16 @@ async def load_state(session: AsyncSession, services: Services, team: str | None
     if services.db.is_postgres:
         reps_query = reps_query.with_for_update()
     reps = (await session.scalars(reps_query)).all()
-    offers = (select(Handoff.rep.label("rep"), func.count().label("n"))
-              .where(Handoff.state == HandoffState.OFFERED, Handoff.rep.is_not(None)).group_by(Handoff.rep))
-    owned = (select(Lead.owner.label("rep"), func.count().label("n"))
-             .where(Lead.stage == Stage.SAL, Lead.owner.is_not(None)).group_by(Lead.owner))
+    offers = (
+        select(Handoff.rep.label("rep"), func.count().label("n"))
+        .where(Handoff.state == HandoffState.OFFERED, Handoff.rep.is_not(None))
+        .group_by(Handoff.rep)
+    )
+    owned = (
+        select(Lead.owner.label("rep"), func.count().label("n"))
+        .where(Lead.stage == Stage.SAL, Lead.owner.is_not(None))
+        .group_by(Lead.owner)
+    )
     active: dict[str, int] = {}
     for email, count in (await session.execute(union_all(offers, owned))).all():
         if email:
@@ -59,16 +66,20 @@ async def teams_installed(session: AsyncSession, services: Services) -> frozense
     return (await installed(session, services, {"teams"})).get("teams", frozenset())
 
 
-async def installed(session: AsyncSession, services: Services, enabled: Collection[str]
-                    ) -> dict[str, frozenset[str]]:
+async def installed(session: AsyncSession, services: Services, enabled: Collection[str]) -> dict[str, frozenset[str]]:
     """Per enabled platform that resolves people by email, the reps with a live conversation there."""
     by_email = [p.name for p in services.chat if p.by_email and p.name in enabled]
     if not by_email:
         return {}
     emails = [rep.email.lower() for _, rep in services.agreement.reps()]
-    rows = await session.execute(select(Conversation.platform, Conversation.key).where(
-        Conversation.platform.in_(by_email), Conversation.kind == "user", Conversation.gone.is_(False),
-        Conversation.key.in_(emails)))
+    rows = await session.execute(
+        select(Conversation.platform, Conversation.key).where(
+            Conversation.platform.in_(by_email),
+            Conversation.kind == "user",
+            Conversation.gone.is_(False),
+            Conversation.key.in_(emails),
+        )
+    )
     found: dict[str, set[str]] = {name: set() for name in by_email}
     for platform, key in rows.all():
         found[platform].add(key)
@@ -93,15 +104,22 @@ def after_offer(state: RoutingState, decision: RoutingDecision) -> RoutingState:
     return replace(state, active=active, rr_credit=dict(decision.rr_credit))
 
 
-async def save_credit(session: AsyncSession, services: Services, credit: Mapping[str, int],
-                      before: Mapping[str, int] | None = None) -> None:
+async def save_credit(
+    session: AsyncSession, services: Services, credit: Mapping[str, int], before: Mapping[str, int] | None = None
+) -> None:
     """Persist round-robin credit that changed since ``before`` (all of it if not given), in one statement."""
     now = services.clock.now()
-    changed = [{"key": email, "credit": value, "now": now} for email, value in credit.items()
-               if before is None or before.get(email) != value]
+    changed = [
+        {"key": email, "credit": value, "now": now}
+        for email, value in credit.items()
+        if before is None or before.get(email) != value
+    ]
     if changed:
         # Core executemany: a rep without a row yet (added to the config since start-up) is skipped.
         table = cast(Table, RepState.__table__)
         await session.execute(
-            update(table).where(table.c.email == bindparam("key"))
-            .values(rr_credit=bindparam("credit"), updated_at=bindparam("now")), changed)
+            update(table)
+            .where(table.c.email == bindparam("key"))
+            .values(rr_credit=bindparam("credit"), updated_at=bindparam("now")),
+            changed,
+        )

@@ -47,8 +47,9 @@ def _short(text: str) -> str:
     return text if len(text) <= 60 else hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-async def alert_parked(session: AsyncSession, services: Services, row: OutboxMessage, *, code: str,
-                       reason: str, target: str, expired: bool) -> bool:
+async def alert_parked(
+    session: AsyncSession, services: Services, row: OutboxMessage, *, code: str, reason: str, target: str, expired: bool
+) -> bool:
     """Enqueue the alert for a parked row in the caller's transaction; False when there is
     nowhere to send it (no ops or managers channel) or it is an alert itself."""
     if is_alert(row):
@@ -64,19 +65,29 @@ async def alert_parked(session: AsyncSession, services: Services, row: OutboxMes
     platform = _PLATFORMS.get(row.platform, row.platform)
     if expired:
         title = f"Baton gave up delivering to {platform}"
-        lines = [f"Messages to {target} kept failing until they were too old to matter.",
-                 "Check the platform's status and Baton's connection to it; `baton outbox list --status failed` "
-                 "shows them and `baton outbox retry --all-failed` sends them again."]
+        lines = [
+            f"Messages to {target} kept failing until they were too old to matter.",
+            "Check the platform's status and Baton's connection to it; `baton outbox list --status failed` "
+            "shows them and `baton outbox retry --all-failed` sends them again.",
+        ]
     else:
         title = f"{platform[0].upper()}{platform[1:]} refused a message from Baton"
-        lines = [f"Messages to {target} cannot be delivered: retrying cannot help until someone fixes it.",
-                 "Fix the cause (invite Baton back, correct the configuration or the token), then run "
-                 "`baton outbox retry --all-failed`. Further failures like this are reported at most once an hour."]
-    notice = Notice(title=title, lines=lines,
-                    fields=[Field(label="Code", value=code), Field(label="Target", value=target),
-                            Field(label="Reason", value=reason[:300]),
-                            Field(label="Outbox row", value=str(row.id))],
-                    context=f"{row.platform} · {code} · first seen {now.strftime('%Y-%m-%d %H:%M')} UTC")
+        lines = [
+            f"Messages to {target} cannot be delivered: retrying cannot help until someone fixes it.",
+            "Fix the cause (invite Baton back, correct the configuration or the token), then run "
+            "`baton outbox retry --all-failed`. Further failures like this are reported at most once an hour.",
+        ]
+    notice = Notice(
+        title=title,
+        lines=lines,
+        fields=[
+            Field(label="Code", value=code),
+            Field(label="Target", value=target),
+            Field(label="Reason", value=reason[:300]),
+            Field(label="Outbox row", value=str(row.id)),
+        ],
+        context=f"{row.platform} · {code} · first seen {now.strftime('%Y-%m-%d %H:%M')} UTC",
+    )
     dedupe = f"{ALERT_DEDUPE}{row.platform}:{code[:40]}:{_short(target)}:{hour}"
     await outbox.post(session, services, notice, to_channel=where, dedupe=dedupe)
     return True

@@ -59,28 +59,39 @@ def scopes_of(sender: Sender, delivery: Delivery, platform: str) -> tuple[str, .
     return tuple(dict.fromkeys((*named, platform)))
 
 
-def _candidates(services: Services, senders: Mapping[str, Sender], now: datetime,
-                limit: int) -> Select[Any]:
+def _candidates(services: Services, senders: Mapping[str, Sender], now: datetime, limit: int) -> Select[Any]:
     older = aliased(OutboxMessage)
     # An update waits for every earlier message under the same key (its post, earlier updates).
-    blocked = exists().where(and_(older.platform == OutboxMessage.platform,
-                                  older.message_key == OutboxMessage.message_key,
-                                  older.status == OutboxStatus.PENDING, older.id < OutboxMessage.id))
+    blocked = exists().where(
+        and_(
+            older.platform == OutboxMessage.platform,
+            older.message_key == OutboxMessage.message_key,
+            older.status == OutboxStatus.PENDING,
+            older.id < OutboxMessage.id,
+        )
+    )
     # A row whose (known) first scope is paused or paced out is not even looked at.
     held = exists().where(and_(DeliveryScope.scope == OutboxMessage.pace_scope, DeliveryScope.free_at > now))
-    query = (select(OutboxMessage)
-             .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now,
-                    OutboxMessage.platform.in_(senders),
-                    ~and_(OutboxMessage.message_key.is_not(None), blocked),
-                    or_(OutboxMessage.pace_scope.is_(None), ~held))
-             .order_by(OutboxMessage.priority.desc(), OutboxMessage.id).limit(limit))
+    query = (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.next_attempt_at <= now,
+            OutboxMessage.platform.in_(senders),
+            ~and_(OutboxMessage.message_key.is_not(None), blocked),
+            or_(OutboxMessage.pace_scope.is_(None), ~held),
+        )
+        .order_by(OutboxMessage.priority.desc(), OutboxMessage.id)
+        .limit(limit)
+    )
     if services.db.is_postgres:
         query = query.with_for_update(skip_locked=True, of=OutboxMessage)
     return query
 
 
-async def claim(services: Services, senders: Mapping[str, Sender], pacing: Pacing, *, batch: int,
-                lease: timedelta) -> Claim:
+async def claim(
+    services: Services, senders: Mapping[str, Sender], pacing: Pacing, *, batch: int, lease: timedelta
+) -> Claim:
     now = services.clock.now()
     stamp = now.timestamp()
     postgres = services.db.is_postgres
@@ -98,13 +109,20 @@ async def claim(services: Services, senders: Mapping[str, Sender], pacing: Pacin
         planned: list[tuple[OutboxMessage, Delivery, tuple[str, ...]]] = []
         for row in rows:
             target = targets.get(f"{row.platform}:{row.message_key}") if row.kind == "update" else None
-            delivery = Delivery(id=row.id, op=row.kind, payload=row.payload, key=row.message_key,
-                                target_channel=target.channel if target else None,
-                                target_message=target.message_id if target else None,
-                                doubtful=row.claimed_at is not None, claimed_at=row.claimed_at)
+            delivery = Delivery(
+                id=row.id,
+                op=row.kind,
+                payload=row.payload,
+                key=row.message_key,
+                target_channel=target.channel if target else None,
+                target_message=target.message_id if target else None,
+                doubtful=row.claimed_at is not None,
+                claimed_at=row.claimed_at,
+            )
             planned.append((row, delivery, scopes_of(senders[row.platform], delivery, row.platform)))
-        states = await lock_scopes(session, (s for _, _, scopes in planned for s in scopes), pacing, now,
-                                   postgres=postgres)
+        states = await lock_scopes(
+            session, (s for _, _, scopes in planned for s in scopes), pacing, now, postgres=postgres
+        )
         taken: list[Claimed] = []
         next_free: float | None = None
         for row, delivery, scopes in planned:

@@ -58,12 +58,21 @@ class DeliveryResult:
 class DeliveryWorker:
     """Deliver what the outbox holds; ``run_once`` is one sweep, ``run`` loops until stopped."""
 
-    def __init__(self, services: Services, senders: Mapping[str, Sender], *, batch: int = 100,
-                 lease: timedelta = timedelta(seconds=10), renew_every: float | None = None,
-                 pacing: Pacing | None = None, policy: RetryPolicy | None = None, concurrency: int = 8,
-                 send_timeout: float = 120.0,
-                 on_result: Callable[[DeliveryResult], None] | None = None,
-                 on_gone: Callable[[Delivery, str], None] | None = None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        senders: Mapping[str, Sender],
+        *,
+        batch: int = 100,
+        lease: timedelta = timedelta(seconds=10),
+        renew_every: float | None = None,
+        pacing: Pacing | None = None,
+        policy: RetryPolicy | None = None,
+        concurrency: int = 8,
+        send_timeout: float = 120.0,
+        on_result: Callable[[DeliveryResult], None] | None = None,
+        on_gone: Callable[[Delivery, str], None] | None = None,
+    ) -> None:
         self.services = services
         self.senders = dict(senders)
         self.batch = batch
@@ -116,8 +125,9 @@ class DeliveryWorker:
             # Rows of one conversation go in order; different conversations at once.
             groups.setdefault(claimed.scopes[0], []).append(claimed)
         try:
-            outcomes = await asyncio.gather(*(self._group(rows, held, paused, gate) for rows in groups.values()),
-                                            return_exceptions=True)
+            outcomes = await asyncio.gather(
+                *(self._group(rows, held, paused, gate) for rows in groups.values()), return_exceptions=True
+            )
         finally:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -136,8 +146,9 @@ class DeliveryWorker:
         taken = await claim(self.services, self.senders, self.pacing, batch=self.batch, lease=self.lease)
         return [c.row for c in taken.rows]
 
-    async def _group(self, rows: list[Claimed], held: dict[int, Claimed], paused: dict[str, datetime],
-                     gate: asyncio.Semaphore) -> int:
+    async def _group(
+        self, rows: list[Claimed], held: dict[int, Claimed], paused: dict[str, datetime], gate: asyncio.Semaphore
+    ) -> int:
         settled = 0
         async with gate:
             for claimed in rows:
@@ -167,9 +178,18 @@ class DeliveryWorker:
             for scope in outcome.pause:
                 paused[scope] = max(paused.get(scope, until), until)
         done = await settle(self.services, claimed, outcome, self.policy)
-        return DeliveryResult(row.id, row.platform, done.status, done.error,
-                              (now - row.created_at).total_seconds(), outcome.rate_limited, outcome.after,
-                              done.code, done.expired, claimed.delivery.doubtful)
+        return DeliveryResult(
+            row.id,
+            row.platform,
+            done.status,
+            done.error,
+            (now - row.created_at).total_seconds(),
+            outcome.rate_limited,
+            outcome.after,
+            done.code,
+            done.expired,
+            claimed.delivery.doubtful,
+        )
 
     async def _send(self, claimed: Claimed) -> Outcome:
         row, delivery = claimed.row, claimed.delivery
@@ -182,13 +202,20 @@ class DeliveryWorker:
             return Outcome("retry", f"no answer within {self.send_timeout:g} s", "timeout", ambiguous=True)
         except RetryLater as exc:
             scopes = tuple(exc.scopes) or ((row.platform,) if exc.rate_limited else ())
-            return Outcome("retry", exc.reason, "ratelimited" if exc.rate_limited else _code(exc.reason),
-                           exc.after, exc.rate_limited, scopes)
+            return Outcome(
+                "retry",
+                exc.reason,
+                "ratelimited" if exc.rate_limited else _code(exc.reason),
+                exc.after,
+                exc.rate_limited,
+                scopes,
+            )
         except ConversationGone as exc:
             if self.on_gone:
                 self.on_gone(delivery, str(exc))
-            return Outcome("failed", f"conversation gone: {exc}", exc.code or "conversation_gone",
-                           alert=not exc.alerted)
+            return Outcome(
+                "failed", f"conversation gone: {exc}", exc.code or "conversation_gone", alert=not exc.alerted
+            )
         except PermanentFailure as exc:
             reason = str(exc) or type(exc).__name__
             return Outcome("failed", reason, exc.code or _code(reason), alert=not exc.alerted)

@@ -32,17 +32,32 @@ WEBHOOK_EVENTS = {
 }
 
 
-async def record(session: AsyncSession, services: Services, lead: Lead | None, actor: str,
-                 action: str, before: dict[str, Any] | None = None,
-                 after: dict[str, Any] | None = None) -> None:
+async def record(
+    session: AsyncSession,
+    services: Services,
+    lead: Lead | None,
+    actor: str,
+    action: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
     """Append an audit event and, if the CRM subscribes to it, enqueue the webhook."""
     now = services.clock.now()
-    row = {"lead_id": lead.id if lead else None, "actor": actor, "action": action,
-           "before": before, "after": after, "at": now}
+    row = {
+        "lead_id": lead.id if lead else None,
+        "actor": actor,
+        "action": action,
+        "before": before,
+        "after": after,
+        "at": now,
+    }
     _notify_after_commit(session, services, RecordedEvent(action=action, actor=actor, after=after))
     webhook_event = WEBHOOK_EVENTS.get(action)
-    subscribers = ([w for w in services.agreement.webhooks if webhook_event in w.events]
-                   if webhook_event and lead is not None else [])
+    subscribers = (
+        [w for w in services.agreement.webhooks if webhook_event in w.events]
+        if webhook_event and lead is not None
+        else []
+    )
     buffer = buffer_of(session)
     if buffer is not None and not subscribers:
         buffer.add(AuditEvent, row)
@@ -53,10 +68,21 @@ async def record(session: AsyncSession, services: Services, lead: Lead | None, a
         return
     assert lead is not None
     await session.flush()  # the webhook names the event by its id
-    body = {"event": webhook_event, "occurred_at": now.isoformat(), "event_id": event.id,
-            "lead": {"id": lead.id, "external_id": lead.external_id, "stage": lead.stage,
-                     "owner": lead.owner, "team": lead.team, "score": lead.score},
-            "actor": actor, "data": after or {}}
+    body = {
+        "event": webhook_event,
+        "occurred_at": now.isoformat(),
+        "event_id": event.id,
+        "lead": {
+            "id": lead.id,
+            "external_id": lead.external_id,
+            "stage": lead.stage,
+            "owner": lead.owner,
+            "team": lead.team,
+            "score": lead.score,
+        },
+        "actor": actor,
+        "data": after or {},
+    }
     for index, hook in enumerate(services.agreement.webhooks):
         if hook in subscribers:
             await outbox.webhook(session, services, hook.url, body, dedupe=f"{event.id}:{index}")

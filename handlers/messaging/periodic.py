@@ -15,14 +15,16 @@ async def _nothing(_session: AsyncSession) -> None:
     return None
 
 
-async def once_per_period(services: Services, job: str, period: str,
-                          work: Callable[[AsyncSession], Awaitable[None]] = _nothing) -> bool:
+async def once_per_period(
+    services: Services, job: str, period: str, work: Callable[[AsyncSession], Awaitable[None]] = _nothing
+) -> bool:
     """Claim (job, period) and do ``work`` in the same transaction, so a crash can neither lose
     the work nor let a second run repeat it. True for exactly one caller; the rest do nothing."""
     try:
         async with services.db.transaction() as session:
-            session.add(PeriodicRun(job=job, period=period, started_at=services.clock.now(),
-                                    instance=services.instance))
+            session.add(
+                PeriodicRun(job=job, period=period, started_at=services.clock.now(), instance=services.instance)
+            )
             await session.flush()
             await work(session)
     except IntegrityError:

@@ -28,11 +28,14 @@ def platform_notice(platform: str, detail: str, now: datetime) -> Notice:
     label = LABELS.get(platform, platform)
     return Notice(
         title=f"{label} is failing Baton's health check",
-        lines=[f"Since {now:%Y-%m-%d %H:%M} UTC {label} answers Baton's check with: {detail}.",
-               "Leads are still taken in: cards and messages wait in the outbox and are sent when "
-               f"{label} answers again. `baton outbox list --status pending` shows what is waiting.",
-               "If this lasts, check the platform's status page and Baton's token or app credentials."],
-        context=f"{label} health check")
+        lines=[
+            f"Since {now:%Y-%m-%d %H:%M} UTC {label} answers Baton's check with: {detail}.",
+            "Leads are still taken in: cards and messages wait in the outbox and are sent when "
+            f"{label} answers again. `baton outbox list --status pending` shows what is waiting.",
+            "If this lasts, check the platform's status page and Baton's token or app credentials.",
+        ],
+        context=f"{label} health check",
+    )
 
 
 async def alert_platform_down(services: Services, platform: str, detail: str) -> int:
@@ -45,8 +48,11 @@ async def alert_platform_down(services: Services, platform: str, detail: str) ->
     admins = sorted({a.lower() for a in agreement.roles.admins if agreement.person_by(email=a)})
     channel = agreement.channels.managers
     if not admins and channel is None:
-        log.warning("%s is failing (%s) and no admin has a chat identity and there is no managers channel "
-                    "to tell", LABELS.get(platform, platform), detail)
+        log.warning(
+            "%s is failing (%s) and no admin has a chat identity and there is no managers channel to tell",
+            LABELS.get(platform, platform),
+            detail,
+        )
         return 0
     async with services.db.transaction() as session:
         for admin in admins:

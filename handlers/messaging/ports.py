@@ -54,8 +54,9 @@ class RetryLater(Exception):
     """A transient failure: rate limited (429), the platform unavailable (5xx, transient ok:false),
     a timeout or a dropped connection. Retried with backoff until the message is too old."""
 
-    def __init__(self, after: float | None, reason: str, *, rate_limited: bool = False,
-                 scopes: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, after: float | None, reason: str, *, rate_limited: bool = False, scopes: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(reason)
         self.after = after  # seconds the platform asked for (Retry-After), or None to back off
         self.reason = reason

@@ -48,8 +48,9 @@ class ScopeState:
             self.changed = True
 
 
-async def lock_scopes(session: AsyncSession, scopes: Iterable[str], pacing: Pacing, now: datetime,
-                      *, postgres: bool) -> dict[str, ScopeState]:
+async def lock_scopes(
+    session: AsyncSession, scopes: Iterable[str], pacing: Pacing, now: datetime, *, postgres: bool
+) -> dict[str, ScopeState]:
     """The state of every scope named, locked for this transaction. Paced scopes get a row if
     they had none; unpaced ones exist only while paused."""
     names = sorted(set(scopes))
@@ -61,8 +62,9 @@ async def lock_scopes(session: AsyncSession, scopes: Iterable[str], pacing: Paci
     found = {row.scope: row for row in (await session.scalars(query)).all()}
     missing = [name for name in names if name not in found and pacing.for_scope(name)]
     if missing:
-        await insert_ignoring(session, DeliveryScope, [{"scope": name, "tats": [], "updated_at": now}
-                                                       for name in missing], on="scope")
+        await insert_ignoring(
+            session, DeliveryScope, [{"scope": name, "tats": [], "updated_at": now} for name in missing], on="scope"
+        )
         again = select(DeliveryScope).where(DeliveryScope.scope.in_(missing)).order_by(DeliveryScope.scope)
         if postgres:
             again = again.with_for_update()
@@ -80,13 +82,24 @@ def write_back(states: Iterable[ScopeState], now: datetime) -> None:
             state.row.updated_at = now
 
 
-async def pause(session: AsyncSession, scopes: Sequence[str], until: datetime, reason: str, now: datetime,
-                *, postgres: bool) -> None:
+async def pause(
+    session: AsyncSession, scopes: Sequence[str], until: datetime, reason: str, now: datetime, *, postgres: bool
+) -> None:
     """Nothing is sent into these scopes before ``until`` (a platform's Retry-After)."""
     for scope in sorted(set(scopes)):
-        await insert_ignoring(session, DeliveryScope, {
-            "scope": scope, "tats": [], "paused_until": until, "free_at": until, "reason": reason[:500],
-            "updated_at": now}, on="scope")
+        await insert_ignoring(
+            session,
+            DeliveryScope,
+            {
+                "scope": scope,
+                "tats": [],
+                "paused_until": until,
+                "free_at": until,
+                "reason": reason[:500],
+                "updated_at": now,
+            },
+            on="scope",
+        )
         query = select(DeliveryScope).where(DeliveryScope.scope == scope)
         if postgres:
             query = query.with_for_update()
@@ -105,8 +118,11 @@ async def paused_until(db: Database, scopes: Sequence[str], now: datetime) -> da
     if not scopes:
         return None
     async with db.read() as session:
-        return await session.scalar(select(func.max(DeliveryScope.paused_until)).where(
-            DeliveryScope.scope.in_(list(scopes)), DeliveryScope.paused_until > now))
+        return await session.scalar(
+            select(func.max(DeliveryScope.paused_until)).where(
+                DeliveryScope.scope.in_(list(scopes)), DeliveryScope.paused_until > now
+            )
+        )
 
 
 def seconds_until(stamp: float, now: datetime) -> float:

@@ -77,21 +77,35 @@ async def settle(services: Services, claimed: Claimed, outcome: Outcome, policy:
         mine = fresh.claimed_at == claimed.claimed_at
         if outcome.pause:
             seconds = outcome.after if outcome.after is not None else policy.backoff(fresh.attempts)
-            await pause(session, outcome.pause, now + timedelta(seconds=seconds), outcome.error or "rate limited",
-                        now, postgres=services.db.is_postgres)
+            await pause(
+                session,
+                outcome.pause,
+                now + timedelta(seconds=seconds),
+                outcome.error or "rate limited",
+                now,
+                postgres=services.db.is_postgres,
+            )
         if outcome.status == "sent":
             # True whoever holds the row now: a worker that reclaimed it after our lease ran out
             # finds it sent (its own settle is then stale).
             fresh.status, fresh.sent_at, fresh.last_error, fresh.error_code = OutboxStatus.SENT, now, None, None
             fresh.claimed_at = None
             if outcome.delivered is not None and row.message_key and row.kind == "post":
-                await session.merge(SentMessage(key=f"{row.platform}:{row.message_key}", platform=row.platform,
-                                                channel=outcome.delivered.channel,
-                                                message_id=outcome.delivered.message_id, sent_at=now))
+                await session.merge(
+                    SentMessage(
+                        key=f"{row.platform}:{row.message_key}",
+                        platform=row.platform,
+                        channel=outcome.delivered.channel,
+                        message_id=outcome.delivered.message_id,
+                        sent_at=now,
+                    )
+                )
             return Settled("sent", None, None)
         if not mine:
-            log.info("outbox row %s was claimed again while this send was in flight; its result is left "
-                     "to the new claim", row.id)
+            log.info(
+                "outbox row %s was claimed again while this send was in flight; its result is left to the new claim",
+                row.id,
+            )
             return Settled("stale", outcome.error, outcome.code)
         # Kept when the send may have landed, so the next claim hands the sender a doubtful delivery.
         fresh.claimed_at = claimed.claimed_at if outcome.ambiguous else None
@@ -108,9 +122,15 @@ async def settle(services: Services, claimed: Claimed, outcome: Outcome, policy:
             fresh.last_error = f"{outcome.error} (given up after {_age(age)} of transient failures)"
         alerted = False
         if outcome.alert or expired:
-            alerted = await alert_parked(session, services, fresh, code="too_old" if expired else code,
-                                         reason=fresh.last_error or code,
-                                         target=target_of(fresh, claimed.delivery.target_channel), expired=expired)
+            alerted = await alert_parked(
+                session,
+                services,
+                fresh,
+                code="too_old" if expired else code,
+                reason=fresh.last_error or code,
+                target=target_of(fresh, claimed.delivery.target_channel),
+                expired=expired,
+            )
     if alerted:
         services.wake_delivery()
     return Settled("failed", fresh.last_error, code, expired=expired, alerted=alerted)
@@ -121,9 +141,13 @@ async def release(services: Services, claimed: Claimed, until: datetime) -> None
     async with services.db.transaction(urgent=True) as session:
         await session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == claimed.row.id, OutboxMessage.claimed_at == claimed.claimed_at,
-                   OutboxMessage.status == OutboxStatus.PENDING)
-            .values(attempts=OutboxMessage.attempts - 1, next_attempt_at=until, claimed_at=None))
+            .where(
+                OutboxMessage.id == claimed.row.id,
+                OutboxMessage.claimed_at == claimed.claimed_at,
+                OutboxMessage.status == OutboxStatus.PENDING,
+            )
+            .values(attempts=OutboxMessage.attempts - 1, next_attempt_at=until, claimed_at=None)
+        )
 
 
 async def renew(services: Services, held: list[Claimed], lease: timedelta) -> None:
@@ -135,9 +159,14 @@ async def renew(services: Services, held: list[Claimed], lease: timedelta) -> No
         for claimed in held:
             await session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == claimed.row.id, OutboxMessage.claimed_at == claimed.claimed_at,
-                       OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at < until)
-                .values(next_attempt_at=until))
+                .where(
+                    OutboxMessage.id == claimed.row.id,
+                    OutboxMessage.claimed_at == claimed.claimed_at,
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                    OutboxMessage.next_attempt_at < until,
+                )
+                .values(next_attempt_at=until)
+            )
 
 
 def _age(age: timedelta) -> str:

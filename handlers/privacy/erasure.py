@@ -88,8 +88,10 @@ async def forget(services: Services, email: str, actor: str) -> Outcome:
         changed = await erase(session, services, [lead], actor, "request")
         external_id = lead.external_id
     services.wake_delivery()
-    return Outcome.done(f"Forgot lead {external_id}: contact details removed from {changed} records; "
-                        "stage, score, team and times are kept.")
+    return Outcome.done(
+        f"Forgot lead {external_id}: contact details removed from {changed} records; "
+        "stage, score, team and times are kept."
+    )
 
 
 async def purge_expired(services: Services) -> int:
@@ -105,8 +107,12 @@ async def purge_expired(services: Services) -> int:
     total = 0
     while True:
         async with services.db.transaction() as session:
-            query = (select(Lead).where(Lead.finished_at < cutoff, Lead.forgotten_at.is_(None))
-                     .order_by(Lead.id).limit(CHUNK))
+            query = (
+                select(Lead)
+                .where(Lead.finished_at < cutoff, Lead.forgotten_at.is_(None))
+                .order_by(Lead.id)
+                .limit(CHUNK)
+            )
             if services.db.is_postgres:
                 query = query.with_for_update(skip_locked=True)
             leads = list((await session.scalars(query)).all())
@@ -146,8 +152,7 @@ def _strong(lead: Lead) -> set[str]:
     return {json.dumps(v)[1:-1].lower() for v in values} | {json.dumps(v.lower())[1:-1].lower() for v in values}
 
 
-async def erase(session: AsyncSession, services: Services, leads: Sequence[Lead], actor: str,
-                reason: str) -> int:
+async def erase(session: AsyncSession, services: Services, leads: Sequence[Lead], actor: str, reason: str) -> int:
     """Erase ``leads`` in the caller's transaction; returns how many rows were changed."""
     now = services.clock.now()
     people: list[_Person] = []
@@ -163,8 +168,15 @@ async def erase(session: AsyncSession, services: Services, leads: Sequence[Lead]
             lead.explanation = scrub(lead.explanation, pattern)
             lead.routing = scrub(lead.routing, pattern)
         lead.data, lead.email, lead.forgotten_at = data, None, now
-        await events.record(session, services, lead, actor, "lead.forgotten", None,
-                            {"reason": reason, "email_sha256": digest, "fields": removed})
+        await events.record(
+            session,
+            services,
+            lead,
+            actor,
+            "lead.forgotten",
+            None,
+            {"reason": reason, "email_sha256": digest, "fields": removed},
+        )
     changed = len(leads)
     for person in people:
         lead_id = person.lead.id
@@ -192,8 +204,11 @@ async def _outbox_candidates(session: AsyncSession, people: Sequence[_Person]) -
     for person in people:
         conditions.append(OutboxMessage.message_key.startswith(f"lead:{person.lead.id}:", autoescape=True))
         conditions += [OutboxMessage.dedupe_key.startswith(f"webhook:{e}:") for e in person.event_ids]
-        conditions += [c for n in person.needles
-                       for c in (payload.contains(n, autoescape=True), error.contains(n, autoescape=True))]
+        conditions += [
+            c
+            for n in person.needles
+            for c in (payload.contains(n, autoescape=True), error.contains(n, autoescape=True))
+        ]
     return (await session.scalars(select(OutboxMessage).where(or_(*conditions)))).all()
 
 

@@ -34,9 +34,13 @@ __all__ = ["MyLead", "MyLeads", "answer", "my_leads"]
 
 def _stranger(agreement_admins: list[str]) -> Notice:
     admins = ", ".join(agreement_admins) or "an admin"
-    return Notice(title="I don't know you yet.", lines=[
-        f"Only people in Baton's agreement can ask about leads and numbers; ask {admins} to add you.",
-        "Anyone can ask `help` or `define <term>`."])
+    return Notice(
+        title="I don't know you yet.",
+        lines=[
+            f"Only people in Baton's agreement can ask about leads and numbers; ask {admins} to add you.",
+            "Anyone can ask `help` or `define <term>`.",
+        ],
+    )
 
 
 async def answer(services: Services, text: str, asker_email: str | None) -> Notice:
@@ -64,8 +68,10 @@ async def answer(services: Services, text: str, asker_email: str | None) -> Noti
         return await answer_lead(services, query.key, viewer)
     if isinstance(query, MyQuery):
         if "rep" not in viewer.roles:
-            return Notice(title="You have no leads of your own.",
-                          lines=["`my` lists a rep's offers and accepted leads; try `stats` for your numbers."])
+            return Notice(
+                title="You have no leads of your own.",
+                lines=["`my` lists a rep's offers and accepted leads; try `stats` for your numbers."],
+            )
         return await answer_my(services, viewer.email)
     if isinstance(query, OooQuery):
         if "rep" not in viewer.roles:

@@ -14,16 +14,38 @@ from scoring.agreement import Agreement, SlaPolicy, Stage
 from scoring.durations import format_duration
 
 _SYNONYMS = {
-    "mql": "mql", "mqls": "mql", "marketing qualified lead": "mql", "qualified lead": "mql",
-    "lead definition": "mql", "definition": "mql", "qualification": "mql",
-    "sal": "sal", "sales accepted lead": "sal", "sql": "stage:sql", "sales qualified lead": "stage:sql",
-    "icp": "icp", "ideal customer profile": "icp", "ideal customer": "icp",
-    "sla": "sla", "slas": "sla", "service level agreement": "sla", "the sla": "sla",
-    "scoring": "scoring", "score": "scoring", "lead scoring": "scoring", "points": "scoring",
-    "threshold": "scoring", "fast track": "scoring",
-    "required fields": "required_fields", "required": "required_fields", "fields": "required_fields",
-    "rejection reasons": "reasons", "rejection reason": "reasons", "reasons": "reasons",
-    "rejection": "reasons", "reject reasons": "reasons",
+    "mql": "mql",
+    "mqls": "mql",
+    "marketing qualified lead": "mql",
+    "qualified lead": "mql",
+    "lead definition": "mql",
+    "definition": "mql",
+    "qualification": "mql",
+    "sal": "sal",
+    "sales accepted lead": "sal",
+    "sql": "stage:sql",
+    "sales qualified lead": "stage:sql",
+    "icp": "icp",
+    "ideal customer profile": "icp",
+    "ideal customer": "icp",
+    "sla": "sla",
+    "slas": "sla",
+    "service level agreement": "sla",
+    "the sla": "sla",
+    "scoring": "scoring",
+    "score": "scoring",
+    "lead scoring": "scoring",
+    "points": "scoring",
+    "threshold": "scoring",
+    "fast track": "scoring",
+    "required fields": "required_fields",
+    "required": "required_fields",
+    "fields": "required_fields",
+    "rejection reasons": "reasons",
+    "rejection reason": "reasons",
+    "reasons": "reasons",
+    "rejection": "reasons",
+    "reject reasons": "reasons",
 }
 
 
@@ -55,7 +77,8 @@ def define(agreement: Agreement, raw: str) -> Notice:
     topic = find_term(agreement, raw)
     if topic is None:
         known = "MQL, SAL, SQL, ICP, SLA, scoring, required fields, rejection reasons, " + ", ".join(
-            t.label for s, t in agreement.stages.text.items() if s not in (Stage.MQL, Stage.SAL, Stage.SQL))
+            t.label for s, t in agreement.stages.text.items() if s not in (Stage.MQL, Stage.SAL, Stage.SQL)
+        )
         return Notice(title=f"I don't have a definition for “{raw}”.", lines=[f"I can define: {known}."])
     builder = _BUILDERS.get(topic)
     notice = builder(agreement) if builder else _stage(agreement, Stage(topic.split(":", 1)[1]))
@@ -71,8 +94,10 @@ def _stage(agreement: Agreement, stage: Stage) -> Notice:
 def _mql(agreement: Agreement) -> Notice:
     q = agreement.qualification
     notice = _stage(agreement, Stage.MQL)
-    notice.lines.append(f"A lead becomes an MQL when it has every required field ({', '.join(q.required_fields)}), "
-                        f"no disqualifier applies, and it scores at least {q.threshold} points.")
+    notice.lines.append(
+        f"A lead becomes an MQL when it has every required field ({', '.join(q.required_fields)}), "
+        f"no disqualifier applies, and it scores at least {q.threshold} points."
+    )
     fast = _fast_track(agreement)
     if fast:
         notice.lines.append(f"These fast-track it to sales whatever the score: {fast}.")
@@ -91,8 +116,11 @@ def _sal(agreement: Agreement) -> Notice:
 
 def _icp(agreement: Agreement) -> Notice:
     icp = agreement.qualification.icp or "The agreement does not describe the ideal customer profile yet."
-    return Notice(title="Ideal customer profile (ICP)", lines=[icp],
-                  fields=[Field(label="Disqualifiers", value=_disqualifiers(agreement))])
+    return Notice(
+        title="Ideal customer profile (ICP)",
+        lines=[icp],
+        fields=[Field(label="Disqualifiers", value=_disqualifiers(agreement))],
+    )
 
 
 def _disqualifiers(agreement: Agreement) -> str:
@@ -107,20 +135,30 @@ def _fast_track(agreement: Agreement) -> str:
 
 def _scoring(agreement: Agreement) -> Notice:
     implicit = agreement.scoring.implicit
-    notice = Notice(title="Lead scoring", lines=[
-        f"Explicit points for fit plus implicit points for behaviour; {agreement.qualification.threshold} "
-        "points or more makes an MQL."])
+    notice = Notice(
+        title="Lead scoring",
+        lines=[
+            f"Explicit points for fit plus implicit points for behaviour; {agreement.qualification.threshold} "
+            "points or more makes an MQL."
+        ],
+    )
     if implicit.half_life is not None:
         notice.lines.append(f"Behaviour points halve every {format_duration(implicit.half_life)}.")
     fast = _fast_track(agreement)
     if fast:
         notice.lines.append(f"Fast-track events (straight to sales): {fast}.")
     notice.tables = [
-        Table(columns=["Fit rule", "When", "Points"],
-              rows=[[r.name, r.describe(), f"{r.points:+d}"] for r in agreement.scoring.explicit]),
-        Table(columns=["Behaviour", "Points each", "Cap"],
-              rows=[[e.label or code, f"{e.points:+d}", str(e.cap) if e.cap is not None else "none"]
-                    for code, e in implicit.events.items()]),
+        Table(
+            columns=["Fit rule", "When", "Points"],
+            rows=[[r.name, r.describe(), f"{r.points:+d}"] for r in agreement.scoring.explicit],
+        ),
+        Table(
+            columns=["Behaviour", "Points each", "Cap"],
+            rows=[
+                [e.label or code, f"{e.points:+d}", str(e.cap) if e.cap is not None else "none"]
+                for code, e in implicit.events.items()
+            ],
+        ),
     ]
     notice.fields = [Field(label="Disqualifiers", value=_disqualifiers(agreement))]
     return notice
@@ -128,16 +166,26 @@ def _scoring(agreement: Agreement) -> Notice:
 
 def _required(agreement: Agreement) -> Notice:
     fields = agreement.qualification.required_fields
-    return Notice(title="Required fields", lines=[
-        f"Marketing fills these before a lead may be handed to sales: {', '.join(fields)}."])
+    return Notice(
+        title="Required fields",
+        lines=[f"Marketing fills these before a lead may be handed to sales: {', '.join(fields)}."],
+    )
 
 
 def _reasons(agreement: Agreement) -> Notice:
-    return Notice(title="Rejection reasons", lines=[
-        "A rep rejecting a lead picks one; the lead is recycled to nurture or disqualified."],
-        tables=[Table(columns=["Reason", "Outcome", "Note"],
-                      rows=[[r.label, r.outcome, "required" if r.note_required else "optional"]
-                            for r in agreement.rejection_reasons])])
+    return Notice(
+        title="Rejection reasons",
+        lines=["A rep rejecting a lead picks one; the lead is recycled to nurture or disqualified."],
+        tables=[
+            Table(
+                columns=["Reason", "Outcome", "Note"],
+                rows=[
+                    [r.label, r.outcome, "required" if r.note_required else "optional"]
+                    for r in agreement.rejection_reasons
+                ],
+            )
+        ],
+    )
 
 
 def _steps(steps: list[tuple[str, str]]) -> str:
@@ -160,8 +208,10 @@ def _sla(agreement: Agreement) -> Notice:
     per_quarter = agreement.commitment.mqls_per_quarter
     notice = Notice(title="Service level agreement (SLA)")
     if per_quarter:
-        notice.lines.append(f"Marketing commits to {per_quarter} MQLs a quarter (about {round(per_quarter / 13)} "
-                            "a week), each with every required field.")
+        notice.lines.append(
+            f"Marketing commits to {per_quarter} MQLs a quarter (about {round(per_quarter / 13)} "
+            "a week), each with every required field."
+        )
     notice.lines.append("Sales commits to accept, touch and follow up on every lead within these steps:")
     for name, policy in agreement.sla.policies.items():
         teams = [t.name for t in agreement.teams if t.sla == name]
@@ -171,6 +221,11 @@ def _sla(agreement: Agreement) -> Notice:
 
 
 _BUILDERS: dict[str, Callable[[Agreement], Notice]] = {
-    "mql": _mql, "sal": _sal, "icp": _icp, "scoring": _scoring, "required_fields": _required,
-    "reasons": _reasons, "sla": _sla,
+    "mql": _mql,
+    "sal": _sal,
+    "icp": _icp,
+    "scoring": _scoring,
+    "required_fields": _required,
+    "reasons": _reasons,
+    "sla": _sla,
 }

@@ -29,28 +29,44 @@ class FeedbackNote:
     at: datetime
 
 
-async def recent_notes(session: AsyncSession, scope: Scope, start: datetime, end: datetime,
-                       source: str | None = None, limit: int = 5) -> list[FeedbackNote]:
+async def recent_notes(
+    session: AsyncSession, scope: Scope, start: datetime, end: datetime, source: str | None = None, limit: int = 5
+) -> list[FeedbackNote]:
     """The latest notes reps wrote in the period (the reasons' words, for marketing)."""
-    conditions = [Feedback.created_at >= start, Feedback.created_at < end, Feedback.note.is_not(None),
-                  Feedback.note != "", *feedback_scope(scope)]
+    conditions = [
+        Feedback.created_at >= start,
+        Feedback.created_at < end,
+        Feedback.note.is_not(None),
+        Feedback.note != "",
+        *feedback_scope(scope),
+    ]
     if source is not None:
         conditions.append(func.lower(Feedback.source) == source.lower())
-    rows = (await session.execute(
-        select(Feedback.reason, Feedback.rep, Feedback.note, Feedback.source, Feedback.created_at)
-        .where(*conditions).order_by(Feedback.created_at.desc(), Feedback.id.desc()).limit(limit))).all()
+    rows = (
+        await session.execute(
+            select(Feedback.reason, Feedback.rep, Feedback.note, Feedback.source, Feedback.created_at)
+            .where(*conditions)
+            .order_by(Feedback.created_at.desc(), Feedback.id.desc())
+            .limit(limit)
+        )
+    ).all()
     return [FeedbackNote(str(r[0]), str(r[1]), str(r[2]), r[3], r[4]) for r in rows]
 
 
-async def by_source(session: AsyncSession, scope: Scope, start: datetime, end: datetime,
-                    limit: int = 8) -> list[tuple[str, int]]:
+async def by_source(
+    session: AsyncSession, scope: Scope, start: datetime, end: datetime, limit: int = 8
+) -> list[tuple[str, int]]:
     # Group by the bare column: PostgreSQL would see two coalesce() calls with separate bind
     # parameters as different expressions.
-    rows = (await session.execute(
-        select(Feedback.source, func.count())
-        .where(Feedback.created_at >= start, Feedback.created_at < end, *feedback_scope(scope))
-        .group_by(Feedback.source)
-        .order_by(func.count().desc(), Feedback.source.asc().nulls_last()).limit(limit))).all()
+    rows = (
+        await session.execute(
+            select(Feedback.source, func.count())
+            .where(Feedback.created_at >= start, Feedback.created_at < end, *feedback_scope(scope))
+            .group_by(Feedback.source)
+            .order_by(func.count().desc(), Feedback.source.asc().nulls_last())
+            .limit(limit)
+        )
+    ).all()
     return [(s or "(none)", int(n)) for s, n in rows]
 
 
@@ -67,16 +83,21 @@ async def answer_feedback(services: Services, query: FeedbackQuery, viewer: View
         sources = [] if query.source else await by_source(session, scope, period.start, period.end)
     total = sum(n for _, n in reasons)
     where = f" from source “{query.source}”" if query.source else ""
-    notice = Notice(title=f"Rejection feedback for {scope.label}{where}, {period.label}",
-                    context=f"{span_text(period)} · {period.zone}")
+    notice = Notice(
+        title=f"Rejection feedback for {scope.label}{where}, {period.label}",
+        context=f"{span_text(period)} · {period.zone}",
+    )
     if total == 0:
         notice.lines = ["No leads were rejected in this period."]
         return notice
     notice.fields = [Field(label="Rejected leads", value=str(total))]
-    notice.tables = [Table(columns=["Reason", "Leads", "Share"],
-                           rows=[[reason_label(agreement, code), str(n), pct(n, total)] for code, n in reasons])]
+    notice.tables = [
+        Table(
+            columns=["Reason", "Leads", "Share"],
+            rows=[[reason_label(agreement, code), str(n), pct(n, total)] for code, n in reasons],
+        )
+    ]
     if sources:
         notice.fields.append(Field(label="By source", value=", ".join(f"{s} {n}" for s, n in sources)))
-    notice.lines = [f"“{n.note}” ({reason_label(agreement, n.reason)}, {person_name(agreement, n.rep)})"
-                    for n in notes]
+    notice.lines = [f"“{n.note}” ({reason_label(agreement, n.reason)}, {person_name(agreement, n.rep)})" for n in notes]
     return notice

@@ -120,14 +120,17 @@ def offered_between(start: datetime, end: datetime) -> list[ColumnElement[bool]]
     return [Handoff.state.in_(ALL_STATES), Handoff.offered_at >= start, Handoff.offered_at < end]
 
 
-async def funnel(session: AsyncSession, scope: Scope, start: datetime,
-                 end: datetime) -> tuple[int, int, int, int]:
+async def funnel(session: AsyncSession, scope: Scope, start: datetime, end: datetime) -> tuple[int, int, int, int]:
     """(MQLs, of which accepted, of which SQL, of which touched after acceptance) qualified in ``[start, end)``."""
     # "Touched" is both times set (what the touch duration needs), counted without computing it.
     touched = case((and_(Lead.accepted_at.is_not(None), Lead.first_touch_at.is_not(None)), 1))
-    row = (await session.execute(
-        select(func.count(), func.count(Lead.accepted_at), func.count(Lead.sql_at), func.count(touched))
-        .where(Lead.qualified_at >= start, Lead.qualified_at < end, *lead_scope(scope)))).one()
+    row = (
+        await session.execute(
+            select(func.count(), func.count(Lead.accepted_at), func.count(Lead.sql_at), func.count(touched)).where(
+                Lead.qualified_at >= start, Lead.qualified_at < end, *lead_scope(scope)
+            )
+        )
+    ).one()
     return int(row[0]), int(row[1]), int(row[2]), int(row[3])
 
 
@@ -154,17 +157,20 @@ async def offers(session: AsyncSession, scope: Scope, start: datetime, end: date
 def _offer_columns(dialect: str) -> tuple[ColumnElement[Any], ColumnElement[int], ColumnElement[float]]:
     """(rep, on time 0/1, seconds from offer to decision) of one offer."""
     accepted = Handoff.state == HandoffState.ACCEPTED
-    on_time = case((and_(accepted, or_(Handoff.due_at.is_(None), Handoff.decided_at <= Handoff.due_at)), 1),
-                   else_=0)
+    on_time = case((and_(accepted, or_(Handoff.due_at.is_(None), Handoff.decided_at <= Handoff.due_at)), 1), else_=0)
     return _handoff_rep().label("rep"), on_time, seconds_between(dialect, Handoff.offered_at, Handoff.decided_at)
 
 
 async def grouped_offers(session: AsyncSession, scope: Scope, start: datetime, end: datetime) -> Offers:
     """``offers()`` as one GROUP BY rep, state (no ``waits``: the percentiles are a query of their own)."""
     rep, on_time, wait = _offer_columns(dialect_of(session))
-    rows = (await session.execute(
-        select(rep, Handoff.state, func.count(), func.sum(on_time), func.avg(wait))
-        .where(*offered_between(start, end), *handoff_scope(scope)).group_by(rep, Handoff.state))).all()
+    rows = (
+        await session.execute(
+            select(rep, Handoff.state, func.count(), func.sum(on_time), func.avg(wait))
+            .where(*offered_between(start, end), *handoff_scope(scope))
+            .group_by(rep, Handoff.state)
+        )
+    ).all()
     by_state: dict[str, int] = {}
     met = 0
     reps: dict[str, RepRow] = {}
@@ -172,8 +178,13 @@ async def grouped_offers(session: AsyncSession, scope: Scope, start: datetime, e
         by_state[state] = by_state.get(state, 0) + int(count)
         met += int(timely or 0)
         if email is not None:
-            _add_to_rep(reps.setdefault(str(email), RepRow(str(email))), state, int(count), int(timely or 0),
-                        None if average is None else float(average))
+            _add_to_rep(
+                reps.setdefault(str(email), RepRow(str(email))),
+                state,
+                int(count),
+                int(timely or 0),
+                None if average is None else float(average),
+            )
     return Offers(by_state, met, reps)
 
 
@@ -190,12 +201,19 @@ async def read_offers(session: AsyncSession, scope: Scope, start: datetime, end:
     period = [Handoff.offered_at >= start, Handoff.offered_at < end, *handoff_scope(scope)]
     others = [state for state in ALL_STATES if state != HandoffState.ACCEPTED]
     groups: dict[tuple[str | None, str], tuple[int, int, list[float]]] = {
-        (email, state): (int(count), 0, []) for email, state, count in (await session.execute(
-            select(rep, Handoff.state, func.count()).where(Handoff.state.in_(others), *period)
-            .group_by(rep, Handoff.state))).all()}
+        (email, state): (int(count), 0, [])
+        for email, state, count in (
+            await session.execute(
+                select(rep, Handoff.state, func.count())
+                .where(Handoff.state.in_(others), *period)
+                .group_by(rep, Handoff.state)
+            )
+        ).all()
+    }
     accepted: dict[str | None, list[Any]] = {}  # rep -> [count, on time, waits]
-    for email, timely, seconds in await driver_rows(session, select(rep, on_time, wait).where(
-            Handoff.state == HandoffState.ACCEPTED, *period)):
+    for email, timely, seconds in await driver_rows(
+        session, select(rep, on_time, wait).where(Handoff.state == HandoffState.ACCEPTED, *period)
+    ):
         group = accepted.get(email)
         if group is None:
             group = accepted[email] = [0, 0, []]
@@ -215,8 +233,13 @@ async def read_offers(session: AsyncSession, scope: Scope, start: datetime, end:
         met += timely
         all_waits += waits
         if email is not None:
-            _add_to_rep(reps.setdefault(str(email), RepRow(str(email))), state, count, timely,
-                        math.fsum(waits) / len(waits) if waits else None)
+            _add_to_rep(
+                reps.setdefault(str(email), RepRow(str(email))),
+                state,
+                count,
+                timely,
+                math.fsum(waits) / len(waits) if waits else None,
+            )
     all_waits.sort()
     return Offers(by_state, met, reps, all_waits)
 
@@ -232,37 +255,53 @@ def _add_to_rep(row: RepRow, state: str, count: int, timely: int, average: float
         row.open = count
 
 
-async def rejection_reasons(session: AsyncSession, scope: Scope, start: datetime, end: datetime,
-                            source: str | None = None, limit: int = 10) -> list[tuple[str, int]]:
+async def rejection_reasons(
+    session: AsyncSession, scope: Scope, start: datetime, end: datetime, source: str | None = None, limit: int = 10
+) -> list[tuple[str, int]]:
     conditions = [Feedback.created_at >= start, Feedback.created_at < end, *feedback_scope(scope)]
     if source is not None:
         conditions.append(func.lower(Feedback.source) == source.lower())
-    rows = (await session.execute(
-        select(Feedback.reason, func.count().label("n")).where(*conditions)
-        .group_by(Feedback.reason).order_by(func.count().desc(), Feedback.reason).limit(limit))).all()
+    rows = (
+        await session.execute(
+            select(Feedback.reason, func.count().label("n"))
+            .where(*conditions)
+            .group_by(Feedback.reason)
+            .order_by(func.count().desc(), Feedback.reason)
+            .limit(limit)
+        )
+    ).all()
     return [(str(reason), int(count)) for reason, count in rows]
 
 
 async def escalations(session: AsyncSession, scope: Scope, start: datetime, end: datetime) -> int:
-    query = select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "sla.escalated", AuditEvent.at >= start, AuditEvent.at < end)
+    query = (
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.action == "sla.escalated", AuditEvent.at >= start, AuditEvent.at < end)
+    )
     if scope.rep is not None or scope.teams is not None:
         # The escalation names its handoff; the handoff says whose offer (or lead) it was.
         query = query.join(Handoff, Handoff.id == AuditEvent.after["handoff_id"].as_integer()).where(
-            *handoff_scope(scope))
+            *handoff_scope(scope)
+        )
     return int(await session.scalar(query) or 0)
 
 
 async def add_touches(session: AsyncSession, table: dict[str, RepRow], start: datetime, until: datetime) -> None:
-    rows = (await session.execute(
-        select(Touch.rep, func.count()).where(Touch.rep.in_(list(table)), Touch.created_at >= start,
-                                              Touch.created_at < until).group_by(Touch.rep))).all()
+    rows = (
+        await session.execute(
+            select(Touch.rep, func.count())
+            .where(Touch.rep.in_(list(table)), Touch.created_at >= start, Touch.created_at < until)
+            .group_by(Touch.rep)
+        )
+    ).all()
     for email, count in rows:
         table[str(email)].touches = int(count)
 
 
-async def gather(session: AsyncSession, scope: Scope, start: datetime, end: datetime, until: datetime,
-                 with_reps: bool = True) -> Figures:
+async def gather(
+    session: AsyncSession, scope: Scope, start: datetime, end: datetime, until: datetime, with_reps: bool = True
+) -> Figures:
     """Every figure for ``scope`` over ``[start, end)``; ``until`` (<= end) bounds touch counts.
 
     One index-only pass over the period's MQLs for the funnel and one for the first-touch
@@ -280,13 +319,18 @@ async def gather(session: AsyncSession, scope: Scope, start: datetime, end: date
         figures.accept_p50, figures.accept_p90 = interpolate(period_offers.waits, [0.5, 0.9])
     elif figures.accepted:
         figures.accept_p50, figures.accept_p90 = await percentiles(
-            session, seconds_between(dialect, Handoff.offered_at, Handoff.decided_at),
+            session,
+            seconds_between(dialect, Handoff.offered_at, Handoff.decided_at),
             [*offered_between(start, end), Handoff.state == HandoffState.ACCEPTED, *handoff_scope(scope)],
-            [0.5, 0.9])
+            [0.5, 0.9],
+        )
     if touched:
         figures.touch_p50, figures.touch_p90 = await percentiles(
-            session, seconds_between(dialect, Lead.accepted_at, Lead.first_touch_at),
-            [Lead.qualified_at >= start, Lead.qualified_at < end, *lead_scope(scope)], [0.5, 0.9])
+            session,
+            seconds_between(dialect, Lead.accepted_at, Lead.first_touch_at),
+            [Lead.qualified_at >= start, Lead.qualified_at < end, *lead_scope(scope)],
+            [0.5, 0.9],
+        )
     figures.escalations = await escalations(session, scope, start, end)
     figures.reasons = await rejection_reasons(session, scope, start, end, limit=5)
     if with_reps:

@@ -29,8 +29,14 @@ async def find_lead(session: AsyncSession, key: str) -> Lead | None:
     if "@" in key:
         return await session.scalar(select(Lead).where(Lead.email == key.lower()))
     if key.isdigit():
-        found = (await session.scalars(select(Lead).where(or_(Lead.external_id == key, Lead.id == int(key)))
-                                       .order_by((Lead.external_id == key).desc()).limit(1))).first()
+        found = (
+            await session.scalars(
+                select(Lead)
+                .where(or_(Lead.external_id == key, Lead.id == int(key)))
+                .order_by((Lead.external_id == key).desc())
+                .limit(1)
+            )
+        ).first()
         return found
     return await session.scalar(select(Lead).where(Lead.external_id == key))
 
@@ -71,28 +77,44 @@ async def answer_lead(services: Services, key: str, viewer: Viewer) -> Notice:
     async with services.db.read() as session:
         lead = await find_lead(session, key)
         if lead is None:
-            return Notice(title=f"I can't find a lead “{key}”.",
-                          lines=["Look a lead up by email, by its CRM id or by Baton's number."])
-        handoffs = (await session.scalars(select(Handoff).where(Handoff.lead_id == lead.id)
-                                          .order_by(Handoff.id))).all()
+            return Notice(
+                title=f"I can't find a lead “{key}”.",
+                lines=["Look a lead up by email, by its CRM id or by Baton's number."],
+            )
+        handoffs = (await session.scalars(select(Handoff).where(Handoff.lead_id == lead.id).order_by(Handoff.id))).all()
         offered_to = {h.rep for h in handoffs if h.rep} | {h.decided_by for h in handoffs if h.decided_by}
         if lead.owner:
             offered_to.add(lead.owner)
         if not roles.may_see_lead(agreement, viewer, lead.team, offered_to):
             team = agreement.team(lead.team or "")
             managers = ", ".join(m.name for m in team.managers) if team else "the managers"
-            return Notice(title="Sorry, I can't show you that lead.", lines=[
-                f"A lead is visible to the reps it was offered to, its team's managers ({managers}), "
-                "marketing and the admins."])
-        history = list(reversed((await session.scalars(
-            select(AuditEvent).where(AuditEvent.lead_id == lead.id)
-            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(HISTORY))).all()))
+            return Notice(
+                title="Sorry, I can't show you that lead.",
+                lines=[
+                    f"A lead is visible to the reps it was offered to, its team's managers ({managers}), "
+                    "marketing and the admins."
+                ],
+            )
+        history = list(
+            reversed(
+                (
+                    await session.scalars(
+                        select(AuditEvent)
+                        .where(AuditEvent.lead_id == lead.id)
+                        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+                        .limit(HISTORY)
+                    )
+                ).all()
+            )
+        )
     stage = agreement.stages.text[Stage(lead.stage)].label if lead.stage in set(Stage) else lead.stage
     explanation = lead.explanation or {}
-    fields = [Field(label="Stage", value=stage),
-              Field(label="Owner", value=person_name(agreement, lead.owner) if lead.owner else "nobody yet"),
-              Field(label="Team", value=lead.team or "not routed"),
-              Field(label="Score", value=f"{lead.score} (threshold {explanation.get('threshold', '?')})")]
+    fields = [
+        Field(label="Stage", value=stage),
+        Field(label="Owner", value=person_name(agreement, lead.owner) if lead.owner else "nobody yet"),
+        Field(label="Team", value=lead.team or "not routed"),
+        Field(label="Score", value=f"{lead.score} (threshold {explanation.get('threshold', '?')})"),
+    ]
     open_offer = next((h for h in handoffs if h.state == HandoffState.OFFERED), None)
     if open_offer is not None:
         to = person_name(agreement, open_offer.rep) if open_offer.rep else f"team {open_offer.team}"
@@ -100,7 +122,14 @@ async def answer_lead(services: Services, key: str, viewer: Viewer) -> Notice:
         fields.append(Field(label="Open offer", value=f"{to}{due}"))
     if lead.source or lead.campaign:
         fields.append(Field(label="Source", value=" / ".join(p for p in (lead.source, lead.campaign) if p)))
-    return Notice(title=f"Lead #{lead.id}: {_name(lead)}", fields=fields,
-                  lines=[*score_lines(explanation), *routing_lines(lead.routing),
-                         *(["History:"] if history else []), *[_history_line(agreement, e) for e in history]],
-                  context=f"CRM id {lead.external_id}")
+    return Notice(
+        title=f"Lead #{lead.id}: {_name(lead)}",
+        fields=fields,
+        lines=[
+            *score_lines(explanation),
+            *routing_lines(lead.routing),
+            *(["History:"] if history else []),
+            *[_history_line(agreement, e) for e in history],
+        ],
+        context=f"CRM id {lead.external_id}",
+    )

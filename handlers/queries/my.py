@@ -43,16 +43,27 @@ class MyLeads:
 def _item(lead: Lead, handoff: Handoff, due_at: datetime | None) -> MyLead:
     data = lead.data
     name = " ".join(str(p) for p in (data.get("first_name"), data.get("last_name")) if p)
-    return MyLead(lead.id, handoff.id, name or lead.email or lead.external_id, data.get("company"), lead.score,
-                  due_at, lead.first_touch_at)
+    return MyLead(
+        lead.id,
+        handoff.id,
+        name or lead.email or lead.external_id,
+        data.get("company"),
+        lead.score,
+        due_at,
+        lead.first_touch_at,
+    )
 
 
 def first_touch_due(agreement: Agreement, lead: Lead, handoff: Handoff) -> datetime | None:
     """The first-touch deadline of an accepted lead, from the SLA policy frozen on its handoff."""
     if lead.accepted_at is None or not handoff.policy:
         return None
-    return sla.deadline(lead.accepted_at, sla.frozen_policy(handoff), "first_touch",
-                        sla.calendar_for(agreement, handoff.rep or handoff.decided_by))
+    return sla.deadline(
+        lead.accepted_at,
+        sla.frozen_policy(handoff),
+        "first_touch",
+        sla.calendar_for(agreement, handoff.rep or handoff.decided_by),
+    )
 
 
 async def my_leads(services: Services, email: str) -> MyLeads:
@@ -60,17 +71,27 @@ async def my_leads(services: Services, email: str) -> MyLeads:
     email = email.lower()
     start, _, _ = local_week(services.clock.now(), zone_for(services.agreement, email))
     async with services.db.read() as session:
-        offers = (await session.execute(
-            select(Lead, Handoff).join(Handoff, Handoff.lead_id == Lead.id)
-            .where(Handoff.rep == email, Handoff.state == HandoffState.OFFERED)
-            .order_by(Handoff.due_at.is_(None), Handoff.due_at, Handoff.id).limit(LIMIT))).all()
-        accepted = (await session.execute(
-            select(Lead, Handoff).join(Handoff, and_(Handoff.lead_id == Lead.id,
-                                                     Handoff.state == HandoffState.ACCEPTED))
-            .where(Lead.owner == email, Lead.stage == Stage.SAL)
-            .order_by(Lead.accepted_at.desc(), Handoff.id.desc()).limit(LIMIT))).all()
-        touches = await session.scalar(select(func.count()).select_from(Touch).where(
-            Touch.rep == email, Touch.created_at >= start))
+        offers = (
+            await session.execute(
+                select(Lead, Handoff)
+                .join(Handoff, Handoff.lead_id == Lead.id)
+                .where(Handoff.rep == email, Handoff.state == HandoffState.OFFERED)
+                .order_by(Handoff.due_at.is_(None), Handoff.due_at, Handoff.id)
+                .limit(LIMIT)
+            )
+        ).all()
+        accepted = (
+            await session.execute(
+                select(Lead, Handoff)
+                .join(Handoff, and_(Handoff.lead_id == Lead.id, Handoff.state == HandoffState.ACCEPTED))
+                .where(Lead.owner == email, Lead.stage == Stage.SAL)
+                .order_by(Lead.accepted_at.desc(), Handoff.id.desc())
+                .limit(LIMIT)
+            )
+        ).all()
+        touches = await session.scalar(
+            select(func.count()).select_from(Touch).where(Touch.rep == email, Touch.created_at >= start)
+        )
     seen: set[int] = set()
     accepted_items = []
     for lead, handoff in accepted:
@@ -99,10 +120,20 @@ async def answer_my(services: Services, email: str) -> Notice:
         notice.lines = ["Nothing waiting for you: no open offers and no accepted leads to work."]
         return notice
     if mine.offers:
-        notice.tables.append(Table(columns=["Offered to you", "Score", "Accept by"], rows=[
-            [_label(i), str(i.score), when(agreement, email, i.due_at) if i.due_at else "no deadline"]
-            for i in mine.offers]))
+        notice.tables.append(
+            Table(
+                columns=["Offered to you", "Score", "Accept by"],
+                rows=[
+                    [_label(i), str(i.score), when(agreement, email, i.due_at) if i.due_at else "no deadline"]
+                    for i in mine.offers
+                ],
+            )
+        )
     if mine.accepted:
-        notice.tables.append(Table(columns=["Accepted", "Score", "First touch"], rows=[
-            [_label(i), str(i.score), _touch_text(agreement, email, i)] for i in mine.accepted]))
+        notice.tables.append(
+            Table(
+                columns=["Accepted", "Score", "First touch"],
+                rows=[[_label(i), str(i.score), _touch_text(agreement, email, i)] for i in mine.accepted],
+            )
+        )
     return notice

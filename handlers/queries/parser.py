@@ -19,10 +19,23 @@ COMMANDS = ("help", "define", "stats", "sla", "feedback", "lead", "my", "ooo")
 MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>|<at>([^<]+)</at>", re.IGNORECASE)
 _DEFINE = re.compile(
     r"^(?:define|definition(?: of)?|explain|meaning of|"
-    r"(?:what|wat|wht|whats|wats)(?:'s|’s| is| are| does|s)?)\s+(?:an?\s+|the\s+)?(?P<term>.+?)(?:\s+mean)?$")
-_ALIASES = {"help": "help", "?": "help", "commands": "help", "my": "my", "mine": "my", "me": "my",
-            "stat": "stats", "numbers": "stats", "metrics": "stats", "ooo": "ooo", "away": "ooo",
-            "rejections": "feedback", "reasons": "feedback"}
+    r"(?:what|wat|wht|whats|wats)(?:'s|’s| is| are| does|s)?)\s+(?:an?\s+|the\s+)?(?P<term>.+?)(?:\s+mean)?$"
+)
+_ALIASES = {
+    "help": "help",
+    "?": "help",
+    "commands": "help",
+    "my": "my",
+    "mine": "my",
+    "me": "my",
+    "stat": "stats",
+    "numbers": "stats",
+    "metrics": "stats",
+    "ooo": "ooo",
+    "away": "ooo",
+    "rejections": "feedback",
+    "reasons": "feedback",
+}
 
 
 @dataclass(frozen=True)
@@ -79,8 +92,11 @@ class BadQuery:
 
 
 Query = HelpQuery | DefineQuery | StatsQuery | FeedbackQuery | LeadQuery | MyQuery | OooQuery | BadQuery
-DEFAULT_PERIODS = {"stats": PeriodSpec("this_quarter"), "sla": PeriodSpec("this_quarter"),
-                   "feedback": PeriodSpec("last_days", 30)}
+DEFAULT_PERIODS = {
+    "stats": PeriodSpec("this_quarter"),
+    "sla": PeriodSpec("this_quarter"),
+    "feedback": PeriodSpec("last_days", 30),
+}
 
 
 def _normalise(text: str) -> str:
@@ -100,7 +116,7 @@ def parse(text: str) -> Query:
     # "@Baton stats": drop a leading mention of the bot when a command follows it.
     first = MENTION.match(text)
     if first and first.start() == 0:
-        rest = text[first.end():].strip()
+        rest = text[first.end() :].strip()
         if rest and rest.split()[0].lower() in COMMANDS:
             text = rest
     if not text:
@@ -113,7 +129,7 @@ def parse(text: str) -> Query:
     command = _ALIASES.get(head.lower(), head.lower())
     tail = tail.strip()
     if command == "out" and tail.lower().startswith("of office"):
-        command, tail = "ooo", tail[len("of office"):].strip()
+        command, tail = "ooo", tail[len("of office") :].strip()
     if command == "help":
         return HelpQuery()
     if command == "define":
@@ -151,7 +167,7 @@ def _cut_period(command: str, text: str) -> tuple[PeriodSpec | BadQuery, str]:
         spec = parse_period(match.group(0))
     except PeriodError as exc:
         return BadQuery(command, str(exc)), text
-    rest = (text[:match.start()] + " " + text[match.end():]).strip()
+    rest = (text[: match.start()] + " " + text[match.end() :]).strip()
     stray = [w for w in rest.lower().split() if w in PERIOD_WORDS]
     if stray:
         return BadQuery(command, _period_message(" ".join(stray))), rest

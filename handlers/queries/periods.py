@@ -12,14 +12,33 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-PeriodKind = Literal["today", "this_week", "last_week", "this_month", "last_month",
-                     "this_quarter", "last_quarter", "last_days"]
+PeriodKind = Literal[
+    "today", "this_week", "last_week", "this_month", "last_month", "this_quarter", "last_quarter", "last_days"
+]
 MAX_DAYS = 366
 # One regex for "a period phrase somewhere in the text", so the parser can cut it out.
 PERIOD_PATTERN = re.compile(
-    r"\b(today|(?:this|last|past|previous) (?:week|month|quarter)|(?:last|past) (\d+|[a-z]+) days?)\b")
-PERIOD_WORDS = {"today", "yesterday", "this", "last", "past", "previous", "next", "week", "weeks",
-                "month", "months", "quarter", "quarters", "day", "days", "year", "fortnight"}
+    r"\b(today|(?:this|last|past|previous) (?:week|month|quarter)|(?:last|past) (\d+|[a-z]+) days?)\b"
+)
+PERIOD_WORDS = {
+    "today",
+    "yesterday",
+    "this",
+    "last",
+    "past",
+    "previous",
+    "next",
+    "week",
+    "weeks",
+    "month",
+    "months",
+    "quarter",
+    "quarters",
+    "day",
+    "days",
+    "year",
+    "fortnight",
+}
 PERIOD_HELP = "today, this week, last week, this month, last month, this quarter, last quarter, last N days"
 
 

@@ -55,5 +55,17 @@ def when(agreement: Agreement, email: str | None, at: datetime) -> str:
 def rep_table(agreement: Agreement, rows: list[RepRow]) -> Table:
     return Table(
         columns=["Rep", "Offers", "Accepted", "Rejected", "Open", "On time", "Avg to accept", "Touches"],
-        rows=[[person_name(agreement, r.rep), str(r.offers), str(r.accepted), str(r.rejected), str(r.open),
-               pct(r.on_time, r.accepted), duration(r.avg_accept_seconds), str(r.touches)] for r in rows])
+        rows=[
+            [
+                person_name(agreement, r.rep),
+                str(r.offers),
+                str(r.accepted),
+                str(r.rejected),
+                str(r.open),
+                pct(r.on_time, r.accepted),
+                duration(r.avg_accept_seconds),
+                str(r.touches),
+            ]
+            for r in rows
+        ],
+    )

@@ -26,8 +26,12 @@ class Viewer:
     def of(cls, agreement: Agreement, email: str) -> Viewer:
         email = email.lower()
         found = agreement.rep(email)
-        return cls(email, frozenset(roles_of(agreement, email)),
-                   tuple(t.name for t in agreement.managed_teams(email)), found[0].name if found else None)
+        return cls(
+            email,
+            frozenset(roles_of(agreement, email)),
+            tuple(t.name for t in agreement.managed_teams(email)),
+            found[0].name if found else None,
+        )
 
     @property
     def is_admin(self) -> bool:
@@ -53,8 +57,11 @@ def _admins(agreement: Agreement) -> str:
 
 
 def team_scope(agreement: Agreement, teams: list[Team], label: str) -> Scope:
-    return Scope(teams=tuple(t.name for t in teams), label=label,
-                 rep_emails=tuple(r.email.lower() for t in teams for r in t.reps))
+    return Scope(
+        teams=tuple(t.name for t in teams),
+        label=label,
+        rep_emails=tuple(r.email.lower() for t in teams for r in t.reps),
+    )
 
 
 def everyone(agreement: Agreement) -> Scope:
@@ -72,8 +79,10 @@ def default_access(agreement: Agreement, viewer: Viewer) -> Access:
         return Access(everyone(agreement))
     if viewer.own_team is not None:
         return rep_access(agreement, viewer, viewer.email)
-    return Access(refusal=f"Stats are for the people in the agreement. Ask an admin ({_admins(agreement)}) "
-                          "to add you to a team or to marketing.")
+    return Access(
+        refusal=f"Stats are for the people in the agreement. Ask an admin ({_admins(agreement)}) "
+        "to add you to a team or to marketing."
+    )
 
 
 def team_access(agreement: Agreement, viewer: Viewer, team: Team) -> Access:
@@ -83,8 +92,10 @@ def team_access(agreement: Agreement, viewer: Viewer, team: Team) -> Access:
         return Access(scope, rep_rows=True)
     if "marketing" in viewer.roles or viewer.own_team == team.name:
         return Access(scope, rep_rows=False)
-    return Access(refusal=f"The {team.name} team's numbers are for its managers ({managers}), "
-                          f"marketing and the admins ({_admins(agreement)}). Try `stats` for your own.")
+    return Access(
+        refusal=f"The {team.name} team's numbers are for its managers ({managers}), "
+        f"marketing and the admins ({_admins(agreement)}). Try `stats` for your own."
+    )
 
 
 def rep_access(agreement: Agreement, viewer: Viewer, rep_email: str) -> Access:
@@ -94,9 +105,11 @@ def rep_access(agreement: Agreement, viewer: Viewer, rep_email: str) -> Access:
     scope = Scope(teams=(team.name,), rep=rep.email.lower(), label=rep.name, rep_emails=(rep.email.lower(),))
     if viewer.email == rep.email.lower() or viewer.is_admin or team.name in viewer.managed:
         return Access(scope, rep_rows=True)
-    return Access(refusal=f"{rep.name}'s own numbers are for {rep.name}, their managers "
-                          f"({_names(team.managers)}) and the admins ({_admins(agreement)}). "
-                          f"You can ask for `stats team {team.name}` instead.")
+    return Access(
+        refusal=f"{rep.name}'s own numbers are for {rep.name}, their managers "
+        f"({_names(team.managers)}) and the admins ({_admins(agreement)}). "
+        f"You can ask for `stats team {team.name}` instead."
+    )
 
 
 def feedback_access(agreement: Agreement, viewer: Viewer) -> Access:
@@ -108,8 +121,7 @@ def feedback_access(agreement: Agreement, viewer: Viewer) -> Access:
         return Access(team_scope(agreement, teams, " and ".join(viewer.managed)), rep_rows=True)
     if viewer.own_team is not None:
         return rep_access(agreement, viewer, viewer.email)
-    return Access(refusal="Rejection feedback is for marketing, sales managers and admins "
-                          f"({_admins(agreement)}).")
+    return Access(refusal=f"Rejection feedback is for marketing, sales managers and admins ({_admins(agreement)}).")
 
 
 def may_see_lead(agreement: Agreement, viewer: Viewer, team: str | None, reps: set[str]) -> bool:

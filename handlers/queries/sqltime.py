@@ -63,13 +63,17 @@ def interpolate(ordered: Sequence[float], quantiles: Sequence[float]) -> list[fl
     return results
 
 
-async def percentiles(session: AsyncSession, value: ColumnElement[float], where: Sequence[ColumnElement[bool]],
-                      quantiles: Sequence[float]) -> list[float | None]:
+async def percentiles(
+    session: AsyncSession, value: ColumnElement[float], where: Sequence[ColumnElement[bool]], quantiles: Sequence[float]
+) -> list[float | None]:
     """The ``quantiles`` (0..1) of ``value`` over rows matching ``where``; None when there are none."""
     conditions = [*where, value.is_not(None)]
     if dialect_of(session) == "postgresql":
-        row = (await session.execute(select(*[
-            func.percentile_cont(q).within_group(value) for q in quantiles]).where(*conditions))).one()
+        row = (
+            await session.execute(
+                select(*[func.percentile_cont(q).within_group(value) for q in quantiles]).where(*conditions)
+            )
+        ).one()
         return [None if v is None else float(v) for v in row]
     rows = await driver_rows(session, select(value).where(*conditions))
     return interpolate(sorted([float(r[0]) for r in rows]), quantiles)

@@ -19,8 +19,12 @@ def find_rep(agreement: Agreement, raw: str, slack_id: str | None = None) -> Rep
     reps = [r for _, r in agreement.reps()]
     # Most exact first; a name two reps share matches nobody rather than the wrong one.
     keys: list[Callable[[Rep], str | None]] = [
-        lambda r: r.email.lower(), lambda r: r.teams_id.lower() if r.teams_id else None,
-        lambda r: r.name.lower(), lambda r: r.email.lower().split("@")[0], lambda r: r.name.lower().split()[0]]
+        lambda r: r.email.lower(),
+        lambda r: r.teams_id.lower() if r.teams_id else None,
+        lambda r: r.name.lower(),
+        lambda r: r.email.lower().split("@")[0],
+        lambda r: r.name.lower().split()[0],
+    ]
     for key in keys:
         matches = [r for r in reps if key(r) == needle]
         if len(matches) == 1:

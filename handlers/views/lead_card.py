@@ -64,8 +64,7 @@ def offer_buttons(data: ButtonData, mode: str) -> list[Button]:
     value = data.pack()
     first = Action.CLAIM if mode == "channel" else Action.ACCEPT
     return [
-        Button(action=first, label="Claim" if first is Action.CLAIM else "Accept", value=value,
-               style="primary"),
+        Button(action=first, label="Claim" if first is Action.CLAIM else "Accept", value=value, style="primary"),
         Button(action=Action.REJECT, label="Reject", value=value, style="danger"),
     ]
 

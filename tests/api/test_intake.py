@@ -34,8 +34,11 @@ async def test_a_qualified_lead_is_stored_routed_and_its_offer_enqueued(api: Any
 
 
 async def test_a_batch_answers_per_lead_with_score_stage_and_reasons(api: Any) -> None:
-    leads = [lead_payload(), lead_payload(employees=20), lead_payload(title="Analyst", industry="retail",
-                                                                       employees=150, country="BR")]
+    leads = [
+        lead_payload(),
+        lead_payload(employees=20),
+        lead_payload(title="Analyst", industry="retail", employees=150, country="BR"),
+    ]
     response = await api.post("/api/leads", json=leads, headers=auth())
     results = (await response.json())["results"]
     assert [r["stage"] for r in results] == ["mql", "disqualified", "captured"]
@@ -61,8 +64,9 @@ async def test_a_resent_identical_lead_is_reported_unchanged(api: Any) -> None:
 
 async def test_a_second_crm_id_with_the_same_email_is_deduplicated(api: Any, db: Database) -> None:
     await api.post("/api/leads", json=lead_payload(external_id="crm-a", email="same@acme.example"), headers=auth())
-    response = await api.post("/api/leads", json=lead_payload(external_id="crm-b", email="Same@Acme.example"),
-                              headers=auth())
+    response = await api.post(
+        "/api/leads", json=lead_payload(external_id="crm-b", email="Same@Acme.example"), headers=auth()
+    )
     result = (await response.json())["results"][0]
     assert result["duplicate_of"] == "crm-a" and await count(db, Lead) == 1
 
@@ -101,13 +105,20 @@ async def test_hmac_signed_requests_are_accepted(api: Any, runtime: Any) -> None
     runtime.settings.intake_hmac_secret = "hmac-secret-for-tests"
     body = json.dumps(lead_payload()).encode()
     ts = str(int(runtime.clock.now().timestamp()))  # the signature window is read on Baton's clock
-    response = await api.post("/api/leads", data=body, headers={
-        "X-Baton-Timestamp": ts, "X-Baton-Signature": sign("hmac-secret-for-tests", ts, body),
-        "Content-Type": "application/json"})
+    response = await api.post(
+        "/api/leads",
+        data=body,
+        headers={
+            "X-Baton-Timestamp": ts,
+            "X-Baton-Signature": sign("hmac-secret-for-tests", ts, body),
+            "Content-Type": "application/json",
+        },
+    )
     assert response.status == 202
 
 
 # --- bad input: a 4xx naming each problem, and nothing written ---------------------------------
+
 
 async def assert_nothing_written(db: Database) -> None:
     for model in (Lead, Activity, Handoff, OutboxMessage, AuditEvent):
@@ -153,8 +164,9 @@ async def test_a_list_over_the_limit_is_refused(api: Any, db: Database) -> None:
 async def test_a_body_over_one_mebibyte_is_refused(api: Any, db: Database) -> None:
     body = json.dumps([lead_payload(company="x" * 250) for _ in range(4000)]).encode()
     assert len(body) > 1024 * 1024
-    response = await api.post("/api/leads", data=io.BytesIO(body),
-                              headers={**auth(), "Content-Type": "application/json"})
+    response = await api.post(
+        "/api/leads", data=io.BytesIO(body), headers={**auth(), "Content-Type": "application/json"}
+    )
     assert response.status == 413 and "limit" in (await response.json())["error"]
     await assert_nothing_written(db)
 

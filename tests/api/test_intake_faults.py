@@ -66,7 +66,8 @@ async def test_a_single_lead_that_cannot_be_stored_leaves_nothing_behind(api: An
 
 
 async def test_sending_the_request_again_after_the_fix_stores_the_rest_once(
-        api: Any, db: Database, broken_routing: Bug) -> None:
+    api: Any, db: Database, broken_routing: Bug
+) -> None:
     assert (await api.post("/api/leads", json=LEADS, headers=auth())).status == 500
     broken_routing.fixed = True
     response = await api.post("/api/leads", json=LEADS, headers=auth())

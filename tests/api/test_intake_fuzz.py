@@ -169,6 +169,7 @@ async def test_the_probe_sees_a_500_and_its_traceback(
     api: Any, db: Database, known_lead: None, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from handlers.intake import leads as intake
+
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("a bug")
 

@@ -28,8 +28,7 @@ async def serve(database_url: str, agreement: Agreement, clock: ManualClock, db:
     async def start(**overrides: object) -> tuple[TestClient[web.Request, web.Application], Database]:
         runtime = Runtime(settings=make_settings(database_url, **overrides), agreement=agreement, clock=clock)
         await runtime.prepare()
-        client: TestClient[web.Request, web.Application] = TestClient(TestServer(runtime.web_app(),
-                                                                                 host="127.0.0.1"))
+        client: TestClient[web.Request, web.Application] = TestClient(TestServer(runtime.web_app(), host="127.0.0.1"))
         await client.start_server()
         started.append((runtime, client))
         return client, runtime.db
@@ -53,5 +52,6 @@ async def test_an_intake_batch_of_one_commits_every_lead_on_its_own(serve: Any) 
     with commits_that(baton_db, "INSERT INTO leads") as storing:
         response = await client.post("/api/leads", json=LEADS, headers=auth())
     assert response.status == 202 and [r["external_id"] for r in (await response.json())["results"]] == [
-        lead["external_id"] for lead in LEADS]
+        lead["external_id"] for lead in LEADS
+    ]
     assert len(storing) == 5

@@ -59,26 +59,30 @@ crm-2,sam@tiny.example,Sam,Roe,Founder,Tiny,12,software,US,ebook
 def test_import_scores_and_offers_leads_from_csv(runner: CliRunner, tmp_path: Path, database_url: str) -> None:
     path = tmp_path / "leads.csv"
     path.write_text(CSV)
-    result = runner.invoke(cli, ["import", "--config", str(EXAMPLE_CONFIG), str(path)],
-                           env={"BATON_DATABASE_URL": database_url})
+    result = runner.invoke(
+        cli, ["import", "--config", str(EXAMPLE_CONFIG), str(path)], env={"BATON_DATABASE_URL": database_url}
+    )
     assert result.exit_code == 0, result.output
     assert "Imported 2 leads: 2 created, 1 not qualified, 1 offered" in result.output
 
 
 @pytest.mark.usefixtures("db")
-def test_import_with_a_bad_row_names_the_line_and_imports_nothing(runner: CliRunner, tmp_path: Path,
-                                                                  database_url: str) -> None:
+def test_import_with_a_bad_row_names_the_line_and_imports_nothing(
+    runner: CliRunner, tmp_path: Path, database_url: str
+) -> None:
     path = tmp_path / "leads.csv"
     path.write_text(CSV + "crm-3,not-an-email,Al,Bo,CEO,X,500,software,US,ads\n")
-    result = runner.invoke(cli, ["import", "--config", str(EXAMPLE_CONFIG), str(path)],
-                           env={"BATON_DATABASE_URL": database_url})
+    result = runner.invoke(
+        cli, ["import", "--config", str(EXAMPLE_CONFIG), str(path)], env={"BATON_DATABASE_URL": database_url}
+    )
     assert result.exit_code == 1
     assert "line 4: email: not an email address" in result.output and "nothing was imported" in result.output
 
 
 @pytest.mark.usefixtures("db")
 def test_import_goes_on_past_a_lead_it_cannot_store_and_says_which(
-        runner: CliRunner, tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    runner: CliRunner, tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     real_route = intake.route
 
     def route(lead: Any, *args: Any) -> Any:
@@ -89,8 +93,9 @@ def test_import_goes_on_past_a_lead_it_cannot_store_and_says_which(
     monkeypatch.setattr(intake, "route", route)
     path = tmp_path / "leads.csv"
     path.write_text(CSV + "crm-3,kim@big.example,Kim,Ng,VP Sales,Big,900,software,US,webinar\n")
-    result = runner.invoke(cli, ["import", "--config", str(EXAMPLE_CONFIG), str(path)],
-                           env={"BATON_DATABASE_URL": database_url})
+    result = runner.invoke(
+        cli, ["import", "--config", str(EXAMPLE_CONFIG), str(path)], env={"BATON_DATABASE_URL": database_url}
+    )
     assert result.exit_code == 1
     assert "Imported 3 leads: 2 created, 1 failed, 1 not qualified, 1 offered" in result.output
     assert "not stored (error logged): line 2: crm-1" in result.output

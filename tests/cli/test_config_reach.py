@@ -21,23 +21,30 @@ def without_bobs_slack_id(tmp_path: Path) -> Path:
 
 
 def check(config: Path, env: dict[str, str]) -> str:
-    result = CliRunner().invoke(cli, ["config", "check", "--config", str(config)],
-                                env={"SLACK_APP_TOKEN": "", "BATON_TEAMS": "", "MICROSOFT_APP_ID": "", **env})
+    result = CliRunner().invoke(
+        cli,
+        ["config", "check", "--config", str(config)],
+        env={"SLACK_APP_TOKEN": "", "BATON_TEAMS": "", "MICROSOFT_APP_ID": "", **env},
+    )
     assert result.exit_code == 0, result.output  # a warning, not an invalid configuration
     return result.output
 
 
 def test_a_rep_without_a_chat_identity_is_named(without_bobs_slack_id: Path) -> None:
     output = check(without_bobs_slack_id, SLACK)
-    assert ("warning: teams[0].reps[1] bob@example.com: reachable on no enabled chat platform (no slack_id); "
-            "routing gives this rep no leads") in output
+    assert (
+        "warning: teams[0].reps[1] bob@example.com: reachable on no enabled chat platform (no slack_id); "
+        "routing gives this rep no leads"
+    ) in output
     assert "alice@example.com" not in output
 
 
 def test_a_slack_id_without_slack_configured_is_unreachable(tmp_path: Path) -> None:
     output = check(EXAMPLE_CONFIG, {"BATON_TEAMS": "1", "BATON_CONFIG": ""})
-    assert ("warning: teams[0].reps[0] alice@example.com: reachable on no enabled chat platform "
-            "(has a slack_id but Slack is not configured; no teams_id") in output
+    assert (
+        "warning: teams[0].reps[0] alice@example.com: reachable on no enabled chat platform "
+        "(has a slack_id but Slack is not configured; no teams_id"
+    ) in output
     assert "warning: teams[0] enterprise: no rep is reachable; its leads go to" in output
     assert "once they install the Baton app" in output
 

@@ -81,14 +81,24 @@ async def enqueue(services: Services, title: str, channel: str = "C1", key: str 
 
 
 def lead_card(name: str, *, fast_track: bool = False) -> LeadCard:
-    return LeadCard(lead_id=1, handoff_id=None, name=name, email="pat@prospect.example", score=80,
-                    threshold=50, fast_track=fast_track, stage_label="MQL", status="offered")
+    return LeadCard(
+        lead_id=1,
+        handoff_id=None,
+        name=name,
+        email="pat@prospect.example",
+        score=80,
+        threshold=50,
+        fast_track=fast_track,
+        stage_label="MQL",
+        status="offered",
+    )
 
 
 async def enqueue_card(services: Services, name: str, *, fast_track: bool = False, channel: str = "C1") -> None:
     async with services.db.transaction() as session:
-        await outbox.post(session, services, lead_card(name, fast_track=fast_track),
-                          to_channel=ChannelRef(slack=channel))
+        await outbox.post(
+            session, services, lead_card(name, fast_track=fast_track), to_channel=ChannelRef(slack=channel)
+        )
 
 
 async def outbox_rows(services: Services) -> list[OutboxMessage]:

@@ -24,7 +24,8 @@ def refuse_c1(delivery: Delivery) -> Exception | None:
 
 
 async def test_a_permanent_error_parks_at_once_and_alerts_once_for_many_messages(
-        services: Services, clock: ManualClock) -> None:
+    services: Services, clock: ManualClock
+) -> None:
     sender = ScriptedSender(clock, refuse_c1)
     for n in range(6):
         await enqueue(services, f"card {n}", channel="C1")
@@ -53,8 +54,7 @@ async def test_the_same_failure_an_hour_later_alerts_again(services: Services, c
     assert len([t for t in sender.titles() if "refused a message" in t]) == 2
 
 
-async def test_alerts_go_to_the_ops_channel_when_one_is_configured(
-        services: Services, clock: ManualClock) -> None:
+async def test_alerts_go_to_the_ops_channel_when_one_is_configured(services: Services, clock: ManualClock) -> None:
     services.agreement = make_agreement(channels={"managers": {"slack": "C0SALESMGRS"}, "ops": {"slack": "C0OPS"}})
     sender = ScriptedSender(clock, refuse_c1)
     await enqueue(services, "card", channel="C1")
@@ -80,18 +80,21 @@ async def test_a_parked_row_counts_in_the_metrics_by_code(services: Services, cl
     for n in range(3):
         await enqueue(services, f"card {n}", channel="C1")
     await DeliveryWorker(services, {"slack": sender}, on_result=metrics.on_delivery).run_once()
-    value = metrics.registry.get_sample_value("baton_outbox_parked_total",
-                                              {"platform": "slack", "code": "channel_not_found"})
+    value = metrics.registry.get_sample_value(
+        "baton_outbox_parked_total", {"platform": "slack", "code": "channel_not_found"}
+    )
     assert value == 3
 
 
 async def test_outbox_list_shows_the_code_of_a_parked_row(
-        services: Services, clock: ManualClock, database_url: str) -> None:
+    services: Services, clock: ManualClock, database_url: str
+) -> None:
     await enqueue(services, "card", channel="C1")
     refused = ScriptedSender(clock, lambda d: PermanentFailure("Slack refused the message", code="is_archived"))
     await DeliveryWorker(services, {"slack": refused}).run_once()
-    result = await asyncio.to_thread(CliRunner().invoke, cli, ["outbox", "list", "--status", "failed"],
-                                     env={"BATON_DATABASE_URL": database_url})
+    result = await asyncio.to_thread(
+        CliRunner().invoke, cli, ["outbox", "list", "--status", "failed"], env={"BATON_DATABASE_URL": database_url}
+    )
     assert result.exit_code == 0, result.output
     header, line = result.output.splitlines()[:2]
     assert "code" in header.split() and "is_archived" in line.split()

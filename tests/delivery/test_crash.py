@@ -36,7 +36,8 @@ async def wait_for_lease(services: Services, beyond: timedelta, clock: ManualClo
 
 
 async def test_a_row_claimed_again_after_its_lease_ran_out_is_sent_as_doubtful(
-        services: Services, clock: ManualClock) -> None:
+    services: Services, clock: ManualClock
+) -> None:
     await enqueue(services, "card")
     dead = DeliveryWorker(services, {"slack": ScriptedSender(clock)})
     (claimed,) = await dead._claim()  # claimed, then the process died before its result was recorded
@@ -85,7 +86,8 @@ async def test_the_lease_is_renewed_while_a_slow_send_is_in_progress(services: S
 
 
 async def test_a_late_result_from_a_worker_whose_row_was_taken_over_still_counts_as_sent(
-        services: Services, clock: ManualClock) -> None:
+    services: Services, clock: ManualClock
+) -> None:
     await enqueue(services, "card")
     slow = SlowSender(clock)
     stalled = DeliveryWorker(services, {"slack": slow}, renew_every=3600)  # its heartbeat never comes

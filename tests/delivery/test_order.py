@@ -31,8 +31,7 @@ async def test_a_fast_track_card_is_stored_with_a_higher_priority(services: Serv
     assert [r.priority for r in await outbox_rows(services)] == [0, 10, 0]
 
 
-async def test_an_update_waits_for_its_post_while_the_post_is_paced_out(
-        services: Services, clock: ManualClock) -> None:
+async def test_an_update_waits_for_its_post_while_the_post_is_paced_out(services: Services, clock: ManualClock) -> None:
     sender = ScriptedSender(clock)
     await enqueue(services, "earlier", channel="C1")
     await enqueue(services, "card", channel="C1", key="card-1")
@@ -41,7 +40,10 @@ async def test_an_update_waits_for_its_post_while_the_post_is_paced_out(
     worker = DeliveryWorker(services, {"slack": sender}, pacing=paced(channel="1/s"))
     await sweep_for(worker, clock, seconds=4, step=0.25)
     assert [(d.op, d.payload["view"]["title"]) for d in sender.delivered] == [
-        ("post", "earlier"), ("post", "card"), ("update", "card, accepted")]
+        ("post", "earlier"),
+        ("post", "card"),
+        ("update", "card, accepted"),
+    ]
 
 
 async def test_an_update_waits_for_its_post_while_the_post_is_retried(services: Services, clock: ManualClock) -> None:

@@ -17,7 +17,8 @@ from tests.delivery.conftest import ScriptedSender, enqueue, outbox_rows
 
 
 async def test_a_two_hour_outage_parks_nothing_and_then_delivers_everything_once(
-        services: Services, clock: ManualClock) -> None:
+    services: Services, clock: ManualClock
+) -> None:
     down = True
 
     def outage(delivery: Delivery) -> Exception | None:
@@ -49,8 +50,9 @@ async def test_backoff_grows_with_jitter_and_stays_under_its_cap() -> None:
 
 
 async def test_a_message_too_old_to_matter_is_parked_with_an_alert(services: Services, clock: ManualClock) -> None:
-    sender = ScriptedSender(clock, lambda d: RetryLater(None, "http_503: service_unavailable")
-                            if d.payload.get("channel") == "C1" else None)
+    sender = ScriptedSender(
+        clock, lambda d: RetryLater(None, "http_503: service_unavailable") if d.payload.get("channel") == "C1" else None
+    )
     await enqueue(services, "stale", channel="C1")
     worker = DeliveryWorker(services, {"slack": sender}, policy=RetryPolicy(max_age=timedelta(days=3)))
     for _ in range(3 * 24 + 1):

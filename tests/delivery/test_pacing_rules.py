@@ -23,7 +23,11 @@ def test_without_a_burst_calls_are_evenly_spaced() -> None:
 
 def test_several_windows_are_read_in_order() -> None:
     assert [str(limit) for limit in parse_limits("7/1s, 8/2s, 60/30s burst 4, 1800/1h")] == [
-        "7/1s", "8/2s", "60/30s burst 4", "1800/3600s"]
+        "7/1s",
+        "8/2s",
+        "60/30s burst 4",
+        "1800/3600s",
+    ]
 
 
 def test_off_means_unpaced() -> None:
@@ -87,7 +91,8 @@ def test_a_bad_pacing_setting_names_the_environment_key() -> None:
         load_settings(environ={"BATON_PACE_SLACK_CHANNEL": "lots"})
     assert caught.value.problems == [
         "BATON_PACE_SLACK_CHANNEL: 'lots' is not a rate; write it like 1/s, 60/30s, 1/s burst 3 or several "
-        "separated by commas (7/1s, 60/30s), or off"]
+        "separated by commas (7/1s, 60/30s), or off"
+    ]
 
 
 def test_a_bad_maximum_age_names_the_environment_key() -> None:
@@ -104,8 +109,14 @@ def test_the_settings_pace_slack_and_teams_by_default() -> None:
 
 
 async def test_the_runtime_builds_its_worker_from_the_settings(database_url: str, agreement: Agreement) -> None:
-    settings = make_settings(database_url, outbox_lease=5, outbox_max_age="12h", outbox_max_backoff=30,
-                             pace_slack_channel="2/s", outbox_concurrency=3)
+    settings = make_settings(
+        database_url,
+        outbox_lease=5,
+        outbox_max_age="12h",
+        outbox_max_backoff=30,
+        pace_slack_channel="2/s",
+        outbox_concurrency=3,
+    )
     runtime = Runtime(settings=settings, agreement=agreement)
     try:
         worker = runtime.worker

@@ -25,7 +25,8 @@ async def other_services(services: Services, database_url: str) -> AsyncIterator
 
 
 async def test_no_call_goes_into_a_paused_scope_from_any_worker(
-        services: Services, other_services: Services, clock: ManualClock) -> None:
+    services: Services, other_services: Services, clock: ManualClock
+) -> None:
     answered: list[int] = []
 
     def first_is_429(delivery: Delivery) -> Exception | None:
@@ -53,8 +54,14 @@ async def test_no_call_goes_into_a_paused_scope_from_any_worker(
 
 
 async def test_a_429_naming_no_scope_pauses_the_whole_platform(services: Services, clock: ManualClock) -> None:
-    sender = ScriptedSender(clock, lambda d: RetryLater(5, "ratelimited", rate_limited=True)
-                            if d.payload["channel"] == "C1" and not sender.calls else None)
+    sender = ScriptedSender(
+        clock,
+        lambda d: (
+            RetryLater(5, "ratelimited", rate_limited=True)
+            if d.payload["channel"] == "C1" and not sender.calls
+            else None
+        ),
+    )
     await enqueue(services, "to C1", channel="C1")
     await enqueue(services, "to C2", channel="C2")
     worker = DeliveryWorker(services, {"slack": sender}, concurrency=1)  # C2 not already in flight
@@ -68,9 +75,14 @@ async def test_a_429_naming_no_scope_pauses_the_whole_platform(services: Service
 
 
 async def test_a_claimed_row_waiting_behind_a_fresh_429_is_given_back_unsent(
-        services: Services, clock: ManualClock) -> None:
-    sender = ScriptedSender(clock, lambda d: RetryLater(5, "ratelimited", rate_limited=True,
-                                                          scopes=("slack:workspace",)) if not sender.calls else None)
+    services: Services, clock: ManualClock
+) -> None:
+    sender = ScriptedSender(
+        clock,
+        lambda d: (
+            RetryLater(5, "ratelimited", rate_limited=True, scopes=("slack:workspace",)) if not sender.calls else None
+        ),
+    )
     for n in range(3):
         await enqueue(services, f"m{n}", channel=f"C{n}")
     await DeliveryWorker(services, {"slack": sender}, concurrency=1).run_once()
@@ -98,8 +110,10 @@ async def test_two_workers_share_one_pace(services: Services, other_services: Se
         await enqueue(services, f"m{n}", channel="C1")
     start = clock.now()
     pacing = paced(channel="1/s")
-    workers = [DeliveryWorker(services, {"slack": sender}, pacing=pacing),
-               DeliveryWorker(other_services, {"slack": sender}, pacing=pacing)]
+    workers = [
+        DeliveryWorker(services, {"slack": sender}, pacing=pacing),
+        DeliveryWorker(other_services, {"slack": sender}, pacing=pacing),
+    ]
     for _ in range(24):
         for worker in workers:
             await worker.run_once()
@@ -108,7 +122,8 @@ async def test_two_workers_share_one_pace(services: Services, other_services: Se
 
 
 async def test_a_paced_out_row_is_not_claimed_and_the_worker_knows_when_to_look_again(
-        services: Services, clock: ManualClock) -> None:
+    services: Services, clock: ManualClock
+) -> None:
     sender = ScriptedSender(clock)
     for n in range(2):
         await enqueue(services, f"m{n}", channel="C1")
@@ -129,11 +144,14 @@ async def test_a_webhook_sender_without_scopes_is_unpaced(services: Services, cl
 
 
 async def test_two_workers_claiming_at_once_cannot_both_take_the_last_slot(
-        services: Services, other_services: Services, clock: ManualClock) -> None:
+    services: Services, other_services: Services, clock: ManualClock
+) -> None:
     sender = ScriptedSender(clock)
     pacing = paced(workspace="1/s")
-    workers = [DeliveryWorker(services, {"slack": sender}, pacing=pacing, batch=1),
-               DeliveryWorker(other_services, {"slack": sender}, pacing=pacing, batch=1)]
+    workers = [
+        DeliveryWorker(services, {"slack": sender}, pacing=pacing, batch=1),
+        DeliveryWorker(other_services, {"slack": sender}, pacing=pacing, batch=1),
+    ]
     await enqueue(services, "earlier", channel="C9")
     await workers[0].run_once()  # the workspace's pacing row exists from now on
     await workers[1].run_once()  # (and both workers have a connection open)
@@ -145,7 +163,8 @@ async def test_two_workers_claiming_at_once_cannot_both_take_the_last_slot(
 
 
 async def test_a_row_already_claimed_is_held_back_by_a_429_another_worker_met(
-        services: Services, other_services: Services, clock: ManualClock) -> None:
+    services: Services, other_services: Services, clock: ManualClock
+) -> None:
     first_started, go_on = asyncio.Event(), asyncio.Event()
 
     class Slow(ScriptedSender):
@@ -155,8 +174,9 @@ async def test_a_row_already_claimed_is_held_back_by_a_429_another_worker_met(
             return await super().send(delivery)
 
     slow = Slow(clock)
-    limited = ScriptedSender(clock, lambda d: RetryLater(30, "ratelimited", rate_limited=True,
-                                                           scopes=("slack:workspace",)))
+    limited = ScriptedSender(
+        clock, lambda d: RetryLater(30, "ratelimited", rate_limited=True, scopes=("slack:workspace",))
+    )
     await enqueue(services, "m0", channel="C1")
     await enqueue(services, "m1", channel="C1")
     await enqueue(services, "m2", channel="C2")

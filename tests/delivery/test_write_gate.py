@@ -71,9 +71,12 @@ async def test_a_settle_behind_back_to_back_sqlite_batches_waits_for_at_most_one
     async def intake(k: int) -> None:
         for n in range(30):  # back to back, as the batches of concurrent large requests
             async with db.transaction() as session:
-                await session.execute(text(
-                    "INSERT INTO periodic_runs (job, period, started_at, instance) VALUES (:job, :n, :at, 'test')"),
-                    {"job": f"intake-{k}", "n": str(n), "at": "2026-11-23 15:00:00"})
+                await session.execute(
+                    text(
+                        "INSERT INTO periodic_runs (job, period, started_at, instance) VALUES (:job, :n, :at, 'test')"
+                    ),
+                    {"job": f"intake-{k}", "n": str(n), "at": "2026-11-23 15:00:00"},
+                )
                 order.append(f"batch {k}.{n}")
                 started.set()
                 await asyncio.sleep(0.005)

@@ -86,8 +86,17 @@ class FakeConnector:
         assert self.server is not None
         return str(self.server.make_url("/"))
 
-    def fail(self, status: int, code: str, *, retry_after: str | None = None, times: int = 1,
-             html: bool = False, drop: bool = False, landed: bool = False) -> None:
+    def fail(
+        self,
+        status: int,
+        code: str,
+        *,
+        retry_after: str | None = None,
+        times: int = 1,
+        html: bool = False,
+        drop: bool = False,
+        landed: bool = False,
+    ) -> None:
         """Make the next ``times`` sends/updates/creates fail with ``status`` and error ``code``."""
         self.failures.append(Failure(status, code, retry_after, times, html, drop, landed))
 
@@ -149,8 +158,14 @@ class FakeConnector:
 
     async def _record(self, request: web.Request, kind: str) -> web.Response:
         body = await request.json() if request.can_read_body else {}
-        call = Call(request.method, kind, request.match_info.get("conversation"),
-                    request.match_info.get("activity"), body, at=self.clock())
+        call = Call(
+            request.method,
+            kind,
+            request.match_info.get("conversation"),
+            request.match_info.get("activity"),
+            body,
+            at=self.clock(),
+        )
         self.attempts.append(call)
         failure = self._next_failure()
         if failure is None:
@@ -182,8 +197,7 @@ class FakeConnector:
         found = self.members.get(request.match_info["member"])
         self.calls.append(Call("GET", "member", request.match_info["conversation"], None, {}))
         if found is None:
-            return web.json_response({"error": {"code": "MemberNotFoundInConversation", "message": "no"}},
-                                     status=404)
+            return web.json_response({"error": {"code": "MemberNotFoundInConversation", "message": "no"}}, status=404)
         return web.json_response(found)
 
     def app(self) -> web.Application:

@@ -129,14 +129,23 @@ class FakeSlack:
         """Measure limits and stamp calls and message ts with ``clock`` (a test's manual clock)."""
         self.clock, self._epoch_ts = clock, True
 
-    def fail(self, method: str, *, status: int = 200, error: str | None = None,
-             retry_after: float | None = None, times: int = 1, html: bool = False,
-             content_type: str = "text/html", drop: bool = False, landed: bool = False,
-             delay: float = 0.0) -> None:
+    def fail(
+        self,
+        method: str,
+        *,
+        status: int = 200,
+        error: str | None = None,
+        retry_after: float | None = None,
+        times: int = 1,
+        html: bool = False,
+        content_type: str = "text/html",
+        drop: bool = False,
+        landed: bool = False,
+        delay: float = 0.0,
+    ) -> None:
         """Make the next ``times`` calls of ``method`` fail this way."""
         for _ in range(times):
-            self._failures[method].append(Failure(status, error, retry_after, html, content_type, drop,
-                                                  landed, delay))
+            self._failures[method].append(Failure(status, error, retry_after, html, content_type, drop, landed, delay))
 
     def outage(self, *, status: int = 500, html: bool = True, methods: set[str] | None = None) -> None:
         """Answer every call (or every call of ``methods``) with ``status`` until ``recover()``."""
@@ -238,8 +247,9 @@ class FakeSlack:
         call.retry_after = headers.get("Retry-After")
         if failure.html:
             call.error = "html"
-            return web.Response(status=failure.status, text=HTML_ERROR, headers=headers,
-                                content_type=failure.content_type)
+            return web.Response(
+                status=failure.status, text=HTML_ERROR, headers=headers, content_type=failure.content_type
+            )
         call.error = failure.error or ("ratelimited" if failure.status == 429 else "internal_error")
         return web.json_response({"ok": False, "error": call.error}, status=failure.status, headers=headers)
 
@@ -257,8 +267,9 @@ class FakeSlack:
         if longest[1] is not None and longest[0] > 0:
             call.ok, call.status, call.error = False, 429, "ratelimited"
             call.retry_after = longest[1].retry_after(longest[0])
-            return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
-                                     headers={"Retry-After": call.retry_after})
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": call.retry_after}
+            )
         for bucket, _ in buckets:
             bucket.take(now)
         return None
@@ -301,12 +312,22 @@ class FakeSlack:
         if not channel:
             return {"ok": False, "error": "channel_not_found"}
         metadata = body.get("metadata")
-        if metadata is not None and not (isinstance(metadata, dict) and isinstance(metadata.get("event_type"), str)
-                                         and isinstance(metadata.get("event_payload"), dict)):
+        if metadata is not None and not (
+            isinstance(metadata, dict)
+            and isinstance(metadata.get("event_type"), str)
+            and isinstance(metadata.get("event_payload"), dict)
+        ):
             return {"ok": False, "error": "invalid_metadata_format"}
         ts = self._next_ts()
-        message = {"type": "message", "user": BOT_USER, "bot_id": "B0BATON", "ts": ts, "text": body.get("text"),
-                   "blocks": body.get("blocks"), **({"metadata": metadata} if metadata else {})}
+        message = {
+            "type": "message",
+            "user": BOT_USER,
+            "bot_id": "B0BATON",
+            "ts": ts,
+            "text": body.get("text"),
+            "blocks": body.get("blocks"),
+            **({"metadata": metadata} if metadata else {}),
+        }
         self.history.add(channel, message)
         return {"ok": True, "channel": channel, "ts": ts, "message": {"text": body.get("text")}}
 
@@ -316,9 +337,18 @@ class FakeSlack:
         shares: dict[str, Any] = {}
         if shared_in:
             ts = self._next_ts()
-            self.history.add(str(shared_in), {"type": "message", "user": BOT_USER, "bot_id": "B0BATON", "ts": ts,
-                                              "text": body.get("initial_comment") or "", "blocks": body.get("blocks"),
-                                              "files": [{"id": f.get("id")} for f in files]})
+            self.history.add(
+                str(shared_in),
+                {
+                    "type": "message",
+                    "user": BOT_USER,
+                    "bot_id": "B0BATON",
+                    "ts": ts,
+                    "text": body.get("initial_comment") or "",
+                    "blocks": body.get("blocks"),
+                    "files": [{"id": f.get("id")} for f in files],
+                },
+            )
             shares = {"public": {shared_in: [{"ts": ts}]}}
         return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title"), "shares": shares} for f in files]}
 

@@ -37,9 +37,13 @@ class History:
 
     def with_metadata(self, event_type: str, key: str, value: Any) -> list[tuple[str, dict[str, Any]]]:
         """Every stored message whose metadata carries ``key: value`` (for asserting "exactly once")."""
-        return [(channel, m) for channel, stored in self.channels.items() for m in stored
-                if (m.get("metadata") or {}).get("event_type") == event_type
-                and (m["metadata"].get("event_payload") or {}).get(key) == value]
+        return [
+            (channel, m)
+            for channel, stored in self.channels.items()
+            for m in stored
+            if (m.get("metadata") or {}).get("event_type") == event_type
+            and (m["metadata"].get("event_payload") or {}).get(key) == value
+        ]
 
     def answer(self, body: dict[str, Any]) -> dict[str, Any]:
         channel = str(body.get("channel") or "")
@@ -65,10 +69,15 @@ class History:
             return oldest < ts < latest
 
         matching = [m for m in reversed(self.channels.get(channel, [])) if within(m)]
-        page = matching[start:start + limit]
+        page = matching[start : start + limit]
         metadata = body.get("include_all_metadata") in TRUE
         out = [m if metadata else {k: v for k, v in m.items() if k != "metadata"} for m in page]
         more = start + limit < len(matching)
         cursor = base64.b64encode(f"next_ts:{start + limit}".encode()).decode() if more else ""
-        return {"ok": True, "messages": out, "has_more": more, "pin_count": 0,
-                "response_metadata": {"next_cursor": cursor}}
+        return {
+            "ok": True,
+            "messages": out,
+            "has_more": more,
+            "pin_count": 0,
+            "response_metadata": {"next_cursor": cursor},
+        }

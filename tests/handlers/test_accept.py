@@ -15,8 +15,9 @@ from handlers.views.actions import ButtonData
 from store.models import AuditEvent, Handoff, Lead, OutboxMessage, Timer
 
 
-async def test_the_offered_rep_accepts_and_the_lead_becomes_a_sal(services: Services, alice_offer: ButtonData,
-                                                                  clock: ManualClock) -> None:
+async def test_the_offered_rep_accepts_and_the_lead_becomes_a_sal(
+    services: Services, alice_offer: ButtonData, clock: ManualClock
+) -> None:
     clock.advance(timedelta(minutes=3))
     outcome = await accept(services, alice_offer, "alice@example.com", source="test")
     assert outcome.ok
@@ -27,8 +28,9 @@ async def test_the_offered_rep_accepts_and_the_lead_becomes_a_sal(services: Serv
     assert lead.stage == "sal" and lead.owner == "alice@example.com" and handoff.state == "accepted"
 
 
-async def test_acceptance_updates_the_card_for_everyone(services: Services, alice_offer: ButtonData,
-                                                        clock: ManualClock) -> None:
+async def test_acceptance_updates_the_card_for_everyone(
+    services: Services, alice_offer: ButtonData, clock: ManualClock
+) -> None:
     clock.advance(timedelta(minutes=3))
     await accept(services, alice_offer, "alice@example.com", source="test")
     async with services.db.transaction() as session:
@@ -40,8 +42,9 @@ async def test_acceptance_updates_the_card_for_everyone(services: Services, alic
 
 
 async def test_racing_accepts_yield_exactly_one_owner(services: Services, emea_offer: ButtonData) -> None:
-    clicks = [accept(services, emea_offer, rep, source="test")
-              for rep in ["clara@example.com", "david@example.com"] * 10]
+    clicks = [
+        accept(services, emea_offer, rep, source="test") for rep in ["clara@example.com", "david@example.com"] * 10
+    ]
     outcomes = await asyncio.gather(*clicks)
     assert sum(o.ok for o in outcomes) == 1
     assert {o.code for o in outcomes if not o.ok} == {"already_taken"}
@@ -82,8 +85,9 @@ async def test_a_button_for_another_lead_is_not_found(services: Services, alice_
     assert outcome.code == "not_found"
 
 
-async def test_acceptance_stops_the_accept_sla_and_starts_first_touch(services: Services,
-                                                                      alice_offer: ButtonData) -> None:
+async def test_acceptance_stops_the_accept_sla_and_starts_first_touch(
+    services: Services, alice_offer: ButtonData
+) -> None:
     await accept(services, alice_offer, "alice@example.com", source="test")
     async with services.db.transaction() as session:
         timers = {(t.chain, t.status) for t in (await session.scalars(select(Timer))).all()}

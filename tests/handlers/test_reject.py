@@ -12,8 +12,9 @@ from handlers.views.reject_form import RejectForm
 from store.models import Feedback, Lead, OutboxMessage
 
 
-async def test_the_form_lists_the_agreed_reasons_and_which_need_a_note(services: Services,
-                                                                       alice_offer: ButtonData) -> None:
+async def test_the_form_lists_the_agreed_reasons_and_which_need_a_note(
+    services: Services, alice_offer: ButtonData
+) -> None:
     form = await reject_form(services, alice_offer, "alice@example.com")
     assert isinstance(form, RejectForm)
     assert [c.value for c in form.reasons][:3] == ["unable_to_reach", "inaccurate_data", "no_need"]
@@ -42,7 +43,8 @@ async def test_a_disqualify_reason_disqualifies(services: Services, alice_offer:
 
 
 async def test_a_required_note_that_is_missing_is_a_form_error_and_changes_nothing(
-        services: Services, alice_offer: ButtonData) -> None:
+    services: Services, alice_offer: ButtonData
+) -> None:
     result = await reject(services, alice_offer, "alice@example.com", "no_fit", "  ", source="test")
     assert not result.ok and "note" in result.errors
     async with services.db.transaction() as session:
@@ -59,8 +61,9 @@ async def test_an_unknown_reason_is_a_form_error(services: Services, alice_offer
 async def test_marketing_receives_the_reason_and_note(services: Services, alice_offer: ButtonData) -> None:
     await reject(services, alice_offer, "alice@example.com", "no_fit", "Only 3 people in sales", source="test")
     async with services.db.transaction() as session:
-        posted = (await session.scalars(select(OutboxMessage).where(
-            OutboxMessage.message_key.like("feedback:%")))).one()
+        posted = (
+            await session.scalars(select(OutboxMessage).where(OutboxMessage.message_key.like("feedback:%")))
+        ).one()
     assert posted.payload["channel"] == "C0MKTGFEEDBK"
     notice = load_view(posted.payload["view"])
     fields = {f.label: f.value for f in notice.fields}  # type: ignore[attr-defined]

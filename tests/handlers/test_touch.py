@@ -16,8 +16,9 @@ async def accepted(services: Services, offer: ButtonData) -> ButtonData:
     return offer
 
 
-async def test_logging_a_call_records_the_first_touch_and_stops_its_sla(services: Services,
-                                                                        alice_offer: ButtonData) -> None:
+async def test_logging_a_call_records_the_first_touch_and_stops_its_sla(
+    services: Services, alice_offer: ButtonData
+) -> None:
     data = await accepted(services, alice_offer)
     outcome = await log_touch(services, data, "alice@example.com", Action.LOG_CALL, source="test")
     assert outcome.ok and outcome.message == "Logged a call."
@@ -67,7 +68,8 @@ async def test_unreachable_is_refused_before_the_agreed_attempts(services: Servi
 
 
 async def test_unreachable_after_the_agreed_attempts_goes_to_nurture_and_tells_marketing(
-        services: Services, alice_offer: ButtonData) -> None:
+    services: Services, alice_offer: ButtonData
+) -> None:
     data = await accepted(services, alice_offer)
     for action in [Action.LOG_CALL, Action.LOG_EMAIL] * 3:
         await log_touch(services, data, "alice@example.com", action, source="test")
@@ -75,7 +77,10 @@ async def test_unreachable_after_the_agreed_attempts_goes_to_nurture_and_tells_m
     assert outcome.ok
     async with services.db.transaction() as session:
         lead = await session.get(Lead, data.lead_id)
-        notice = (await session.scalars(select(OutboxMessage).where(
-            OutboxMessage.message_key == f"unreachable:{data.lead_id}"))).one()
+        notice = (
+            await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.message_key == f"unreachable:{data.lead_id}")
+            )
+        ).one()
     assert lead is not None and lead.stage == "unreachable" and lead.finished_at is not None
     assert notice.payload["channel"] == "C0MKTGFEEDBK"

@@ -28,8 +28,9 @@ def enterprise_without(*slack_ids_of: str, **overrides: Any) -> Any:
 async def leads_to(services: Services, count: int) -> list[tuple[str | None, str]]:
     outcomes = await ingest(services, [LeadIn.model_validate(lead_payload()) for _ in range(count)])
     async with services.db.transaction() as session:
-        handoffs = (await session.scalars(select(Handoff).where(
-            Handoff.lead_id.in_([o.lead_id for o in outcomes])))).all()
+        handoffs = (
+            await session.scalars(select(Handoff).where(Handoff.lead_id.in_([o.lead_id for o in outcomes])))
+        ).all()
     return [(h.rep, h.mode) for h in handoffs]
 
 
@@ -46,8 +47,17 @@ async def test_a_rep_with_no_chat_identity_gets_no_leads(services: Services) -> 
 async def test_a_slack_id_is_no_use_when_only_teams_is_configured(services: Services) -> None:
     services = replace(services, reachable_on=frozenset({"teams"}))
     async with services.db.transaction() as session:  # Bob installed the app in Teams; Alice did not
-        session.add(Conversation(platform="teams", key=BOB, kind="user", reference={}, tenant_id=None, gone=False,
-                                 updated_at=services.clock.now()))
+        session.add(
+            Conversation(
+                platform="teams",
+                key=BOB,
+                kind="user",
+                reference={},
+                tenant_id=None,
+                gone=False,
+                updated_at=services.clock.now(),
+            )
+        )
     assert await leads_to(services, 3) == [(BOB, "direct")] * 3
 
 
@@ -62,8 +72,9 @@ async def test_when_no_rep_is_reachable_the_managers_channel_gets_the_card(servi
 async def test_without_a_managers_channel_the_teams_manager_gets_the_card(services: Services) -> None:
     data = agreement_data()
     data["channels"] = {"marketing_feedback": data["channels"]["marketing_feedback"]}
-    services = replace(services, agreement=enterprise_without(ALICE, BOB, channels=data["channels"]),
-                       reachable_on=frozenset({"slack"}))
+    services = replace(
+        services, agreement=enterprise_without(ALICE, BOB, channels=data["channels"]), reachable_on=frozenset({"slack"})
+    )
     assert await leads_to(services, 1) == [(None, "none")]
     async with services.db.transaction() as session:
         (card,) = (await session.scalars(select(OutboxMessage).where(OutboxMessage.message_key.is_not(None)))).all()

@@ -52,7 +52,11 @@ class Server:
         out = self.log.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-c", "from bot.cli import main; main()", "serve", "--port", str(self.port)],
-            cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+            cwd=ROOT,
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
         out.close()
         return self
 
@@ -96,11 +100,18 @@ class Server:
 
 def server_env(database_url: str, config: Path = EXAMPLE_CONFIG, **extra: str) -> dict[str, str]:
     """A clean environment: only what ``baton serve`` needs (no Slack tokens unless given)."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("BATON_", "SLACK_", "MICROSOFT_"))}
-    env.update({"BATON_CONFIG": str(config), "BATON_DATABASE_URL": database_url,
-                "BATON_INTAKE_TOKEN": INTAKE_TOKEN, "BATON_SHUTDOWN_GRACE": "5",
-                "BATON_OUTBOX_INTERVAL": "0.2", "BATON_TIMER_INTERVAL": "0.2", "PYTHONUNBUFFERED": "1"})
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BATON_", "SLACK_", "MICROSOFT_"))}
+    env.update(
+        {
+            "BATON_CONFIG": str(config),
+            "BATON_DATABASE_URL": database_url,
+            "BATON_INTAKE_TOKEN": INTAKE_TOKEN,
+            "BATON_SHUTDOWN_GRACE": "5",
+            "BATON_OUTBOX_INTERVAL": "0.2",
+            "BATON_TIMER_INTERVAL": "0.2",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     env.update(extra)
     return env
 
@@ -133,10 +144,19 @@ class Receiver:
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
-        self.received.append({
-            "headers": dict(request.headers), "body": body,
-            "verified": signature_ok(WEBHOOK_SECRET, request.headers.get("X-Baton-Timestamp"),
-                                     request.headers.get("X-Baton-Signature"), body, now=self.now())})
+        self.received.append(
+            {
+                "headers": dict(request.headers),
+                "body": body,
+                "verified": signature_ok(
+                    WEBHOOK_SECRET,
+                    request.headers.get("X-Baton-Timestamp"),
+                    request.headers.get("X-Baton-Signature"),
+                    body,
+                    now=self.now(),
+                ),
+            }
+        )
         status = self.answers.pop(0) if self.answers else 200
         headers = {"Retry-After": self.retry_after} if self.retry_after and status != 200 else {}
         return web.json_response({"status": status}, status=status, headers=headers)

@@ -77,26 +77,52 @@ def test_dates_times_and_ids_are_not_mistaken_for_phone_numbers(captured: io.Str
     assert line["message"] == "lead 42 offered 2026-11-23 15:00:00 on 127.0.0.1:3978"
 
 
-@pytest.mark.parametrize("encoded", ["zelda.q%40acme-widgets.example", "zelda.q%2540acme-widgets.example",
-                                     "zelda.q\\u0040acme-widgets.example", "zelda.q\\\\u0040acme-widgets.example",
-                                     "zelda.q&#64;acme-widgets.example", "ZELDA.Q%40ACME-WIDGETS.EXAMPLE"])
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        "zelda.q%40acme-widgets.example",
+        "zelda.q%2540acme-widgets.example",
+        "zelda.q\\u0040acme-widgets.example",
+        "zelda.q\\\\u0040acme-widgets.example",
+        "zelda.q&#64;acme-widgets.example",
+        "ZELDA.Q%40ACME-WIDGETS.EXAMPLE",
+    ],
+)
 def test_url_encoded_and_json_escaped_emails_are_masked(captured: io.StringIO, encoded: str) -> None:
     logging.getLogger("baton.test").info("body: payload=%s&x=1", encoded)
     (line,) = lines(captured)
     assert line["message"] == "body: payload=[email]&x=1"
 
 
-@pytest.mark.parametrize("phone", ["%2B1%20%28415%29%20555-0199", "+1+415+555+0199", "415-555-0199", "415.555.0199",
-                                   "+14155550199", "+49 30 12345678"])
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "%2B1%20%28415%29%20555-0199",
+        "+1+415+555+0199",
+        "415-555-0199",
+        "415.555.0199",
+        "+14155550199",
+        "+49 30 12345678",
+    ],
+)
 def test_url_encoded_and_plain_phone_numbers_are_masked(captured: io.StringIO, phone: str) -> None:
     logging.getLogger("baton.test").info("phone=%s;", phone)
     (line,) = lines(captured)
     assert line["message"] == "phone=[phone];"
 
 
-@pytest.mark.parametrize("kept", ["ts 1764000000.000001", "at 1764000000", "action_ts=1764000000.12",
-                                  "id 1234567890123",
-                                  "ts%3D1764000000", "%22ts%22%3A%221764000000.000001%22", "U0ALICE001 T0BATON"])
+@pytest.mark.parametrize(
+    "kept",
+    [
+        "ts 1764000000.000001",
+        "at 1764000000",
+        "action_ts=1764000000.12",
+        "id 1234567890123",
+        "ts%3D1764000000",
+        "%22ts%22%3A%221764000000.000001%22",
+        "U0ALICE001 T0BATON",
+    ],
+)
 def test_unix_times_slack_timestamps_and_ids_are_not_phone_numbers(captured: io.StringIO, kept: str) -> None:
     logging.getLogger("baton.test").info(kept)
     (line,) = lines(captured)

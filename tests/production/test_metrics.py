@@ -53,24 +53,33 @@ async def test_http_latency_is_labelled_by_route_template_not_raw_path(api: Any)
     await api.get("/api/leads/crm-does-not-exist-1", headers=auth())
     await api.get("/api/leads/crm-does-not-exist-2", headers=auth())
     samples = await scrape(api)
-    assert value(samples, "baton_http_request_seconds_count", route="/api/leads/{external_id}",
-                 method="GET", status="404") == 2
+    assert (
+        value(samples, "baton_http_request_seconds_count", route="/api/leads/{external_id}", method="GET", status="404")
+        == 2
+    )
     assert not any("crm-does-not-exist" in str(key) for key in samples)
 
 
 async def test_rejections_are_counted_by_reason_and_sla_steps_by_action(runtime: Runtime, api: Any) -> None:
     services = runtime.services
     async with services.db.transaction() as session:
-        lead = Lead(external_id="m-1", email="m1@example.org", data={}, stage="mql", explanation={},
-                    created_at=services.clock.now(), updated_at=services.clock.now())
+        lead = Lead(
+            external_id="m-1",
+            email="m1@example.org",
+            data={},
+            stage="mql",
+            explanation={},
+            created_at=services.clock.now(),
+            updated_at=services.clock.now(),
+        )
         session.add(lead)
         await session.flush()
-        await events.record(session, services, lead, "bob@example.com", "lead.rejected", None,
-                            {"reason": "no_budget"})
+        await events.record(session, services, lead, "bob@example.com", "lead.rejected", None, {"reason": "no_budget"})
         await events.record(session, services, lead, "baton:sla", "sla.nudged", None, {"chain": "accept"})
         await events.record(session, services, lead, "baton:sla", "lead.reassigned", None, {})
-        await events.record(session, services, lead, "x@example.com", "lead.rejected", None,
-                            {"reason": "made-up-reason"})
+        await events.record(
+            session, services, lead, "x@example.com", "lead.rejected", None, {"reason": "made-up-reason"}
+        )
     samples = await scrape(api)
     assert value(samples, "baton_rejected_total", reason="no_budget") == 1
     assert value(samples, "baton_rejected_total", reason="other") == 1
@@ -82,8 +91,15 @@ async def test_events_of_a_rolled_back_transaction_are_not_counted(runtime: Runt
     services = runtime.services
     try:
         async with services.db.transaction() as session:
-            lead = Lead(external_id="m-2", email="m2@example.org", data={}, stage="mql", explanation={},
-                        created_at=services.clock.now(), updated_at=services.clock.now())
+            lead = Lead(
+                external_id="m-2",
+                email="m2@example.org",
+                data={},
+                stage="mql",
+                explanation={},
+                created_at=services.clock.now(),
+                updated_at=services.clock.now(),
+            )
             session.add(lead)
             await session.flush()
             await events.record(session, services, lead, "intake", "lead.captured")
@@ -106,8 +122,9 @@ class FlakySender:
         return Delivered(channel="C1", message_id=f"{self.calls}.0")
 
 
-async def test_delivery_latency_and_chat_api_errors_are_recorded(runtime: Runtime, api: Any,
-                                                                 clock: ManualClock) -> None:
+async def test_delivery_latency_and_chat_api_errors_are_recorded(
+    runtime: Runtime, api: Any, clock: ManualClock
+) -> None:
     await api.post("/api/leads", json=lead_payload(), headers=auth())
     runtime.worker.senders["slack"] = FlakySender()
     await runtime.worker.run_once()  # answered 429-style: retried later
@@ -124,5 +141,7 @@ def test_each_runtime_has_its_own_registry(runtime: Runtime) -> None:
     other = Runtime(settings=runtime.settings, agreement=runtime.agreement)
     other.metrics.on_delivery(DeliveryResult(1, "slack", "sent", latency=1.0))
     assert runtime.metrics.registry is not other.metrics.registry
-    assert runtime.metrics.registry.get_sample_value("baton_deliveries_total",
-                                                     {"platform": "slack", "status": "sent"}) is None
+    assert (
+        runtime.metrics.registry.get_sample_value("baton_deliveries_total", {"platform": "slack", "status": "sent"})
+        is None
+    )

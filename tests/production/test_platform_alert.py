@@ -46,8 +46,9 @@ async def test_one_failing_check_alerts_nobody(runtime: Runtime, api: Any, clock
     assert await alerts(runtime.db) == []
 
 
-async def test_two_failing_checks_in_a_row_alert_the_admins_through_the_outbox(runtime: Runtime, api: Any,
-                                                                             clock: ManualClock) -> None:
+async def test_two_failing_checks_in_a_row_alert_the_admins_through_the_outbox(
+    runtime: Runtime, api: Any, clock: ManualClock
+) -> None:
     runtime.add(Platform("degraded: HTTP 500", name="slack"))
     await failing_checks(runtime, clock, api, 2)
     (row,) = await alerts(runtime.db)
@@ -67,8 +68,9 @@ async def test_a_long_outage_alerts_once_per_hour(runtime: Runtime, api: Any, cl
     assert len(await alerts(runtime.db)) == 2
 
 
-async def test_two_replicas_alert_once(runtime: Runtime, api: Any, clock: ManualClock, database_url: str,
-                                       agreement: Agreement) -> None:
+async def test_two_replicas_alert_once(
+    runtime: Runtime, api: Any, clock: ManualClock, database_url: str, agreement: Agreement
+) -> None:
     other = Runtime(settings=make_settings(database_url), agreement=agreement, clock=clock)
     try:
         for replica in (runtime, other):
@@ -82,8 +84,7 @@ async def test_two_replicas_alert_once(runtime: Runtime, api: Any, clock: Manual
         await other.db.dispose()
 
 
-async def test_the_gauge_is_down_while_failing_and_up_once_back(runtime: Runtime, api: Any,
-                                                                clock: ManualClock) -> None:
+async def test_the_gauge_is_down_while_failing_and_up_once_back(runtime: Runtime, api: Any, clock: ManualClock) -> None:
     platform = Platform("degraded: HTTP 500", name="slack")
     runtime.add(platform)
     await api.get("/readyz")

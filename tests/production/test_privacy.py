@@ -25,8 +25,14 @@ from tests.factories import EXAMPLE_CONFIG, lead_payload, make_agreement
 from tests.production.conftest import table_text
 
 EMAIL = "Zelda.Q@acme-widgets.example"
-PERSON = {"email": EMAIL, "first_name": "Zelda", "last_name": "Quintanilla", "phone": "+1 415 555 0199",
-          "title": "VP Revenue Operations", "website": "https://zelda-quintanilla.example"}
+PERSON = {
+    "email": EMAIL,
+    "first_name": "Zelda",
+    "last_name": "Quintanilla",
+    "phone": "+1 415 555 0199",
+    "title": "VP Revenue Operations",
+    "website": "https://zelda-quintanilla.example",
+}
 TRACES = ("zelda", "quintanilla", "acme-widgets", "555 0199", "5550199", "vp revenue operations")
 
 
@@ -42,7 +48,8 @@ class Chat:
 def privacy_services(db: Database, clock: ManualClock, retention: str | None = None) -> Services:
     agreement = make_agreement(
         webhooks=[{"url": "https://crm.example/hook", "events": ["lead.qualified", "lead.offered", "lead.rejected"]}],
-        retention={"contact_details_after": retention} if retention else {})
+        retention={"contact_details_after": retention} if retention else {},
+    )
     return Services(db=db, agreement=agreement, clock=clock)
 
 
@@ -53,9 +60,14 @@ async def rejected_lead(services: Services, **fields: Any) -> int:
     async with services.db.transaction() as session:
         handoff = (await session.scalars(select(Handoff).where(Handoff.lead_id == outcome.lead_id))).one()
     name = f"{fields.get('first_name', 'Pat')} {fields.get('last_name', '')}".strip()
-    result = await reject(services, ButtonData(lead_id=outcome.lead_id, handoff_id=handoff.id),
-                          "alice@example.com", "no_fit", f"Spoke to {name} on {fields.get('phone', '-')}: too small",
-                          source="slack")
+    result = await reject(
+        services,
+        ButtonData(lead_id=outcome.lead_id, handoff_id=handoff.id),
+        "alice@example.com",
+        "no_fit",
+        f"Spoke to {name} on {fields.get('phone', '-')}: too small",
+        source="slack",
+    )
     assert result.ok, result
     return outcome.lead_id
 
@@ -74,7 +86,8 @@ async def test_forget_leaves_no_contact_detail_in_any_table(db: Database, clock:
 
 
 async def test_forget_keeps_the_anonymous_facts_and_audits_a_hash_not_the_email(
-        db: Database, clock: ManualClock) -> None:
+    db: Database, clock: ManualClock
+) -> None:
     services = privacy_services(db, clock)
     lead_id = await rejected_lead(services, **PERSON)
     await forget(services, EMAIL, "revops@example.com")
@@ -85,8 +98,11 @@ async def test_forget_keeps_the_anonymous_facts_and_audits_a_hash_not_the_email(
     assert (lead.stage, lead.team, lead.source, lead.score > 0) == ("disqualified", "enterprise", "webinar", True)
     assert lead.data["company"] and lead.data["employees"] == 800 and "first_name" not in lead.data
     assert audit.actor == "revops@example.com" and audit.lead_id == lead_id
-    assert audit.after == {"reason": "request", "email_sha256": email_digest(EMAIL),
-                           "fields": ["email", "first_name", "last_name", "phone", "title", "website"]}
+    assert audit.after == {
+        "reason": "request",
+        "email_sha256": email_digest(EMAIL),
+        "fields": ["email", "first_name", "last_name", "phone", "title", "website"],
+    }
 
 
 async def test_forget_re_renders_cards_already_posted_in_chat(db: Database, clock: ManualClock) -> None:
@@ -94,9 +110,13 @@ async def test_forget_re_renders_cards_already_posted_in_chat(db: Database, cloc
     lead_id = await rejected_lead(services, **PERSON)
     await forget(services, EMAIL, "revops@example.com")
     async with db.transaction() as session:
-        updates = (await session.scalars(select(OutboxMessage).where(
-            OutboxMessage.kind == "update", OutboxMessage.message_key.startswith(f"lead:{lead_id}:"))
-            .order_by(OutboxMessage.id.desc()))).all()
+        updates = (
+            await session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.kind == "update", OutboxMessage.message_key.startswith(f"lead:{lead_id}:"))
+                .order_by(OutboxMessage.id.desc())
+            )
+        ).all()
     assert updates and updates[0].payload["view"]["name"] == "(forgotten)"
     assert updates[0].payload["view"]["email"] == ""
 
@@ -123,7 +143,8 @@ async def test_forgetting_an_unknown_email_says_so_and_changes_nothing(db: Datab
 
 
 async def test_purge_erases_leads_finished_longer_ago_than_the_retention_period(
-        db: Database, clock: ManualClock) -> None:
+    db: Database, clock: ManualClock
+) -> None:
     services = privacy_services(db, clock, retention="30d")
     old = await rejected_lead(services, **PERSON)
     clock.advance(timedelta(days=20))
@@ -141,7 +162,8 @@ async def test_purge_erases_leads_finished_longer_ago_than_the_retention_period(
 
 
 async def test_the_retention_job_purges_once_per_day_however_many_replicas_run_it(
-        db: Database, clock: ManualClock) -> None:
+    db: Database, clock: ManualClock
+) -> None:
     services = privacy_services(db, clock, retention="1d")
     await rejected_lead(services, **PERSON)
     clock.advance(timedelta(days=2))
@@ -152,7 +174,8 @@ async def test_the_retention_job_purges_once_per_day_however_many_replicas_run_i
 
 
 async def test_baton_lead_forget_prints_the_outcome_and_fails_for_an_unknown_email(
-        db: Database, clock: ManualClock, database_url: str) -> None:
+    db: Database, clock: ManualClock, database_url: str
+) -> None:
     services = privacy_services(db, clock)
     await rejected_lead(services, **PERSON)
     env = {"BATON_DATABASE_URL": database_url, "BATON_CONFIG": str(EXAMPLE_CONFIG)}

@@ -79,8 +79,7 @@ async def test_a_slow_platform_check_does_not_hold_up_the_probe(runtime: Runtime
     assert (await (await api.get("/readyz")).json())["checks"]["chat"] == "degraded: no answer within 0.2 s"
 
 
-async def test_a_platform_is_checked_at_most_once_per_interval(runtime: Runtime, api: Any,
-                                                              clock: ManualClock) -> None:
+async def test_a_platform_is_checked_at_most_once_per_interval(runtime: Runtime, api: Any, clock: ManualClock) -> None:
     platform = Platform()
     runtime.add(platform)
     for _ in range(5):

@@ -43,8 +43,10 @@ def config_with_digest_at(path: Path, at: datetime) -> Path:
     text = EXAMPLE_CONFIG.read_text()
     data = tomllib.loads(text)
     old = data["digest"]
-    text = text.replace(f'[digest]\nday = "{old["day"]}"\ntime = "{old["time"]}"\ntimezone = "{old["timezone"]}"',
-                        f'[digest]\nday = "{DAYS[at.weekday()]}"\ntime = "{at:%H:%M}"\ntimezone = "UTC"')
+    text = text.replace(
+        f'[digest]\nday = "{old["day"]}"\ntime = "{old["time"]}"\ntimezone = "{old["timezone"]}"',
+        f'[digest]\nday = "{DAYS[at.weekday()]}"\ntime = "{at:%H:%M}"\ntimezone = "UTC"',
+    )
     assert f'time = "{at:%H:%M}"' in text
     path.write_text(text)
     return path
@@ -72,14 +74,20 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
 
 
 @pytest.fixture
-async def replicas(tmp_path: Path, servers: Any, fake_slack: FakeSlack, db: Database,
-                   database_url: str) -> AsyncIterator[tuple[list[Server], datetime]]:
+async def replicas(
+    tmp_path: Path, servers: Any, fake_slack: FakeSlack, db: Database, database_url: str
+) -> AsyncIterator[tuple[list[Server], datetime]]:
     """Two replicas sharing the test database; the digest falls due at the next minute at least 20 s away."""
     now = datetime.now(UTC)
     digest_at = (now + timedelta(seconds=80)).replace(second=0, microsecond=0)
     config = config_with_digest_at(tmp_path / "baton.toml", digest_at)
-    env = server_env(database_url, config, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
-                     SLACK_API_URL=fake_slack.api_url)
+    env = server_env(
+        database_url,
+        config,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=fake_slack.api_url,
+    )
     pair = [servers(env, "replica-a").start(), servers(env, "replica-b").start()]
     await asyncio.gather(*(s.wait_ready(60) for s in pair))
     yield pair, digest_at
@@ -112,16 +120,32 @@ async def click_accept_on_both(pair: list[Server], db: Database) -> None:
         async def click(server: Server, handoff: Handoff) -> None:
             person = agreement.person_by(email=handoff.rep or "")
             assert person is not None and person.slack_id
-            payload = {"type": "block_actions", "user": {"id": person.slack_id, "team_id": "T0BATON"},
-                       "api_app_id": "A0BATON", "team": {"id": "T0BATON"}, "trigger_id": f"t-{handoff.id}",
-                       "container": {"type": "message", "channel_id": "D0", "message_ts": "1764000000.000001"},
-                       "channel": {"id": "D0"}, "response_url": f"{server.url}/nowhere",
-                       "actions": [{"action_id": "baton:accept", "block_id": "b1", "type": "button",
-                                    "value": f"v1:{handoff.lead_id}:{handoff.id}", "action_ts": "1764000000.1"}]}
+            payload = {
+                "type": "block_actions",
+                "user": {"id": person.slack_id, "team_id": "T0BATON"},
+                "api_app_id": "A0BATON",
+                "team": {"id": "T0BATON"},
+                "trigger_id": f"t-{handoff.id}",
+                "container": {"type": "message", "channel_id": "D0", "message_ts": "1764000000.000001"},
+                "channel": {"id": "D0"},
+                "response_url": f"{server.url}/nowhere",
+                "actions": [
+                    {
+                        "action_id": "baton:accept",
+                        "block_id": "b1",
+                        "type": "button",
+                        "value": f"v1:{handoff.lead_id}:{handoff.id}",
+                        "action_ts": "1764000000.1",
+                    }
+                ],
+            }
             body = urlencode({"payload": json.dumps(payload)})
             timestamp = str(int(time.time()))
-            headers = {"X-Slack-Request-Timestamp": timestamp, "Content-Type": "application/x-www-form-urlencoded",
-                       "X-Slack-Signature": verifier.generate_signature(timestamp=timestamp, body=body) or ""}
+            headers = {
+                "X-Slack-Request-Timestamp": timestamp,
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Slack-Signature": verifier.generate_signature(timestamp=timestamp, body=body) or "",
+            }
             async with http.post(server.url + "/slack/events", data=body, headers=headers) as response:
                 assert response.status == 200, await response.text()
 
@@ -129,47 +153,72 @@ async def click_accept_on_both(pair: list[Server], db: Database) -> None:
 
 
 async def test_two_replicas_do_each_piece_of_work_exactly_once(
-        replicas: tuple[list[Server], datetime], fake_slack: FakeSlack, db: Database) -> None:
+    replicas: tuple[list[Server], datetime], fake_slack: FakeSlack, db: Database
+) -> None:
     pair, digest_at = replicas
     payloads = await send_leads(pair)
 
     # 1. Every lead offered once: one handoff, one card, one chat.postMessage naming it.
     async def cards_sent() -> bool:
-        return bool(await scalar(db, select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.message_key.like("lead:%:card:%"), OutboxMessage.kind == "post",
-            OutboxMessage.status == "sent")) == LEADS)
+        return bool(
+            await scalar(
+                db,
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(
+                    OutboxMessage.message_key.like("lead:%:card:%"),
+                    OutboxMessage.kind == "post",
+                    OutboxMessage.status == "sent",
+                ),
+            )
+            == LEADS
+        )
+
     await eventually(cards_sent, "every lead card to reach Slack")
     assert await scalar(db, select(func.count()).select_from(Handoff)) == LEADS
     posts = [json.dumps(c.body) for c in fake_slack.calls_to("chat.postMessage")]
-    assert {p["company"]: sum(p["company"] in body for body in posts) for p in payloads} == \
-        {p["company"]: 1 for p in payloads}
+    assert {p["company"]: sum(p["company"] in body for body in posts) for p in payloads} == {
+        p["company"]: 1 for p in payloads
+    }
 
     # 2. Every Accept, clicked on both replicas at once, is taken once.
     await click_accept_on_both(pair, db)
 
     async def all_accepted() -> bool:
-        return bool(await scalar(db, select(func.count()).select_from(Handoff)
-                                 .where(Handoff.state == "accepted")) == LEADS)
+        return bool(
+            await scalar(db, select(func.count()).select_from(Handoff).where(Handoff.state == "accepted")) == LEADS
+        )
+
     await eventually(all_accepted, "every offer to be accepted")
     async with db.transaction() as session:
-        accepted = Counter((await session.scalars(
-            select(AuditEvent.lead_id).where(AuditEvent.action == "lead.accepted"))).all())
+        accepted = Counter(
+            (await session.scalars(select(AuditEvent.lead_id).where(AuditEvent.action == "lead.accepted"))).all()
+        )
     assert set(accepted.values()) == {1} and len(accepted) == LEADS
 
     # 3. Every due SLA timer fires once, whichever replica's sweep finds it.
     async with db.transaction() as session:
         due = list((await session.scalars(select(Timer.id).where(Timer.status == TimerStatus.PENDING))).all())
-        await session.execute(update(Timer).where(Timer.id.in_(due))
-                              .values(due_at=datetime.now(UTC) - timedelta(seconds=1)))
+        await session.execute(
+            update(Timer).where(Timer.id.in_(due)).values(due_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
     assert len(due) >= LEADS
 
     async def timers_fired() -> bool:
-        return not await scalar(db, select(func.count()).select_from(Timer).where(
-            Timer.id.in_(due), Timer.status == TimerStatus.PENDING))
+        return not await scalar(
+            db, select(func.count()).select_from(Timer).where(Timer.id.in_(due), Timer.status == TimerStatus.PENDING)
+        )
+
     await eventually(timers_fired, "the due SLA timers to fire")
     async with db.transaction() as session:
-        steps = Counter((lead_id, (after or {}).get("chain")) for lead_id, after in (await session.execute(
-            select(AuditEvent.lead_id, AuditEvent.after).where(AuditEvent.action.like("sla.%")))).all())
+        steps = Counter(
+            (lead_id, (after or {}).get("chain"))
+            for lead_id, after in (
+                await session.execute(
+                    select(AuditEvent.lead_id, AuditEvent.after).where(AuditEvent.action.like("sla.%"))
+                )
+            ).all()
+        )
         fired = (await session.scalars(select(Timer.status).where(Timer.id.in_(due)))).all()
     assert set(fired) == {TimerStatus.FIRED}
     # One step per chain was due (first touch, cadence check): one audit event each, never two.
@@ -179,26 +228,47 @@ async def test_two_replicas_do_each_piece_of_work_exactly_once(
     async def digest_sent() -> bool:
         if datetime.now(UTC) < digest_at:
             return False
-        return not await scalar(db, select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.dedupe_key.like("slack:digest:%"), OutboxMessage.status != "sent")) and \
-            bool(await scalar(db, select(func.count()).select_from(PeriodicRun).where(PeriodicRun.job == "digest")))
+        return not await scalar(
+            db,
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.dedupe_key.like("slack:digest:%"), OutboxMessage.status != "sent"),
+        ) and bool(await scalar(db, select(func.count()).select_from(PeriodicRun).where(PeriodicRun.job == "digest")))
+
     await eventually(digest_sent, "the weekly digest", within=150)
     async with db.transaction() as session:
         runs = (await session.scalars(select(PeriodicRun.instance).where(PeriodicRun.job == "digest"))).all()
-        digests = (await session.scalars(select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.dedupe_key.like("slack:digest:%")))).one()
+        digests = (
+            await session.scalars(
+                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.dedupe_key.like("slack:digest:%"))
+            )
+        ).one()
     assert len(runs) == 1 and digests >= 1
     assert len(fake_slack.calls_to("files.completeUploadExternal")) == digests
 
     # Overall: Slack saw exactly one chat.postMessage per post row the outbox marked sent.
     async def settled() -> bool:
-        return not await scalar(db, select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.platform == "slack", OutboxMessage.status == "pending"))
+        return not await scalar(
+            db,
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.platform == "slack", OutboxMessage.status == "pending"),
+        )
+
     await eventually(settled, "the outbox to drain")
     async with db.transaction() as session:
-        plain_posts = (await session.scalars(select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.platform == "slack", OutboxMessage.kind == "post", OutboxMessage.status == "sent",
-            OutboxMessage.dedupe_key.is_(None) | ~OutboxMessage.dedupe_key.like("slack:digest:%")))).one()
+        plain_posts = (
+            await session.scalars(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(
+                    OutboxMessage.platform == "slack",
+                    OutboxMessage.kind == "post",
+                    OutboxMessage.status == "sent",
+                    OutboxMessage.dedupe_key.is_(None) | ~OutboxMessage.dedupe_key.like("slack:digest:%"),
+                )
+            )
+        ).one()
         leads = (await session.scalars(select(func.count()).select_from(Lead))).one()
     assert leads == LEADS
     assert len(fake_slack.calls_to("chat.postMessage")) == plain_posts

@@ -36,6 +36,7 @@ async def test_the_purge_runs_at_start(retaining: Runtime, clock: ManualClock) -
     clock.advance(timedelta(days=2))  # Baton was down when the purge fell due
     await retaining.start()
     try:
+
         async def purged() -> None:
             while True:
                 async with retaining.db.transaction() as session:

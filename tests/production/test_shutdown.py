@@ -46,10 +46,15 @@ async def offers(database_url: str) -> dict[str, list[OutboxMessage]]:
     database = Database(database_url)
     try:
         async with database.transaction() as session:
-            rows = (await session.execute(select(Lead.external_id, Lead.id, Handoff.id)
-                                          .join(Handoff, Handoff.lead_id == Lead.id))).all()
-            cards = {m.message_key: m for m in (await session.scalars(
-                select(OutboxMessage).where(OutboxMessage.kind == "post"))).all()}
+            rows = (
+                await session.execute(
+                    select(Lead.external_id, Lead.id, Handoff.id).join(Handoff, Handoff.lead_id == Lead.id)
+                )
+            ).all()
+            cards = {
+                m.message_key: m
+                for m in (await session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "post"))).all()
+            }
     finally:
         await database.dispose()
     found: dict[str, list[OutboxMessage]] = {}

@@ -36,14 +36,20 @@ def hooks_services(db: Database, clock: ManualClock, *urls: str) -> Services:
 
 
 def worker_for(services: Services, max_age: timedelta = timedelta(days=3)) -> DeliveryWorker:
-    return DeliveryWorker(services, {"webhook": WebhookSender(WEBHOOK_SECRET, services.clock)},
-                          policy=RetryPolicy(max_age=max_age))
+    return DeliveryWorker(
+        services, {"webhook": WebhookSender(WEBHOOK_SECRET, services.clock)}, policy=RetryPolicy(max_age=max_age)
+    )
 
 
 async def webhook_rows(db: Database) -> list[OutboxMessage]:
     async with db.transaction() as session:
-        return list((await session.scalars(
-            select(OutboxMessage).where(OutboxMessage.platform == "webhook").order_by(OutboxMessage.id))).all())
+        return list(
+            (
+                await session.scalars(
+                    select(OutboxMessage).where(OutboxMessage.platform == "webhook").order_by(OutboxMessage.id)
+                )
+            ).all()
+        )
 
 
 async def close(worker: DeliveryWorker) -> None:
@@ -53,7 +59,8 @@ async def close(worker: DeliveryWorker) -> None:
 
 
 async def test_each_event_arrives_signed_and_the_receiver_can_verify_it(
-        db: Database, clock: ManualClock, receiver: Callable[..., Any]) -> None:
+    db: Database, clock: ManualClock, receiver: Callable[..., Any]
+) -> None:
     crm: Receiver = await receiver(now=lambda: clock.now().timestamp())
     services = hooks_services(db, clock, crm.url)
     await ingest(services, [LeadIn.model_validate(lead_payload(external_id="crm-w1"))])
@@ -71,7 +78,8 @@ async def test_each_event_arrives_signed_and_the_receiver_can_verify_it(
 
 
 async def test_a_receiver_answering_500_then_200_gets_the_event_on_the_retry(
-        db: Database, clock: ManualClock, receiver: Callable[..., Any]) -> None:
+    db: Database, clock: ManualClock, receiver: Callable[..., Any]
+) -> None:
     crm: Receiver = await receiver(answers=[500, 500], now=lambda: clock.now().timestamp())
     services = hooks_services(db, clock, crm.url)
     await ingest(services, [LeadIn.model_validate(lead_payload())])
@@ -91,7 +99,8 @@ async def test_a_receiver_answering_500_then_200_gets_the_event_on_the_retry(
 
 
 async def test_retry_after_from_the_receiver_sets_the_next_attempt(
-        db: Database, clock: ManualClock, receiver: Callable[..., Any]) -> None:
+    db: Database, clock: ManualClock, receiver: Callable[..., Any]
+) -> None:
     crm: Receiver = await receiver(answers=[429, 429], retry_after="120")
     services = hooks_services(db, clock, crm.url)
     await ingest(services, [LeadIn.model_validate(lead_payload())])
@@ -102,7 +111,8 @@ async def test_retry_after_from_the_receiver_sets_the_next_attempt(
 
 
 async def test_a_dead_receiver_is_parked_as_failed_and_blocks_no_other_delivery(
-        db: Database, clock: ManualClock, receiver: Callable[..., Any], database_url: str) -> None:
+    db: Database, clock: ManualClock, receiver: Callable[..., Any], database_url: str
+) -> None:
     crm: Receiver = await receiver()
     down = f"http://127.0.0.1:{free_port()}/hook"  # nothing listens there
     services = hooks_services(db, clock, down, crm.url)
@@ -118,14 +128,16 @@ async def test_a_dead_receiver_is_parked_as_failed_and_blocks_no_other_delivery(
     dead = [r for r in await webhook_rows(db) if r.payload["url"] == down]
     assert [r.status for r in dead] == ["failed", "failed"]
     assert all(r.attempts == 3 and (r.last_error or "").startswith("network:") for r in dead)
-    result = await asyncio.to_thread(CliRunner().invoke, cli, ["outbox", "list", "--status", "failed"],
-                                     env={"BATON_DATABASE_URL": database_url})
+    result = await asyncio.to_thread(
+        CliRunner().invoke, cli, ["outbox", "list", "--status", "failed"], env={"BATON_DATABASE_URL": database_url}
+    )
     assert result.exit_code == 0, result.output
     assert "last error" in result.output and result.output.count("network: ClientConnectorError") == 2
 
 
 async def test_a_refusing_receiver_is_retried_then_parked_with_its_answer(
-        db: Database, clock: ManualClock, receiver: Callable[..., Any]) -> None:
+    db: Database, clock: ManualClock, receiver: Callable[..., Any]
+) -> None:
     crm: Receiver = await receiver(answers=[404] * 4)
     services = hooks_services(db, clock, crm.url)
     await ingest(services, [LeadIn.model_validate(lead_payload())])

@@ -31,14 +31,24 @@ REVIEWERS = ["morgan.manager@example.com", "mark.marketer@example.com"]
 @pytest.fixture
 def agreement() -> Agreement:
     # The review falls due on 1 Jan 2027: not yet in November.
-    return make_agreement(definition={"version": "2026.4", "last_changed": date(2026, 10, 1),
-                                      "review_every_months": 3, "reviewers": REVIEWERS})
+    return make_agreement(
+        definition={
+            "version": "2026.4",
+            "last_changed": date(2026, 10, 1),
+            "review_every_months": 3,
+            "reviewers": REVIEWERS,
+        }
+    )
 
 
 async def digest_rows(db: Database) -> int:
     async with db.transaction() as session:
-        return int(await session.scalar(select(func.count()).select_from(OutboxMessage)
-                                        .where(OutboxMessage.dedupe_key.like("%digest:%"))) or 0)
+        return int(
+            await session.scalar(
+                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.dedupe_key.like("%digest:%"))
+            )
+            or 0
+        )
 
 
 def replica(database_url: str, agreement: Agreement, clock: ManualClock, **settings: object) -> Runtime:
@@ -60,16 +70,18 @@ async def test_a_digest_missed_while_down_is_sent_once_on_start(runtime: Runtime
     assert await digest_rows(runtime.db) > 0
 
 
-async def test_a_digest_missed_longer_ago_than_the_grace_is_not_sent(runtime: Runtime, clock: ManualClock,
-                                                                     week: Seeder) -> None:
+async def test_a_digest_missed_longer_ago_than_the_grace_is_not_sent(
+    runtime: Runtime, clock: ManualClock, week: Seeder
+) -> None:
     clock.advance(timedelta(hours=5))  # 7 h after it was due; the grace is 6 h
     register(runtime)
     assert DIGEST_JOB not in await catch_up(runtime, JOBS)
     assert await digest_rows(runtime.db) == 0
 
 
-async def test_the_catch_up_grace_is_a_setting(database_url: str, agreement: Agreement, clock: ManualClock,
-                                               runtime: Runtime, week: Seeder) -> None:
+async def test_the_catch_up_grace_is_a_setting(
+    database_url: str, agreement: Agreement, clock: ManualClock, runtime: Runtime, week: Seeder
+) -> None:
     clock.advance(timedelta(hours=5))
     patient = replica(database_url, agreement, clock, catch_up_grace=8 * 3600)
     try:
@@ -78,8 +90,9 @@ async def test_the_catch_up_grace_is_a_setting(database_url: str, agreement: Agr
         await patient.db.dispose()
 
 
-async def test_two_replicas_starting_at_once_send_it_once(database_url: str, agreement: Agreement,
-                                                          clock: ManualClock, runtime: Runtime, week: Seeder) -> None:
+async def test_two_replicas_starting_at_once_send_it_once(
+    database_url: str, agreement: Agreement, clock: ManualClock, runtime: Runtime, week: Seeder
+) -> None:
     register(runtime)
     other = replica(database_url, agreement, clock)
     try:
@@ -100,16 +113,16 @@ async def test_a_restart_after_the_digest_went_out_sends_nothing(runtime: Runtim
     assert await digest_rows(runtime.db) == sent
 
 
-async def test_a_restart_when_nothing_fell_due_runs_nothing(runtime: Runtime, clock: ManualClock,
-                                                            week: Seeder) -> None:
+async def test_a_restart_when_nothing_fell_due_runs_nothing(runtime: Runtime, clock: ManualClock, week: Seeder) -> None:
     clock.set(datetime(2026, 11, 25, 18, tzinfo=UTC))  # a Wednesday afternoon
     register(runtime)
     assert DIGEST_JOB not in await catch_up(runtime, JOBS)
     assert await digest_rows(runtime.db) == 0
 
 
-async def test_a_review_reminder_missed_while_down_is_sent_on_start(runtime: Runtime, clock: ManualClock,
-                                                                    week: Seeder) -> None:
+async def test_a_review_reminder_missed_while_down_is_sent_on_start(
+    runtime: Runtime, clock: ManualClock, week: Seeder
+) -> None:
     clock.set(datetime(2027, 1, 5, 15, tzinfo=UTC))  # 10:00 in New York; the daily check is at 09:00
     register(runtime)
     ran = await catch_up(runtime, JOBS)
@@ -119,6 +132,7 @@ async def test_a_review_reminder_missed_while_down_is_sent_on_start(runtime: Run
 async def test_starting_the_runtime_catches_up_the_missed_digest(runtime: Runtime, week: Seeder) -> None:
     await runtime.start()
     try:
+
         async def digest_claimed() -> None:
             while True:
                 async with runtime.db.transaction() as session:

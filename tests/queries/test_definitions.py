@@ -11,12 +11,24 @@ from scoring.agreement import Agreement
 from tests.factories import make_agreement
 
 
-@pytest.mark.parametrize(("raw", "topic"), [
-    ("mql", "mql"), ("MQLs", "mql"), ("sql", "stage:sql"), ("sal", "sal"), ("icp", "icp"), ("sla", "sla"),
-    ("scoring", "scoring"), ("socring", "scoring"), ("required fields", "required_fields"),
-    ("rejection reasons", "reasons"), ("recycled", "stage:recycled"), ("unreachable", "stage:unreachable"),
-    ("Disqualified", "stage:disqualified"),
-])
+@pytest.mark.parametrize(
+    ("raw", "topic"),
+    [
+        ("mql", "mql"),
+        ("MQLs", "mql"),
+        ("sql", "stage:sql"),
+        ("sal", "sal"),
+        ("icp", "icp"),
+        ("sla", "sla"),
+        ("scoring", "scoring"),
+        ("socring", "scoring"),
+        ("required fields", "required_fields"),
+        ("rejection reasons", "reasons"),
+        ("recycled", "stage:recycled"),
+        ("unreachable", "stage:unreachable"),
+        ("Disqualified", "stage:disqualified"),
+    ],
+)
 def test_terms_are_found_with_plurals_and_typos(agreement: Agreement, raw: str, topic: str) -> None:
     assert find_term(agreement, raw) == topic
 

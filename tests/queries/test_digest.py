@@ -25,8 +25,11 @@ def values(message: object) -> dict[str, str]:
 
 async def test_one_digest_per_manager_and_one_for_marketing(services: Services, week: Seeder) -> None:
     messages = await run_weekly_digest(services)
-    assert [m.audience for m in messages] == ["manager:mia.manager@example.com",
-                                              "manager:morgan.manager@example.com", "marketing"]
+    assert [m.audience for m in messages] == [
+        "manager:mia.manager@example.com",
+        "manager:morgan.manager@example.com",
+        "marketing",
+    ]
     assert {m.period for m in messages} == {"2026-W47"}
 
 
@@ -39,15 +42,18 @@ async def test_manager_digest_has_the_teams_figures(services: Services, week: Se
     assert got["Offers"] == "5: 4 accepted (80%), 1 rejected"
     assert (got["SLA misses"], got["Escalations"], got["Still unaccepted now"]) == ("1", "1", "0")
     assert [r[0] for r in morgan.notice.tables[0].rows] == ["Alice Example", "Bob Example"]
-    assert morgan.notice.lines == [f"SLA missed: #{week.leads['L2'].id} Pat L2 (L2 Inc): Alice Example, "
-                                   "accepted after the deadline"]
+    assert morgan.notice.lines == [
+        f"SLA missed: #{week.leads['L2'].id} Pat L2 (L2 Inc): Alice Example, accepted after the deadline"
+    ]
 
 
 async def test_manager_digest_lists_leads_still_unaccepted(services: Services, week: Seeder) -> None:
     mia = next(m for m in await run_weekly_digest(services, dry_run=True) if "mia" in m.audience)
     assert values(mia)["Still unaccepted now"] == "1"
-    assert f"Waiting: #{week.leads['L6'].id} Pat L6 (L6 Inc): David Example, still open, was due " \
-           "Thu 19 Nov 16:30 CET" in mia.notice.lines
+    assert (
+        f"Waiting: #{week.leads['L6'].id} Pat L6 (L6 Inc): David Example, still open, was due "
+        "Thu 19 Nov 16:30 CET" in mia.notice.lines
+    )
 
 
 async def test_marketing_digest_has_volume_reasons_notes_and_sources(services: Services, week: Seeder) -> None:

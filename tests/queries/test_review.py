@@ -20,8 +20,14 @@ REVIEWERS = ["morgan.manager@example.com", "mark.marketer@example.com"]
 
 @pytest.fixture
 def agreement() -> Agreement:
-    return make_agreement(definition={"version": "2026.4", "last_changed": date(2026, 10, 1),
-                                      "review_every_months": 3, "reviewers": REVIEWERS})
+    return make_agreement(
+        definition={
+            "version": "2026.4",
+            "last_changed": date(2026, 10, 1),
+            "review_every_months": 3,
+            "reviewers": REVIEWERS,
+        }
+    )
 
 
 def test_add_months_clamps_to_the_month_end() -> None:
@@ -33,8 +39,9 @@ async def test_not_due_before_the_review_date(services: Services) -> None:
     assert await run_review_reminder(services) == []
 
 
-async def test_due_review_reminds_each_reviewer_once_per_quarter(services: Services, clock: ManualClock,
-                                                                 week: Seeder) -> None:
+async def test_due_review_reminds_each_reviewer_once_per_quarter(
+    services: Services, clock: ManualClock, week: Seeder
+) -> None:
     clock.set(datetime(2027, 1, 5, 15, tzinfo=UTC))
     first = await run_review_reminder(services)
     second = await run_review_reminder(services)

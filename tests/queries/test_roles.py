@@ -6,8 +6,12 @@ from handlers.queries import answer
 from handlers.services import Services
 from tests.queries.conftest import Seeder
 
-ALICE, MORGAN, MIA, MARK = ("alice@example.com", "morgan.manager@example.com", "mia.manager@example.com",
-                            "mark.marketer@example.com")
+ALICE, MORGAN, MIA, MARK = (
+    "alice@example.com",
+    "morgan.manager@example.com",
+    "mia.manager@example.com",
+    "mark.marketer@example.com",
+)
 
 
 def labels(notice: object) -> list[str]:

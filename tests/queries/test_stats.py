@@ -51,8 +51,9 @@ async def test_team_scope_counts_only_that_team(services: Services, week: Seeder
     team = services.agreement.team("emea")
     assert team is not None
     async with services.db.transaction() as session:
-        f = await gather(session, team_scope(services.agreement, [team], "emea"), period.start, period.end,
-                         period.until)
+        f = await gather(
+            session, team_scope(services.agreement, [team], "emea"), period.start, period.end, period.until
+        )
     assert (f.mqls, f.offers, f.rejected, f.open, f.escalations) == (2, 2, 1, 1, 1)
     assert f.reasons == [("no_budget", 1)]
 
@@ -64,15 +65,20 @@ async def test_admin_stats_answer_shows_pacing_and_the_rep_table(services: Servi
     elapsed = (services.clock.now() - datetime(2026, 10, 1, 4, tzinfo=UTC)).total_seconds()
     expected = round(600 * elapsed / quarter)
     assert field(notice, "MQLs delivered") == (
-        f"7 (target to date {expected} (600 a quarter, about 46 a week): behind by {expected - 7})")
+        f"7 (target to date {expected} (600 a quarter, about 46 a week): behind by {expected - 7})"
+    )
     assert field(notice, "Acceptance rate") == "67% accepted, 33% rejected"
     assert field(notice, "Time to accept") == "median 25 min, p90 37 min"
     assert field(notice, "Time to first touch") == "median 1 h, p90 1 h 32 min"
     assert field(notice, "SLA attainment") == "75% (3 of 4 accepted on time)"
     assert field(notice, "Conversion") == "MQL → SAL 57% (4 of 7), SAL → SQL 25% (1 of 4)"
     assert field(notice, "Escalations") == "2"
-    assert [row[0] for row in notice.tables[0].rows] == ["Alice Example", "Bob Example", "Clara Example",
-                                                         "David Example"]
+    assert [row[0] for row in notice.tables[0].rows] == [
+        "Alice Example",
+        "Bob Example",
+        "Clara Example",
+        "David Example",
+    ]
 
 
 async def test_last_week_matches_this_quarter_for_the_seeded_week(services: Services, week: Seeder) -> None:

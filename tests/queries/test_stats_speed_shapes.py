@@ -39,16 +39,16 @@ async def build_with_channel_offers(s: Seeder) -> None:
     t5 = T0 + 5 * DAY
     # A channel offer Bob took (no rep until taken: the taker is ``decided_by``), late.
     await s.lead("C1", qualified_at=t5, accepted_at=t5 + 45 * MIN, owner=BOB, stage="sal")
-    taken = await s.handoff("C1", rep=None, state="accepted", offered_at=t5, decided_at=t5 + 45 * MIN,
-                            due_at=t5 + 30 * MIN, mode="channel")
+    taken = await s.handoff(
+        "C1", rep=None, state="accepted", offered_at=t5, decided_at=t5 + 45 * MIN, due_at=t5 + 30 * MIN, mode="channel"
+    )
     taken.decided_by = BOB
     # A channel offer nobody has taken: only in the totals.
     await s.lead("C2", qualified_at=t5)
     await s.handoff("C2", rep=None, state="offered", offered_at=t5, due_at=t5 + 30 * MIN, mode="channel")
     # Reassigned away from Alice.
     await s.lead("C3", qualified_at=t5)
-    await s.handoff("C3", rep=ALICE, state="reassigned", offered_at=t5, decided_at=t5 + 31 * MIN,
-                    due_at=t5 + 30 * MIN)
+    await s.handoff("C3", rep=ALICE, state="reassigned", offered_at=t5, decided_at=t5 + 31 * MIN, due_at=t5 + 30 * MIN)
     await s.session.flush()
 
 
@@ -65,11 +65,15 @@ async def test_read_offers_equal_grouped_offers(services: Services, seed: SeedFn
     async with services.db.transaction() as session:
         grouped = await grouped_offers(session, scope, period.start, period.end)
         read = await read_offers(session, scope, period.start, period.end)
-        wait = seconds_between(session.bind.dialect.name if session.bind else "sqlite",
-                               Handoff.offered_at, Handoff.decided_at)
-        expected = await percentiles(session, wait, [*offered_between(period.start, period.end),
-                                                     Handoff.state == HandoffState.ACCEPTED, *handoff_scope(scope)],
-                                     [0.5, 0.9])
+        wait = seconds_between(
+            session.bind.dialect.name if session.bind else "sqlite", Handoff.offered_at, Handoff.decided_at
+        )
+        expected = await percentiles(
+            session,
+            wait,
+            [*offered_between(period.start, period.end), Handoff.state == HandoffState.ACCEPTED, *handoff_scope(scope)],
+            [0.5, 0.9],
+        )
     assert read.by_state == grouped.by_state and read.on_time == grouped.on_time
     assert rows(read) == rows(grouped)
     for email, row in grouped.reps.items():

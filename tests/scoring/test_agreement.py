@@ -43,7 +43,8 @@ def test_bad_email_is_reported_by_its_path() -> None:
 def test_unknown_timezone_is_reported() -> None:
     problems = _problems(lambda d: d["teams"][0]["reps"][0].update(timezone="Mars/Olympus"))
     assert problems == [
-        "teams[0].reps[0].timezone: unknown timezone 'Mars/Olympus' (use an IANA name like Europe/Berlin)"]
+        "teams[0].reps[0].timezone: unknown timezone 'Mars/Olympus' (use an IANA name like Europe/Berlin)"
+    ]
 
 
 def test_sla_steps_out_of_order_are_reported() -> None:
@@ -59,13 +60,13 @@ def test_zero_delay_is_refused() -> None:
 def test_negative_delay_is_refused() -> None:
     problems = _problems(lambda d: _accept_steps(d)[0].update(after="-5m"))
     assert problems == [
-        "sla.policies.standard.accept[0].after: '-5m' is not a duration; write it like 30s, 15m, 4h or 2d"]
+        "sla.policies.standard.accept[0].after: '-5m' is not a duration; write it like 30s, 15m, 4h or 2d"
+    ]
 
 
 def test_unknown_sla_action_is_reported() -> None:
     problems = _problems(lambda d: _accept_steps(d)[0].update(action="page"))
-    assert problems == [
-        "sla.policies.standard.accept[0].action: Input should be 'nudge', 'escalate' or 'reassign'"]
+    assert problems == ["sla.policies.standard.accept[0].action: Input should be 'nudge', 'escalate' or 'reassign'"]
 
 
 def test_unknown_setting_is_reported() -> None:

@@ -97,21 +97,29 @@ def test_hours_that_end_before_they_start_are_refused() -> None:
         calendar(hours=("18:00", "09:00"))
 
 
-@pytest.mark.parametrize(("start", "due", "utc_due"), [
-    # New York springs forward on Sunday 8 March 2026: Monday opens at 13:00 UTC, not 14:00.
-    (local(NEW_YORK, 2026, 3, 6, 17, 55), local(NEW_YORK, 2026, 3, 9, 9, 25), utc(2026, 3, 9, 13, 25)),
-    # ...and falls back on Sunday 1 November 2026: Monday opens at 14:00 UTC, not 13:00.
-    (local(NEW_YORK, 2026, 10, 30, 17, 55), local(NEW_YORK, 2026, 11, 2, 9, 25), utc(2026, 11, 2, 14, 25)),
-], ids=["spring-forward", "fall-back"])
+@pytest.mark.parametrize(
+    ("start", "due", "utc_due"),
+    [
+        # New York springs forward on Sunday 8 March 2026: Monday opens at 13:00 UTC, not 14:00.
+        (local(NEW_YORK, 2026, 3, 6, 17, 55), local(NEW_YORK, 2026, 3, 9, 9, 25), utc(2026, 3, 9, 13, 25)),
+        # ...and falls back on Sunday 1 November 2026: Monday opens at 14:00 UTC, not 13:00.
+        (local(NEW_YORK, 2026, 10, 30, 17, 55), local(NEW_YORK, 2026, 11, 2, 9, 25), utc(2026, 11, 2, 14, 25)),
+    ],
+    ids=["spring-forward", "fall-back"],
+)
 def test_new_york_dst_weekend_keeps_monday_wall_clock_hours(start: datetime, due: datetime, utc_due: datetime) -> None:
     result = add_working_time(start, THIRTY, calendar(NEW_YORK))
     assert result == due == utc_due
 
 
-@pytest.mark.parametrize(("start", "due", "utc_due"), [
-    (local(BERLIN, 2026, 3, 27, 17, 55), local(BERLIN, 2026, 3, 30, 9, 25), utc(2026, 3, 30, 7, 25)),
-    (local(BERLIN, 2026, 10, 23, 17, 55), local(BERLIN, 2026, 10, 26, 9, 25), utc(2026, 10, 26, 8, 25)),
-], ids=["spring-forward", "fall-back"])
+@pytest.mark.parametrize(
+    ("start", "due", "utc_due"),
+    [
+        (local(BERLIN, 2026, 3, 27, 17, 55), local(BERLIN, 2026, 3, 30, 9, 25), utc(2026, 3, 30, 7, 25)),
+        (local(BERLIN, 2026, 10, 23, 17, 55), local(BERLIN, 2026, 10, 26, 9, 25), utc(2026, 10, 26, 8, 25)),
+    ],
+    ids=["spring-forward", "fall-back"],
+)
 def test_berlin_dst_weekend_keeps_monday_wall_clock_hours(start: datetime, due: datetime, utc_due: datetime) -> None:
     result = add_working_time(start, THIRTY, calendar(BERLIN))
     assert result == due == utc_due
@@ -123,8 +131,9 @@ def test_seven_day_calendar_counts_across_the_dst_switch() -> None:
     assert due == local(NEW_YORK, 2026, 3, 8, 10)  # 1h Saturday (EST) + 1h Sunday (EDT)
 
 
-@pytest.mark.parametrize(("day", "hours"), [(date(2026, 3, 8), 5), (date(2026, 11, 1), 7)],
-                         ids=["spring-forward", "fall-back"])
+@pytest.mark.parametrize(
+    ("day", "hours"), [(date(2026, 3, 8), 5), (date(2026, 11, 1), 7)], ids=["spring-forward", "fall-back"]
+)
 def test_switch_inside_working_hours_changes_real_working_time(day: date, hours: int) -> None:
     cal = calendar(NEW_YORK, hours=("00:00", "06:00"), days=EVERY_DAY)
     start = datetime.combine(day, time(0), tzinfo=local(NEW_YORK, 2026, 1, 1).tzinfo)
@@ -143,13 +152,17 @@ def test_the_same_instant_is_working_time_in_one_zone_and_not_another() -> None:
     assert not is_working(instant, calendar(BERLIN))
 
 
-@pytest.mark.parametrize(("at", "expected"), [
-    (local(NEW_YORK, 2026, 11, 23, 9), True),
-    (local(NEW_YORK, 2026, 11, 23, 17, 59), True),
-    (local(NEW_YORK, 2026, 11, 23, 18), False),
-    (local(NEW_YORK, 2026, 11, 23, 8, 59), False),
-    (local(NEW_YORK, 2026, 11, 21, 12), False),
-], ids=["opening", "last-minute", "closing", "before-opening", "saturday"])
+@pytest.mark.parametrize(
+    ("at", "expected"),
+    [
+        (local(NEW_YORK, 2026, 11, 23, 9), True),
+        (local(NEW_YORK, 2026, 11, 23, 17, 59), True),
+        (local(NEW_YORK, 2026, 11, 23, 18), False),
+        (local(NEW_YORK, 2026, 11, 23, 8, 59), False),
+        (local(NEW_YORK, 2026, 11, 21, 12), False),
+    ],
+    ids=["opening", "last-minute", "closing", "before-opening", "saturday"],
+)
 def test_is_working_includes_opening_and_excludes_closing(at: datetime, expected: bool) -> None:
     assert is_working(at, calendar()) is expected
 

@@ -10,14 +10,34 @@ from tests.factories import make_lead
 
 LIBRARY = TypeAdapter(EmailStr)
 ADDRESSES = [
-    "pat@prospect.example", "Pat.O'Neil@Bench.Example", "  padded@prospect.example ", "a+tag%x@sub.domain.org",
-    "Joe Bloggs <joe@prospect.example>", "ü@prospect.example", "a@xn--bcher-kva.example", "a@bücher.example",
-    "A@EXAMPLE.ORG", "x" * 64 + "@prospect.example", "x" * 65 + "@prospect.example",
+    "pat@prospect.example",
+    "Pat.O'Neil@Bench.Example",
+    "  padded@prospect.example ",
+    "a+tag%x@sub.domain.org",
+    "Joe Bloggs <joe@prospect.example>",
+    "ü@prospect.example",
+    "a@xn--bcher-kva.example",
+    "a@bücher.example",
+    "A@EXAMPLE.ORG",
+    "x" * 64 + "@prospect.example",
+    "x" * 65 + "@prospect.example",
 ]
 REFUSED = [
-    "a..b@prospect.example", ".a@prospect.example", "a.@prospect.example", "a@x", "a@localhost", "a@x.test",
-    "a@-x.com", "a@x..com", "a@1.2.3.4", "joe@[1.2.3.4]", "a@x.123",
-    "a@" + "b" * 64 + ".com", "a@x.com.", "no-at-sign", "",
+    "a..b@prospect.example",
+    ".a@prospect.example",
+    "a.@prospect.example",
+    "a@x",
+    "a@localhost",
+    "a@x.test",
+    "a@-x.com",
+    "a@x..com",
+    "a@1.2.3.4",
+    "joe@[1.2.3.4]",
+    "a@x.123",
+    "a@" + "b" * 64 + ".com",
+    "a@x.com.",
+    "no-at-sign",
+    "",
 ]
 
 

@@ -21,7 +21,8 @@ def test_slack_reaches_a_slack_id_only_when_slack_is_configured() -> None:
     assert unreachable_reason(SLACK_ONLY, {"slack"}) is None
     assert unreachable_reason(SLACK_ONLY, {"teams"}) == (
         "reachable on no enabled chat platform (has a slack_id but Slack is not configured; "
-        "no teams_id, and no Teams conversation with Baton: they have not installed the app)")
+        "no teams_id, and no Teams conversation with Baton: they have not installed the app)"
+    )
 
 
 def test_teams_reaches_a_teams_id_or_someone_who_installed_the_app() -> None:
@@ -29,7 +30,8 @@ def test_teams_reaches_a_teams_id_or_someone_who_installed_the_app() -> None:
     assert unreachable_reason(EMAIL_ONLY, {"teams"}, teams_installed={"eve@example.com"}) is None
     assert unreachable_reason(EMAIL_ONLY, {"teams"}) is not None
     assert unreachable_reason(TEAMS_ONLY, {"slack"}) == (
-        "reachable on no enabled chat platform (no slack_id; has a teams_id but Teams is not enabled)")
+        "reachable on no enabled chat platform (no slack_id; has a teams_id but Teams is not enabled)"
+    )
 
 
 def test_a_person_with_no_chat_identity_is_unreachable_everywhere() -> None:
@@ -52,8 +54,9 @@ def test_routing_gives_an_unreachable_rep_no_leads_and_says_why() -> None:
     state = RoutingState(active={}, rr_credit={}, unreachable=unreachable)
     credit: dict[str, int] = {}
     for _ in range(6):
-        decision = route(make_lead(), agreement, RoutingState(active={}, rr_credit=credit, unreachable=unreachable),
-                         NOW)
+        decision = route(
+            make_lead(), agreement, RoutingState(active={}, rr_credit=credit, unreachable=unreachable), NOW
+        )
         credit = dict(decision.rr_credit)
         assert decision.rep == ALICE
     decision = route(make_lead(), agreement, state, NOW)

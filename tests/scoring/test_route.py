@@ -19,8 +19,9 @@ NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 ALICE, BOB = "alice@example.com", "bob@example.com"
 
 
-def _route(state: RoutingState | None = None, agreement: Agreement | None = None, now: datetime = NOW,
-           **lead: Any) -> RoutingDecision:
+def _route(
+    state: RoutingState | None = None, agreement: Agreement | None = None, now: datetime = NOW, **lead: Any
+) -> RoutingDecision:
     return route(make_lead(**lead), agreement or make_agreement(), state or routing_state(), now)
 
 

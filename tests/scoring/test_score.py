@@ -15,8 +15,9 @@ NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 PLAIN: dict[str, Any] = {"title": "Engineer", "industry": "retail", "country": "BR", "employees": 150}
 
 
-def _score(agreement: Agreement | None = None, activities: tuple[tuple[str, timedelta], ...] = (),
-           **fields: object) -> ScoreResult:
+def _score(
+    agreement: Agreement | None = None, activities: tuple[tuple[str, timedelta], ...] = (), **fields: object
+) -> ScoreResult:
     acts = [make_activity(kind, NOW - age) for kind, age in activities]
     return score(make_lead(**fields), acts, agreement or make_agreement(), NOW)
 
@@ -38,7 +39,8 @@ def _with(section: str, **changes: object) -> Agreement:
 def test_set_condition_adds_its_points_case_insensitively() -> None:
     result = _score(**{**PLAIN, "industry": "SaaS"})
     assert _line(result, "Target industry") == ScoreLine(
-        "Target industry", "explicit", 15, "industry is one of software, saas, fintech")
+        "Target industry", "explicit", 15, "industry is one of software, saas, fintech"
+    )
 
 
 def test_range_condition_includes_its_lower_bound() -> None:
@@ -72,7 +74,8 @@ def test_matching_lead_adds_every_fired_rule() -> None:
 def test_implicit_event_adds_its_points_under_its_label() -> None:
     result = _score(activities=(("pricing_page_viewed", timedelta(0)),), **PLAIN)
     assert _line(result, "Viewed the pricing page") == ScoreLine(
-        "Viewed the pricing page", "implicit", 10, "1 event at +10 points")
+        "Viewed the pricing page", "implicit", 10, "1 event at +10 points"
+    )
 
 
 def test_points_halve_every_half_life() -> None:
@@ -186,9 +189,14 @@ def test_qualified_lead_has_no_reasons_against() -> None:
 
 
 def test_totals_are_the_sums_of_the_lines() -> None:
-    result = _score(activities=(("webinar_attended", timedelta(days=10)), ("blog_visit", timedelta(days=1)),
-                                ("careers_page_viewed", timedelta(days=45))),
-                    title="Marketing Intern")
+    result = _score(
+        activities=(
+            ("webinar_attended", timedelta(days=10)),
+            ("blog_visit", timedelta(days=1)),
+            ("careers_page_viewed", timedelta(days=45)),
+        ),
+        title="Marketing Intern",
+    )
     assert result.explicit == sum(line.points for line in result.lines if line.kind == "explicit")
     assert result.implicit == sum(line.points for line in result.lines if line.kind == "implicit")
     assert result.total == result.explicit + result.implicit == sum(line.points for line in result.lines)

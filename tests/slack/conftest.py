@@ -37,8 +37,13 @@ ALICE, BOB, CLARA, DAVID = "U0ALICE001", "U0BOB00001", "U0CLARA001", "U0DAVID001
 MARKETING_CHANNEL, EMEA_CHANNEL = "C0MKTGFEEDBK", "C0EMEASALES"
 
 
-def signed_headers(body: str, *, secret: str = SIGNING_SECRET, at: float | None = None,
-                   content_type: str = "application/x-www-form-urlencoded") -> dict[str, str]:
+def signed_headers(
+    body: str,
+    *,
+    secret: str = SIGNING_SECRET,
+    at: float | None = None,
+    content_type: str = "application/x-www-form-urlencoded",
+) -> dict[str, str]:
     timestamp = str(int(at if at is not None else time.time()))
     signature = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
     assert signature is not None
@@ -59,8 +64,13 @@ class Reply:
 class SlackDriver:
     """Plays Slack against the running app: signed clicks, form submissions, commands, events."""
 
-    def __init__(self, client: TestClient[web.Request, web.Application], runtime: Runtime,
-                 component: SlackComponent, fake: FakeSlack) -> None:
+    def __init__(
+        self,
+        client: TestClient[web.Request, web.Application],
+        runtime: Runtime,
+        component: SlackComponent,
+        fake: FakeSlack,
+    ) -> None:
         self.client = client
         self.runtime = runtime
         self.component = component
@@ -75,19 +85,38 @@ class SlackDriver:
         body = urlencode({"payload": json.dumps(payload)})
         return await self.post(body, signed_headers(body))
 
-    def click_payload(self, user: str, action: Action | str, value: str, *, channel: str = "D0ALICE001",
-                      block_id: str = "b1", selected: str | None = None) -> dict[str, Any]:
+    def click_payload(
+        self,
+        user: str,
+        action: Action | str,
+        value: str,
+        *,
+        channel: str = "D0ALICE001",
+        block_id: str = "b1",
+        selected: str | None = None,
+    ) -> dict[str, Any]:
         n = next(self._n)
         action_id = action.action_id if isinstance(action, Action) else action
-        element: dict[str, Any] = {"action_id": action_id, "block_id": block_id, "type": "button",
-                                   "value": value, "action_ts": f"1764000000.{n}"}
+        element: dict[str, Any] = {
+            "action_id": action_id,
+            "block_id": block_id,
+            "type": "button",
+            "value": value,
+            "action_ts": f"1764000000.{n}",
+        }
         if selected is not None:
             element = {**element, "type": "static_select", "selected_option": {"value": selected}}
-        return {"type": "block_actions", "user": {"id": user, "team_id": "T0BATON"}, "api_app_id": "A0BATON",
-                "team": {"id": "T0BATON"}, "trigger_id": f"trigger-{n}",
-                "container": {"type": "message", "channel_id": channel, "message_ts": "1764000000.000001"},
-                "channel": {"id": channel}, "response_url": self.fake.response_url(f"{user}-{n}"),
-                "actions": [element]}
+        return {
+            "type": "block_actions",
+            "user": {"id": user, "team_id": "T0BATON"},
+            "api_app_id": "A0BATON",
+            "team": {"id": "T0BATON"},
+            "trigger_id": f"trigger-{n}",
+            "container": {"type": "message", "channel_id": channel, "message_ts": "1764000000.000001"},
+            "channel": {"id": channel},
+            "response_url": self.fake.response_url(f"{user}-{n}"),
+            "actions": [element],
+        }
 
     async def click(self, user: str, action: Action | str, value: str, **kwargs: Any) -> Reply:
         response = await self.interact(self.click_payload(user, action, value, **kwargs))
@@ -95,27 +124,52 @@ class SlackDriver:
         return response
 
     async def submit(self, user: str, view: dict[str, Any], reason: str | None, note: str | None) -> Reply:
-        state = {"reason": {"reason_select": {"type": "static_select",
-                                              "selected_option": {"value": reason} if reason else None}},
-                 "note": {"note_input": {"type": "plain_text_input", "value": note}}}
-        payload = {"type": "view_submission", "user": {"id": user, "team_id": "T0BATON"}, "team": {"id": "T0BATON"},
-                   "api_app_id": "A0BATON", "view": {**view, "state": {"values": state}}}
+        state = {
+            "reason": {
+                "reason_select": {"type": "static_select", "selected_option": {"value": reason} if reason else None}
+            },
+            "note": {"note_input": {"type": "plain_text_input", "value": note}},
+        }
+        payload = {
+            "type": "view_submission",
+            "user": {"id": user, "team_id": "T0BATON"},
+            "team": {"id": "T0BATON"},
+            "api_app_id": "A0BATON",
+            "view": {**view, "state": {"values": state}},
+        }
         response = await self.interact(payload)
         await self.component.idle(5)
         return response
 
     async def command(self, user: str, text: str) -> Reply:
         n = next(self._n)
-        body = urlencode({"command": "/baton", "text": text, "user_id": user, "team_id": "T0BATON",
-                          "channel_id": "C0SOMEWHERE", "api_app_id": "A0BATON", "trigger_id": f"t-{n}",
-                          "response_url": self.fake.response_url(f"cmd-{n}")})
+        body = urlencode(
+            {
+                "command": "/baton",
+                "text": text,
+                "user_id": user,
+                "team_id": "T0BATON",
+                "channel_id": "C0SOMEWHERE",
+                "api_app_id": "A0BATON",
+                "trigger_id": f"t-{n}",
+                "response_url": self.fake.response_url(f"cmd-{n}"),
+            }
+        )
         response = await self.post(body, signed_headers(body))
         await self.component.idle(5)
         return response
 
     async def event(self, event: dict[str, Any], *, event_id: str = "Ev0001", retry: int | None = None) -> Reply:
-        body = json.dumps({"type": "event_callback", "team_id": "T0BATON", "api_app_id": "A0BATON",
-                           "event_id": event_id, "event_time": int(time.time()), "event": event})
+        body = json.dumps(
+            {
+                "type": "event_callback",
+                "team_id": "T0BATON",
+                "api_app_id": "A0BATON",
+                "event_id": event_id,
+                "event_time": int(time.time()),
+                "event": event,
+            }
+        )
         headers = signed_headers(body, content_type="application/json")
         if retry is not None:
             headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
@@ -145,10 +199,12 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
 
 
 @pytest.fixture
-async def slack_runtime(database_url: str, agreement: Agreement, clock: ManualClock, db: Database,
-                        fake_slack: FakeSlack) -> AsyncIterator[Runtime]:
-    settings = make_settings(database_url, slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
-                             slack_api_url=fake_slack.api_url)
+async def slack_runtime(
+    database_url: str, agreement: Agreement, clock: ManualClock, db: Database, fake_slack: FakeSlack
+) -> AsyncIterator[Runtime]:
+    settings = make_settings(
+        database_url, slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=fake_slack.api_url
+    )
     rt = Runtime(settings=settings, agreement=agreement, clock=clock)
     await rt.prepare()
     rt.add(SlackComponent(settings, rt.services))
@@ -159,8 +215,7 @@ async def slack_runtime(database_url: str, agreement: Agreement, clock: ManualCl
 @pytest.fixture
 async def slack(slack_runtime: Runtime, fake_slack: FakeSlack) -> AsyncIterator[SlackDriver]:
     component = next(c for c in slack_runtime.components if isinstance(c, SlackComponent))
-    client: TestClient[web.Request, web.Application] = TestClient(
-        TestServer(slack_runtime.web_app(), host="127.0.0.1"))
+    client: TestClient[web.Request, web.Application] = TestClient(TestServer(slack_runtime.web_app(), host="127.0.0.1"))
     await client.start_server()
     yield SlackDriver(client, slack_runtime, component, fake_slack)
     await component.idle(5)

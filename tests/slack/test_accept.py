@@ -40,8 +40,9 @@ async def test_accepting_makes_a_sal_and_updates_the_card_for_everyone(slack: Sl
 async def test_racing_claims_from_many_reps_yield_one_owner_and_one_card_update(slack: SlackDriver) -> None:
     data = await offer(slack.runtime, country="DE")
     await slack.deliver()
-    payloads = [slack.click_payload(user, Action.CLAIM, data.pack(), channel=EMEA_CHANNEL)
-                for user in [CLARA, DAVID] * 10]
+    payloads = [
+        slack.click_payload(user, Action.CLAIM, data.pack(), channel=EMEA_CHANNEL) for user in [CLARA, DAVID] * 10
+    ]
     responses = await asyncio.gather(*(slack.interact(p) for p in payloads))
     await slack.component.idle(10)
     assert [r.status for r in responses] == [200] * 20

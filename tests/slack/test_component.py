@@ -25,8 +25,9 @@ def test_slack_is_added_when_its_token_and_secret_are_set(database_url: str, agr
     assert "slack" in runtime.worker.senders
 
 
-def test_without_slack_settings_the_log_says_so(database_url: str, agreement: Agreement,
-                                                caplog: pytest.LogCaptureFixture) -> None:
+def test_without_slack_settings_the_log_says_so(
+    database_url: str, agreement: Agreement, caplog: pytest.LogCaptureFixture
+) -> None:
     runtime = Runtime(settings=make_settings(database_url), agreement=agreement)
     with caplog.at_level(logging.WARNING):
         add_components(runtime)
@@ -34,8 +35,9 @@ def test_without_slack_settings_the_log_says_so(database_url: str, agreement: Ag
     assert "Slack is not configured" in caplog.text
 
 
-async def test_socket_mode_only_serves_no_http_endpoint(database_url: str, agreement: Agreement,
-                                                        clock: ManualClock) -> None:
+async def test_socket_mode_only_serves_no_http_endpoint(
+    database_url: str, agreement: Agreement, clock: ManualClock
+) -> None:
     settings = make_settings(database_url, slack_bot_token=BOT_TOKEN, slack_app_token="xapp-not-secret")
     runtime = Runtime(settings=settings, agreement=agreement, clock=clock)
     runtime.add(SlackComponent(settings, runtime.services))

@@ -46,15 +46,32 @@ async def test_a_mention_is_answered_in_its_thread_without_the_mention(slack: Sl
 
 
 async def test_a_dm_gets_the_same_answer(slack: SlackDriver) -> None:
-    await slack.event({"type": "message", "channel_type": "im", "user": ALICE, "text": "help",
-                       "channel": "D0ALICE001", "ts": "1764000000.000200"})
+    await slack.event(
+        {
+            "type": "message",
+            "channel_type": "im",
+            "user": ALICE,
+            "text": "help",
+            "channel": "D0ALICE001",
+            "ts": "1764000000.000200",
+        }
+    )
     (reply,) = slack.fake.calls_to("chat.postMessage")
     assert reply.body["channel"] == "D0ALICE001" and "What you can ask Baton" in reply.body["text"]
 
 
 async def test_messages_from_bots_are_ignored(slack: SlackDriver) -> None:
-    await slack.event({"type": "message", "channel_type": "im", "bot_id": "B0OTHER", "user": "U0OTHERBOT",
-                       "text": "help", "channel": "D0ALICE001", "ts": "1764000000.000300"})
+    await slack.event(
+        {
+            "type": "message",
+            "channel_type": "im",
+            "bot_id": "B0OTHER",
+            "user": "U0OTHERBOT",
+            "text": "help",
+            "channel": "D0ALICE001",
+            "ts": "1764000000.000300",
+        }
+    )
     assert not slack.fake.calls_to("chat.postMessage")
 
 

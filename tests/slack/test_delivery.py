@@ -89,9 +89,16 @@ async def test_a_row_claimed_by_a_worker_that_died_is_delivered_after_its_lease(
     assert await slack.deliver() == 1 and len(slack.fake.calls_to("chat.postMessage")) == 1
 
 
-@pytest.mark.parametrize(("error", "gone"), [("channel_not_found", False), ("not_in_channel", False),
-                                             ("invalid_auth", False), ("is_archived", True),
-                                             ("account_inactive", True)])
+@pytest.mark.parametrize(
+    ("error", "gone"),
+    [
+        ("channel_not_found", False),
+        ("not_in_channel", False),
+        ("invalid_auth", False),
+        ("is_archived", True),
+        ("account_inactive", True),
+    ],
+)
 async def test_errors_retrying_cannot_fix_fail_the_row_at_once(slack: SlackDriver, error: str, gone: bool) -> None:
     gone_seen: list[str] = []
     slack.runtime.worker.on_gone = lambda delivery, reason: gone_seen.append(reason)
@@ -109,8 +116,14 @@ async def test_a_digest_chart_is_uploaded_with_its_blocks_in_one_message(slack: 
     from scoring.agreement import ChannelRef
 
     async with slack.runtime.db.transaction() as session:
-        await outbox.post(session, slack.runtime.services, Notice(title="Weekly digest", lines=["12 MQLs"]),
-                          to_channel=ChannelRef(slack="C0SALESMGRS"), image=b"\x89PNG fake", image_name="week.png")
+        await outbox.post(
+            session,
+            slack.runtime.services,
+            Notice(title="Weekly digest", lines=["12 MQLs"]),
+            to_channel=ChannelRef(slack="C0SALESMGRS"),
+            image=b"\x89PNG fake",
+            image_name="week.png",
+        )
     assert await slack.deliver() == 1
     (complete,) = slack.fake.calls_to("files.completeUploadExternal")
     assert complete.body["channel_id"] == "C0SALESMGRS" and "Weekly digest" in str(complete.body["blocks"])

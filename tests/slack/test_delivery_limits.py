@@ -54,21 +54,34 @@ def fake_on_the_clock(fake_slack: FakeSlack, clock: ManualClock) -> Iterator[Non
 
 def worker(slack: SlackDriver) -> DeliveryWorker:
     """Another worker (another replica) on the same database, with its own sender and client."""
-    return DeliveryWorker(slack.runtime.services, {"slack": SlackSender(make_client(slack.runtime.settings))},
-                          lease=slack.runtime.worker.lease, pacing=slack.runtime.worker.pacing)
+    return DeliveryWorker(
+        slack.runtime.services,
+        {"slack": SlackSender(make_client(slack.runtime.settings))},
+        lease=slack.runtime.worker.lease,
+        pacing=slack.runtime.worker.pacing,
+    )
 
 
 async def cards(slack: SlackDriver, n: int, channels: tuple[str, ...] = (CHANNEL,)) -> None:
     async with slack.runtime.db.transaction() as session:
         for i in range(n):
-            await outbox.post(session, slack.runtime.services, Notice(title=f"Card {i}", lines=["x"]),
-                              to_channel=ChannelRef(slack=channels[i % len(channels)]))
+            await outbox.post(
+                session,
+                slack.runtime.services,
+                Notice(title=f"Card {i}", lines=["x"]),
+                to_channel=ChannelRef(slack=channels[i % len(channels)]),
+            )
 
 
 async def rows(slack: SlackDriver) -> list[OutboxMessage]:
     async with slack.runtime.db.transaction() as session:
-        return list((await session.scalars(select(OutboxMessage).where(OutboxMessage.platform == "slack")
-                                           .order_by(OutboxMessage.id))).all())
+        return list(
+            (
+                await session.scalars(
+                    select(OutboxMessage).where(OutboxMessage.platform == "slack").order_by(OutboxMessage.id)
+                )
+            ).all()
+        )
 
 
 async def landed_once(slack: SlackDriver) -> bool:
@@ -92,8 +105,7 @@ def sent_into_pauses(calls: list[Call], same_scope: bool) -> list[Call]:
     inside = []
     for refused in (c for c in calls if c.status == 429):
         until = refused.at + float(refused.retry_after or 0)
-        inside += [c for c in calls if refused.at < c.at < until
-                   and (not same_scope or c.channel == refused.channel)]
+        inside += [c for c in calls if refused.at < c.at < until and (not same_scope or c.channel == refused.channel)]
     return inside
 
 
@@ -156,8 +168,12 @@ async def test_a_permanent_ok_false_parks_the_card_at_once(slack: SlackDriver) -
 
 async def test_a_crash_between_the_post_and_its_commit_posts_each_card_once(slack: SlackDriver) -> None:
     await cards(slack, 5, (CHANNEL, OTHER))
-    dying = DeliveryWorker(slack.runtime.services, {"slack": DiesAfterSending(SlackSender(make_client(
-        slack.runtime.settings)))}, lease=slack.runtime.worker.lease, pacing=slack.runtime.worker.pacing)
+    dying = DeliveryWorker(
+        slack.runtime.services,
+        {"slack": DiesAfterSending(SlackSender(make_client(slack.runtime.settings)))},
+        lease=slack.runtime.worker.lease,
+        pacing=slack.runtime.worker.pacing,
+    )
     await dying.run_once()  # the first send of each conversation reached Slack; no settle committed
     assert len(slack.fake.posted()) == 2 and all(r.status == "pending" for r in await rows(slack))
     await run_for(slack, 40, worker(slack))  # a new process, its clock past the lease

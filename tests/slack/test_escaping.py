@@ -8,8 +8,12 @@ from typing import Any
 from handlers.views.actions import Action
 from tests.slack.conftest import ALICE, MARKETING_CHANNEL, SlackDriver, offer
 
-NASTY = {"first_name": "<!channel>", "last_name": "<@U123>", "company": "Tom & Jerry <Inc>",
-         "campaign": "<https://evil.example|click me>"}
+NASTY = {
+    "first_name": "<!channel>",
+    "last_name": "<@U123>",
+    "company": "Tom & Jerry <Inc>",
+    "campaign": "<https://evil.example|click me>",
+}
 RAW = ["<!channel>", "<@U123>", "<Inc>", "<https://evil.example"]
 
 
@@ -30,8 +34,11 @@ async def test_lead_text_is_escaped_in_the_card_the_update_the_form_and_the_feed
     view = {"id": "V00000001", **slack.fake.calls_to("views.update")[0].body["view"]}
     await slack.submit(ALICE, view, "no_fit", "Their name was <!channel> & <@U123>")
     await slack.deliver()
-    sent = [*slack.fake.calls_to("chat.postMessage"), *slack.fake.calls_to("chat.update"),
-            *slack.fake.calls_to("views.update")]
+    sent = [
+        *slack.fake.calls_to("chat.postMessage"),
+        *slack.fake.calls_to("chat.update"),
+        *slack.fake.calls_to("views.update"),
+    ]
     assert {c.body.get("channel") for c in sent} >= {"D0ALICE001", MARKETING_CHANNEL}
     everything = json.dumps([c.body for c in slack.fake.calls + slack.fake.responses], ensure_ascii=False)
     assert not any(raw in everything for raw in RAW)

@@ -37,8 +37,15 @@ def test_a_non_https_url_is_refused_with_a_clear_message() -> None:
 
 def test_the_scopes_are_the_minimum_baton_uses() -> None:
     assert slack_manifest()["oauth_config"]["scopes"]["bot"] == [
-        "chat:write", "im:write", "commands", "app_mentions:read", "im:history", "files:write",
-        "channels:history", "groups:history"]
+        "chat:write",
+        "im:write",
+        "commands",
+        "app_mentions:read",
+        "im:history",
+        "files:write",
+        "channels:history",
+        "groups:history",
+    ]
 
 
 def test_the_committed_manifests_match_what_the_code_builds() -> None:

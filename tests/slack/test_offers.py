@@ -19,8 +19,10 @@ async def test_a_direct_offer_is_a_dm_card_with_accept_and_reject(slack: SlackDr
     (posted,) = slack.fake.calls_to("chat.postMessage")
     assert opened.body["users"] == ALICE and posted.body["channel"] == "D0ALICE001"
     buttons = _buttons(posted.body["blocks"])
-    assert [(b["action_id"], b["value"]) for b in buttons] == [("baton:accept", data.pack()),
-                                                                ("baton:reject", data.pack())]
+    assert [(b["action_id"], b["value"]) for b in buttons] == [
+        ("baton:accept", data.pack()),
+        ("baton:reject", data.pack()),
+    ]
     async with slack.runtime.db.transaction() as session:
         sent = (await session.scalars(select(SentMessage))).one()
     assert (sent.channel, sent.message_id) == ("D0ALICE001", "1764000000.000001")

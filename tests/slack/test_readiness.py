@@ -53,29 +53,34 @@ async def outage() -> AsyncIterator[Outage]:
 
 
 @pytest.fixture
-async def client(database_url: str, agreement: Agreement, clock: ManualClock, outage: Outage,
-                 db: Any) -> AsyncIterator[TestClient[web.Request, web.Application]]:
-    settings = make_settings(database_url, slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
-                             slack_api_url=outage.url)
+async def client(
+    database_url: str, agreement: Agreement, clock: ManualClock, outage: Outage, db: Any
+) -> AsyncIterator[TestClient[web.Request, web.Application]]:
+    settings = make_settings(
+        database_url, slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=outage.url
+    )
     runtime = Runtime(settings=settings, agreement=agreement, clock=clock)
     await runtime.prepare()
     runtime.add(SlackComponent(settings, runtime.services))
-    test_client: TestClient[web.Request, web.Application] = TestClient(
-        TestServer(runtime.web_app(), host="127.0.0.1"))
+    test_client: TestClient[web.Request, web.Application] = TestClient(TestServer(runtime.web_app(), host="127.0.0.1"))
     await test_client.start_server()
     yield test_client
     await test_client.close()
     await runtime.db.dispose()
 
 
-@pytest.mark.parametrize(("content_type", "body"), [
-    ("text/html", "<html><body>500 Internal Server Error</body></html>"),
-    ("text/plain", "Internal Server Error"),
-    ("application/json", "<html>not json after all</html>"),
-    ("application/json", "[\"a list, not an object\"]"),
-])
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("text/html", "<html><body>500 Internal Server Error</body></html>"),
+        ("text/plain", "Internal Server Error"),
+        ("application/json", "<html>not json after all</html>"),
+        ("application/json", '["a list, not an object"]'),
+    ],
+)
 async def test_slack_answering_500_is_degraded_and_the_replica_stays_ready(
-        client: TestClient[web.Request, web.Application], outage: Outage, content_type: str, body: str) -> None:
+    client: TestClient[web.Request, web.Application], outage: Outage, content_type: str, body: str
+) -> None:
     outage.content_type, outage.body = content_type, body
     response = await client.get("/readyz")
     assert response.status == 200
@@ -85,7 +90,8 @@ async def test_slack_answering_500_is_degraded_and_the_replica_stays_ready(
 
 
 async def test_slack_refusing_the_token_is_degraded_with_its_error_code(
-        client: TestClient[web.Request, web.Application], outage: Outage) -> None:
+    client: TestClient[web.Request, web.Application], outage: Outage
+) -> None:
     outage.status, outage.content_type = 200, "application/json"
     outage.body = '{"ok": false, "error": "invalid_auth"}'
     response = await client.get("/readyz")
@@ -93,8 +99,9 @@ async def test_slack_refusing_the_token_is_degraded_with_its_error_code(
     assert (await response.json())["checks"]["slack"] == "degraded: invalid_auth"
 
 
-async def test_probes_do_not_call_slack_every_time(client: TestClient[web.Request, web.Application],
-                                                   outage: Outage) -> None:
+async def test_probes_do_not_call_slack_every_time(
+    client: TestClient[web.Request, web.Application], outage: Outage
+) -> None:
     for _ in range(10):
         await client.get("/readyz")
     assert outage.calls == 1

@@ -60,8 +60,11 @@ async def test_rejecting_with_a_note_records_feedback_and_tells_marketing(slack:
         lead = await session.get(Lead, data.lead_id)
         feedback = (await session.scalars(select(Feedback))).one()
     assert lead is not None and lead.stage == "disqualified"
-    assert (feedback.reason, feedback.note, feedback.rep) == ("no_fit", "Reseller, not an end customer",
-                                                              "alice@example.com")
+    assert (feedback.reason, feedback.note, feedback.rep) == (
+        "no_fit",
+        "Reseller, not an end customer",
+        "alice@example.com",
+    )
     await slack.deliver()
     (to_marketing,) = [c for c in slack.fake.calls_to("chat.postMessage") if c.body["channel"] == MARKETING_CHANNEL]
     text = str(to_marketing.body["blocks"])

@@ -13,9 +13,17 @@ from handlers.views.reject_form import RejectForm
 
 
 def _card(**fields: object) -> LeadCard:
-    values: dict[str, object] = {"lead_id": 1, "handoff_id": 2, "name": "Pat Prospect", "email": "pat@x.example",
-                                 "score": 70, "threshold": 50, "stage_label": "MQL", "status": "offered",
-                                 "buttons": offer_buttons(ButtonData(1, 2), "direct")}
+    values: dict[str, object] = {
+        "lead_id": 1,
+        "handoff_id": 2,
+        "name": "Pat Prospect",
+        "email": "pat@x.example",
+        "score": 70,
+        "threshold": 50,
+        "stage_label": "MQL",
+        "status": "offered",
+        "buttons": offer_buttons(ButtonData(1, 2), "direct"),
+    }
     values.update(fields)
     return LeadCard.model_validate(values)
 
@@ -47,16 +55,23 @@ def test_a_card_with_hundreds_of_score_lines_keeps_every_text_within_3000_charac
 
 
 def test_a_notice_with_too_many_lines_is_capped_at_50_blocks_keeping_its_buttons() -> None:
-    notice = Notice(title="Many", lines=[f"line {i}" for i in range(80)],
-                    buttons=[Button(action=Action.TAKE_OVER, label="Take over", value="v1:1:2")])
+    notice = Notice(
+        title="Many",
+        lines=[f"line {i}" for i in range(80)],
+        buttons=[Button(action=Action.TAKE_OVER, label="Take over", value="v1:1:2")],
+    )
     blocks = notice_blocks(notice)
     assert len(blocks) == MAX_BLOCKS and blocks[-1]["type"] == "actions"
     assert "more not shown" in str(blocks[-2])
 
 
 def test_a_reassign_button_with_choices_becomes_a_picker_carrying_the_offer_in_its_block_id() -> None:
-    button = Button(action=Action.REASSIGN, label="Reassign to…", value="v1:3:4",
-                    choices=[Choice(label="Bob Example", value="bob@example.com")])
+    button = Button(
+        action=Action.REASSIGN,
+        label="Reassign to…",
+        value="v1:3:4",
+        choices=[Choice(label="Bob Example", value="bob@example.com")],
+    )
     (block,) = notice_blocks(Notice(title="Escalation", buttons=[button]))[1:]
     (select,) = block["elements"]
     assert block["block_id"] == "baton_reassign|v1:3:4" and select["action_id"] == "baton:reassign"
@@ -64,8 +79,11 @@ def test_a_reassign_button_with_choices_becomes_a_picker_carrying_the_offer_in_i
 
 
 def test_a_notice_renders_fields_and_tables_escaped() -> None:
-    notice = Notice(title="Digest", fields=[Field(label="Reason", value="<b>")],
-                    tables=[Table(columns=["Rep", "Leads"], rows=[["A&B", "3"]])])
+    notice = Notice(
+        title="Digest",
+        fields=[Field(label="Reason", value="<b>")],
+        tables=[Table(columns=["Rep", "Leads"], rows=[["A&B", "3"]])],
+    )
     text = " ".join(_all_text(notice_blocks(notice)))
     assert "&lt;b&gt;" in text and "A&amp;B" in text and "```" in text
 
@@ -77,9 +95,15 @@ def test_a_fast_track_card_shows_the_badge_and_the_events() -> None:
 
 
 def test_the_reject_modal_marks_which_reasons_need_a_note() -> None:
-    form = RejectForm(lead_id=1, handoff_id=2, value="v1:1:2", lead_name="<Pat>", company=None,
-                      reasons=[Choice(label="No fit", value="no_fit"), Choice(label="No budget", value="no_budget")],
-                      note_required=["no_fit"])
+    form = RejectForm(
+        lead_id=1,
+        handoff_id=2,
+        value="v1:1:2",
+        lead_name="<Pat>",
+        company=None,
+        reasons=[Choice(label="No fit", value="no_fit"), Choice(label="No budget", value="no_budget")],
+        note_required=["no_fit"],
+    )
     modal = reject_modal(form, "D0ALICE001")
     assert modal["blocks"][2]["hint"]["text"] == "A note is required for: No fit"
     assert "&lt;Pat&gt;" in modal["blocks"][0]["text"]["text"] and len(modal["title"]["text"]) <= 24

@@ -14,8 +14,9 @@ from tests.slack.conftest import ALICE, SlackDriver, offer, signed_headers
 
 
 @pytest.mark.parametrize("tamper", ["unsigned", "wrong secret", "stale", "body changed"])
-async def test_a_request_not_signed_by_slack_now_is_refused_and_changes_nothing(slack: SlackDriver,
-                                                                               tamper: str) -> None:
+async def test_a_request_not_signed_by_slack_now_is_refused_and_changes_nothing(
+    slack: SlackDriver, tamper: str
+) -> None:
     data = await offer(slack.runtime)
     body = urlencode({"payload": json.dumps(slack.click_payload(ALICE, Action.ACCEPT, data.pack()))})
     headers = {

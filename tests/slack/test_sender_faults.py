@@ -33,8 +33,16 @@ def sender(fake: FakeSlack) -> SlackSender:
     return SlackSender(AsyncWebClient(token=BOT_TOKEN, base_url=fake.api_url))
 
 
-def card(row_id: int = 1, *, channel: str | None = "C0EMEASALES", user: str | None = None, op: str = "post",
-         doubtful: bool = False, image: bytes | None = None, **extra: Any) -> Delivery:
+def card(
+    row_id: int = 1,
+    *,
+    channel: str | None = "C0EMEASALES",
+    user: str | None = None,
+    op: str = "post",
+    doubtful: bool = False,
+    image: bytes | None = None,
+    **extra: Any,
+) -> Delivery:
     payload: dict[str, Any] = {"op": op, "view": Notice(title=f"Card {row_id}", lines=["x"]).model_dump(mode="json")}
     if channel:
         payload["channel"] = channel
@@ -42,15 +50,24 @@ def card(row_id: int = 1, *, channel: str | None = "C0EMEASALES", user: str | No
         payload["user"] = user
     if image is not None:
         payload |= {"image_b64": base64.b64encode(image).decode(), "image_name": "week.png"}
-    return Delivery(id=row_id, op=op, payload=payload, key=f"k{row_id}", doubtful=doubtful,
-                    claimed_at=CLAIMED if doubtful else None, **extra)
+    return Delivery(
+        id=row_id,
+        op=op,
+        payload=payload,
+        key=f"k{row_id}",
+        doubtful=doubtful,
+        claimed_at=CLAIMED if doubtful else None,
+        **extra,
+    )
 
 
 def test_a_post_consumes_its_channel_and_the_workspace() -> None:
     sender = SlackSender(AsyncWebClient(token=BOT_TOKEN))
     assert sender.pacing_scopes(card()) == ("slack:channel:C0EMEASALES", "slack:workspace")
-    assert sender.pacing_scopes(card(channel=None, user="U0ALICE001")) == ("slack:channel:dm:U0ALICE001",
-                                                                            "slack:workspace")
+    assert sender.pacing_scopes(card(channel=None, user="U0ALICE001")) == (
+        "slack:channel:dm:U0ALICE001",
+        "slack:workspace",
+    )
     update = card(op="update", target_channel="C0EMEASALES", target_message="1.2")
     assert sender.pacing_scopes(update) == ("slack:update", "slack:workspace")
 
@@ -93,8 +110,9 @@ async def test_the_channel_limit_answers_429_after_its_burst(fake: FakeSlack, se
 
 
 @pytest.mark.parametrize("content_type", ["text/html", "application/json", "text/plain"])
-async def test_a_500_with_an_html_body_is_retried_later(fake: FakeSlack, sender: SlackSender,
-                                                       content_type: str) -> None:
+async def test_a_500_with_an_html_body_is_retried_later(
+    fake: FakeSlack, sender: SlackSender, content_type: str
+) -> None:
     fake.fail("chat.postMessage", status=500, html=True, content_type=content_type)
     with pytest.raises(RetryLater) as caught:
         await sender.send(card())
@@ -102,35 +120,45 @@ async def test_a_500_with_an_html_body_is_retried_later(fake: FakeSlack, sender:
 
 
 @pytest.mark.parametrize("content_type", ["text/html", "text/plain"])
-async def test_a_200_with_a_body_that_is_not_slacks_is_retried_later(fake: FakeSlack, sender: SlackSender,
-                                                                    content_type: str) -> None:
+async def test_a_200_with_a_body_that_is_not_slacks_is_retried_later(
+    fake: FakeSlack, sender: SlackSender, content_type: str
+) -> None:
     fake.fail("chat.postMessage", status=200, html=True, content_type=content_type)
     with pytest.raises(RetryLater):
         await sender.send(card())
 
 
-@pytest.mark.parametrize("error", ["ratelimited", "internal_error", "fatal_error", "service_unavailable",
-                                   "request_timeout"])
+@pytest.mark.parametrize(
+    "error", ["ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"]
+)
 async def test_transient_ok_false_is_retried_later(fake: FakeSlack, sender: SlackSender, error: str) -> None:
     fake.fail("chat.postMessage", error=error)
     with pytest.raises(RetryLater):
         await sender.send(card())
 
 
-@pytest.mark.parametrize(("error", "gone"), [("channel_not_found", False), ("not_in_channel", False),
-                                             ("invalid_auth", False), ("invalid_blocks", False),
-                                             ("is_archived", True), ("user_not_found", True),
-                                             ("account_inactive", True)])
-async def test_permanent_ok_false_fails_with_slacks_code(fake: FakeSlack, sender: SlackSender, error: str,
-                                                        gone: bool) -> None:
+@pytest.mark.parametrize(
+    ("error", "gone"),
+    [
+        ("channel_not_found", False),
+        ("not_in_channel", False),
+        ("invalid_auth", False),
+        ("invalid_blocks", False),
+        ("is_archived", True),
+        ("user_not_found", True),
+        ("account_inactive", True),
+    ],
+)
+async def test_permanent_ok_false_fails_with_slacks_code(
+    fake: FakeSlack, sender: SlackSender, error: str, gone: bool
+) -> None:
     fake.fail("chat.postMessage", error=error)
     with pytest.raises(PermanentFailure) as caught:
         await sender.send(card())
     assert caught.value.code == error and isinstance(caught.value, ConversationGone) is gone
 
 
-async def test_a_dropped_connection_is_retried_later_and_not_by_slack_sdk(fake: FakeSlack,
-                                                                         sender: SlackSender) -> None:
+async def test_a_dropped_connection_is_retried_later_and_not_by_slack_sdk(fake: FakeSlack, sender: SlackSender) -> None:
     fake.fail("chat.postMessage", drop=True)
     with pytest.raises(RetryLater):
         await sender.send(card())
@@ -150,8 +178,7 @@ async def test_every_post_names_its_outbox_row_in_message_metadata(fake: FakeSla
     assert message["metadata"] == {"event_type": "baton_outbox", "event_payload": {"outbox_id": 42}}
 
 
-async def test_a_doubtful_post_already_in_the_channel_is_not_posted_again(fake: FakeSlack,
-                                                                         sender: SlackSender) -> None:
+async def test_a_doubtful_post_already_in_the_channel_is_not_posted_again(fake: FakeSlack, sender: SlackSender) -> None:
     first = await sender.send(card(7))
     again = await sender.send(card(7, doubtful=True))
     assert again == first and len(fake.posted("C0EMEASALES")) == 1
@@ -183,7 +210,8 @@ async def test_the_lookup_pages_through_a_busy_channel(fake: FakeSlack, sender: 
 
 
 async def test_an_answer_lost_to_a_dropped_connection_is_looked_up_before_the_next_post(
-        fake: FakeSlack, sender: SlackSender) -> None:
+    fake: FakeSlack, sender: SlackSender
+) -> None:
     fake.fail("chat.postMessage", drop=True, landed=True)
     with pytest.raises(RetryLater):
         await sender.send(card(5))

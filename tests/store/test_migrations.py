@@ -19,8 +19,13 @@ async def test_an_empty_database_migrates_to_the_models_schema(db: Database) -> 
     async with db.engine.connect() as connection:
         tables, indexes = await connection.run_sync(tables_and_indexes)
     assert tables == set(Base.metadata.tables)
-    assert {"ix_timers_pending_due", "uq_handoffs_open_per_lead", "ix_outbox_status_next",
-            "ix_leads_qualified_at", "ix_handoffs_rep_state"} <= indexes
+    assert {
+        "ix_timers_pending_due",
+        "uq_handoffs_open_per_lead",
+        "ix_outbox_status_next",
+        "ix_leads_qualified_at",
+        "ix_handoffs_rep_state",
+    } <= indexes
 
 
 async def test_upgrading_twice_is_harmless(db: Database) -> None:

@@ -20,14 +20,32 @@ def event(action: str, lead_id: int | None = None) -> dict[str, object]:
 
 
 def outbox_row(dedupe: str) -> dict[str, object]:
-    return {"platform": "slack", "kind": "post", "payload": {"op": "post"}, "message_key": None,
-            "dedupe_key": dedupe, "status": "pending", "attempts": 0, "next_attempt_at": AT,
-            "created_at": AT, "last_error": None}
+    return {
+        "platform": "slack",
+        "kind": "post",
+        "payload": {"op": "post"},
+        "message_key": None,
+        "dedupe_key": dedupe,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": AT,
+        "created_at": AT,
+        "last_error": None,
+    }
 
 
 def new_lead(n: int) -> Lead:
-    return Lead(external_id=f"rows-{n}", email=f"rows{n}@prospect.example", data={"n": n}, stage="captured",
-                score=n, fast_track=False, explanation={}, created_at=AT, updated_at=AT)
+    return Lead(
+        external_id=f"rows-{n}",
+        email=f"rows{n}@prospect.example",
+        data={"n": n},
+        stage="captured",
+        score=n,
+        fast_track=False,
+        explanation={},
+        created_at=AT,
+        updated_at=AT,
+    )
 
 
 async def count(db: Database, model: type[AuditEvent] | type[OutboxMessage]) -> int:
@@ -66,10 +84,12 @@ async def test_deferred_work_sees_the_rows_and_may_queue_more(db: Database) -> N
     seen: list[int] = []
     handled: list[list[Any]] = []
     async with db.transaction() as session, buffered(session) as rows:
+
         async def after(items: list[Any]) -> None:
             handled.append(items)
             seen.append(int(await session.scalar(select(func.count()).select_from(AuditEvent)) or 0))
             rows.add(AuditEvent, event("queued by deferred work"))
+
         rows.add(AuditEvent, event("first"))
         rows.collect("once", after)["a"] = "a"
         rows.collect("once", after)["a"] = "a"  # the same key twice runs once, on the item once

@@ -30,9 +30,14 @@ TENANT = "tenant-0001"
 MARKETING_CHANNEL = "19:marketing@thread.tacv2"
 MANAGERS_CHANNEL = "19:managers@thread.tacv2"
 EMEA_CHANNEL = "19:emea-sales@thread.tacv2"
-AAD = {"alice@example.com": "aad-alice", "bob@example.com": "aad-bob", "clara@example.com": "aad-clara",
-       "david@example.com": "aad-david", "morgan.manager@example.com": "aad-morgan",
-       "mark.marketer@example.com": "aad-mark"}
+AAD = {
+    "alice@example.com": "aad-alice",
+    "bob@example.com": "aad-bob",
+    "clara@example.com": "aad-clara",
+    "david@example.com": "aad-david",
+    "morgan.manager@example.com": "aad-morgan",
+    "mark.marketer@example.com": "aad-mark",
+}
 _ids = itertools.count(1)
 
 
@@ -72,8 +77,9 @@ async def connector() -> AsyncIterator[FakeConnector]:
 
 
 @pytest.fixture
-async def teams_runtime(database_url: str, agreement: Agreement, clock: ManualClock,
-                        db: Database) -> AsyncIterator[Runtime]:
+async def teams_runtime(
+    database_url: str, agreement: Agreement, clock: ManualClock, db: Database
+) -> AsyncIterator[Runtime]:
     # The tenant's 50 requests a second as a burst: these tests send several cards at one frozen instant.
     settings = make_settings(database_url, teams_enabled=True, pace_teams_tenant="50/1s burst 50")
     rt = Runtime(settings=settings, agreement=agreement, clock=clock)
@@ -85,8 +91,7 @@ async def teams_runtime(database_url: str, agreement: Agreement, clock: ManualCl
 
 @pytest.fixture
 async def teams(teams_runtime: Runtime) -> AsyncIterator[TestClient[web.Request, web.Application]]:
-    client: TestClient[web.Request, web.Application] = TestClient(
-        TestServer(teams_runtime.web_app(), host="127.0.0.1"))
+    client: TestClient[web.Request, web.Application] = TestClient(TestServer(teams_runtime.web_app(), host="127.0.0.1"))
     await client.start_server()
     yield client
     await client.close()
@@ -101,22 +106,36 @@ def personal_conversation(email: str) -> dict[str, Any]:
     return {"id": f"a:personal-{AAD.get(email, email)}", "conversationType": "personal", "tenantId": TENANT}
 
 
-def activity(connector: FakeConnector, kind: str, sender: dict[str, Any], conversation: dict[str, Any],
-             **fields: Any) -> dict[str, Any]:
-    return {"type": kind, "id": f"incoming-{next(_ids)}", "channelId": "msteams", "serviceUrl": connector.url,
-            "from": sender, "recipient": {"id": BOT_ID, "name": "Baton"}, "conversation": conversation,
-            "channelData": {"tenant": {"id": TENANT}}, **fields}
+def activity(
+    connector: FakeConnector, kind: str, sender: dict[str, Any], conversation: dict[str, Any], **fields: Any
+) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "id": f"incoming-{next(_ids)}",
+        "channelId": "msteams",
+        "serviceUrl": connector.url,
+        "from": sender,
+        "recipient": {"id": BOT_ID, "name": "Baton"},
+        "conversation": conversation,
+        "channelData": {"tenant": {"id": TENANT}},
+        **fields,
+    }
 
 
 def install_personal(connector: FakeConnector, email: str) -> dict[str, Any]:
-    return activity(connector, "conversationUpdate", user(email), personal_conversation(email),
-                    membersAdded=[{"id": BOT_ID}])
+    return activity(
+        connector, "conversationUpdate", user(email), personal_conversation(email), membersAdded=[{"id": BOT_ID}]
+    )
 
 
 def install_channel(connector: FakeConnector, channel: str, installer: str) -> dict[str, Any]:
-    body = activity(connector, "conversationUpdate", user(installer),
-                    {"id": channel, "conversationType": "channel", "tenantId": TENANT},
-                    membersAdded=[{"id": BOT_ID}])
+    body = activity(
+        connector,
+        "conversationUpdate",
+        user(installer),
+        {"id": channel, "conversationType": "channel", "tenantId": TENANT},
+        membersAdded=[{"id": BOT_ID}],
+    )
     body["channelData"].update({"channel": {"id": channel}, "team": {"id": channel}})
     return body
 
@@ -125,16 +144,26 @@ def message(connector: FakeConnector, email: str, text: str) -> dict[str, Any]:
     return activity(connector, "message", user(email), personal_conversation(email), text=text)
 
 
-def card_action(connector: FakeConnector, email: str, verb: str, value: str | None,
-                channel: str | None = None, **inputs: Any) -> dict[str, Any]:
+def card_action(
+    connector: FakeConnector, email: str, verb: str, value: str | None, channel: str | None = None, **inputs: Any
+) -> dict[str, Any]:
     """A button press on a card in ``email``'s personal chat (or in ``channel``)."""
     data: dict[str, Any] = dict(inputs)
     if value is not None:
         data["value"] = value
-    conversation = {"id": f"{channel};messageid=1", "conversationType": "channel", "tenantId": TENANT} \
-        if channel else personal_conversation(email)
-    return activity(connector, "invoke", user(email), conversation, name="adaptiveCard/action",
-                    value={"action": {"type": "Action.Execute", "verb": verb, "data": data}})
+    conversation = (
+        {"id": f"{channel};messageid=1", "conversationType": "channel", "tenantId": TENANT}
+        if channel
+        else personal_conversation(email)
+    )
+    return activity(
+        connector,
+        "invoke",
+        user(email),
+        conversation,
+        name="adaptiveCard/action",
+        value={"action": {"type": "Action.Execute", "verb": verb, "data": data}},
+    )
 
 
 @pytest.fixture(scope="session")
@@ -155,8 +184,9 @@ async def jwks(signing_key: Any) -> AsyncIterator[Any]:
 
 
 @pytest.fixture
-async def signed(database_url: str, agreement: Agreement, clock: ManualClock, db: Database,
-                 jwks: Any) -> AsyncIterator[Any]:
+async def signed(
+    database_url: str, agreement: Agreement, clock: ManualClock, db: Database, jwks: Any
+) -> AsyncIterator[Any]:
     """Baton with a Teams app id: every request needs a real token signed by ``jwks``'s key."""
     from tests.teams.signing import signed_teams
 

@@ -27,10 +27,12 @@ APP_ID = "11111111-2222-3333-4444-555555555555"
 
 
 @pytest.fixture
-async def signed_only(database_url: str, agreement: Agreement, clock: ManualClock,
-                      db: Database) -> AsyncIterator[tuple[Runtime, TestClient[web.Request, web.Application]]]:
-    settings = make_settings(database_url, teams_enabled=True, microsoft_app_id=APP_ID,
-                             microsoft_app_password="not-a-real-secret")
+async def signed_only(
+    database_url: str, agreement: Agreement, clock: ManualClock, db: Database
+) -> AsyncIterator[tuple[Runtime, TestClient[web.Request, web.Application]]]:
+    settings = make_settings(
+        database_url, teams_enabled=True, microsoft_app_id=APP_ID, microsoft_app_password="not-a-real-secret"
+    )
     runtime = Runtime(settings=settings, agreement=agreement, clock=clock)
     runtime.add(TeamsComponent(settings, runtime.services))
     await runtime.prepare()
@@ -47,18 +49,23 @@ async def conversations(runtime: Runtime) -> int:
 
 
 async def test_with_an_app_id_a_request_without_a_token_gets_401_and_changes_nothing(
-        signed_only: tuple[Runtime, Any], connector: FakeConnector) -> None:
+    signed_only: tuple[Runtime, Any], connector: FakeConnector
+) -> None:
     runtime, client = signed_only
     response = await client.post("/api/messages", json=install_personal(connector, "alice@example.com"))
     assert response.status == 401 and "token" in (await response.json())["error"]
     assert await conversations(runtime) == 0 and connector.calls == []
 
 
-async def test_with_an_app_id_a_malformed_token_gets_401(signed_only: tuple[Runtime, Any],
-                                                         connector: FakeConnector) -> None:
+async def test_with_an_app_id_a_malformed_token_gets_401(
+    signed_only: tuple[Runtime, Any], connector: FakeConnector
+) -> None:
     runtime, client = signed_only
-    response = await client.post("/api/messages", json=message(connector, "alice@example.com", "help"),
-                                 headers={"Authorization": "Bearer not-a-jwt"})
+    response = await client.post(
+        "/api/messages",
+        json=message(connector, "alice@example.com", "help"),
+        headers={"Authorization": "Bearer not-a-jwt"},
+    )
     assert response.status == 401 and await conversations(runtime) == 0
 
 
@@ -70,8 +77,11 @@ def test_unauthenticated_mode_is_refused_off_loopback(database_url: str) -> None
 
 def test_single_tenant_needs_a_tenant_id(database_url: str) -> None:
     with pytest.raises(ConfigError, match="MICROSOFT_APP_TENANT_ID"):
-        check_settings(make_settings(database_url, microsoft_app_id=APP_ID, microsoft_app_password="x",
-                                     microsoft_app_type="SingleTenant"))
+        check_settings(
+            make_settings(
+                database_url, microsoft_app_id=APP_ID, microsoft_app_password="x", microsoft_app_type="SingleTenant"
+            )
+        )
 
 
 async def test_a_body_that_is_not_an_activity_gets_400(teams: Any) -> None:
@@ -80,7 +90,8 @@ async def test_a_body_that_is_not_an_activity_gets_400(teams: Any) -> None:
 
 
 async def test_forged_button_data_gets_a_card_level_error_and_changes_nothing(
-        teams: Any, teams_runtime: Runtime, connector: FakeConnector) -> None:
+    teams: Any, teams_runtime: Runtime, connector: FakeConnector
+) -> None:
     await post(teams, install_personal(connector, "alice@example.com"))
     await offered_card(teams, teams_runtime, connector)
     for value in ("v1:1:1;DROP", "<at>x</at>", None):
@@ -98,26 +109,34 @@ async def test_an_unknown_verb_or_action_type_is_refused(teams: Any, connector: 
     assert (await (await post(teams, submit)).json())["statusCode"] == 400
 
 
-async def test_another_rep_cannot_accept_a_direct_offer(teams: Any, teams_runtime: Runtime,
-                                                        connector: FakeConnector) -> None:
+async def test_another_rep_cannot_accept_a_direct_offer(
+    teams: Any, teams_runtime: Runtime, connector: FakeConnector
+) -> None:
     await post(teams, install_personal(connector, "alice@example.com"))
     card = await offered_card(teams, teams_runtime, connector)
-    body = await (await post(teams, card_action(connector, "bob@example.com", "accept",
-                                                button_value(card, "accept")))).json()
+    body = await (
+        await post(teams, card_action(connector, "bob@example.com", "accept", button_value(card, "accept")))
+    ).json()
     assert body["type"] == "application/vnd.microsoft.activity.message"
     assert "only they can accept" in body["value"]
     async with teams_runtime.db.transaction() as session:
         assert await session.scalar(select(Handoff.state)) == "offered"
-        assert await session.scalar(select(func.count()).select_from(AuditEvent)
-                                    .where(AuditEvent.action == "lead.accepted")) == 0
+        assert (
+            await session.scalar(
+                select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "lead.accepted")
+            )
+            == 0
+        )
 
 
-async def test_a_teams_user_outside_the_agreement_is_told_politely(teams: Any, teams_runtime: Runtime,
-                                                                   connector: FakeConnector) -> None:
+async def test_a_teams_user_outside_the_agreement_is_told_politely(
+    teams: Any, teams_runtime: Runtime, connector: FakeConnector
+) -> None:
     await post(teams, install_personal(connector, "alice@example.com"))
     card = await offered_card(teams, teams_runtime, connector)
-    body = await (await post(teams, card_action(connector, "stranger@example.com", "accept",
-                                                button_value(card, "accept")))).json()
+    body = await (
+        await post(teams, card_action(connector, "stranger@example.com", "accept", button_value(card, "accept")))
+    ).json()
     assert "not in Baton's configuration" in body["value"]
     async with teams_runtime.db.transaction() as session:
         assert await session.scalar(select(Handoff.state)) == "offered"

@@ -46,23 +46,26 @@ def worker(runtime: Runtime) -> DeliveryWorker:
     """Another worker (another replica) on the same database, with its own sender."""
     component = next(c for c in runtime.components if isinstance(c, TeamsComponent))
     sender = TeamsSender(runtime.services, component.adapter, runtime.settings.microsoft_app_id or "")
-    return DeliveryWorker(runtime.services, {"teams": sender}, lease=runtime.worker.lease,
-                          pacing=runtime.worker.pacing)
+    return DeliveryWorker(runtime.services, {"teams": sender}, lease=runtime.worker.lease, pacing=runtime.worker.pacing)
 
 
 async def cards(runtime: Runtime, n: int, channels: tuple[str, ...] = (MANAGERS_CHANNEL,)) -> None:
     async with runtime.db.transaction() as session:
         for i in range(n):
-            await outbox.post(session, runtime.services, Notice(title=f"Card {i}", lines=["x"]),
-                              to_channel=ChannelRef(teams=channels[i % len(channels)]))
+            await outbox.post(
+                session,
+                runtime.services,
+                Notice(title=f"Card {i}", lines=["x"]),
+                to_channel=ChannelRef(teams=channels[i % len(channels)]),
+            )
 
 
 async def landed_once(runtime: Runtime, connector: FakeConnector, n: int) -> bool:
-    titles = Counter(match.group(1) for call in connector.of_kind("send")
-                     if (match := re.search(r"Card (\d+)", str(call.card))))
+    titles = Counter(
+        match.group(1) for call in connector.of_kind("send") if (match := re.search(r"Card (\d+)", str(call.card)))
+    )
     async with runtime.db.transaction() as session:
-        statuses = (await session.scalars(select(OutboxMessage.status)
-                                          .where(OutboxMessage.platform == "teams"))).all()
+        statuses = (await session.scalars(select(OutboxMessage.status).where(OutboxMessage.platform == "teams"))).all()
     return set(statuses) == {"sent"} and len(statuses) == n and titles == Counter(str(i) for i in range(n))
 
 
@@ -76,7 +79,8 @@ async def run_for(runtime: Runtime, seconds: float, *workers: DeliveryWorker, st
 
 @pytest.mark.usefixtures("installed")
 async def test_forty_cards_into_one_conversation_are_paced_under_its_limit(
-        teams_runtime: Runtime, connector: FakeConnector) -> None:
+    teams_runtime: Runtime, connector: FakeConnector
+) -> None:
     connector.limit_conversations(rate=7, burst=7)
     await cards(teams_runtime, 40)
     await run_for(teams_runtime, 120, step=0.5)  # the 1800/1h tier alone needs a card every 2 s
@@ -86,7 +90,8 @@ async def test_forty_cards_into_one_conversation_are_paced_under_its_limit(
 
 @pytest.mark.usefixtures("installed")
 async def test_no_send_enters_a_conversation_teams_paused_across_two_workers(
-        teams_runtime: Runtime, connector: FakeConnector) -> None:
+    teams_runtime: Runtime, connector: FakeConnector
+) -> None:
     connector.fail(429, "TooManyRequests", retry_after="10")
     await cards(teams_runtime, 40, (MANAGERS_CHANNEL, EMEA_CHANNEL))  # 20 each: several seconds of pacing
     await run_for(teams_runtime, 120, teams_runtime.worker, worker(teams_runtime), step=0.5)
@@ -100,7 +105,8 @@ async def test_no_send_enters_a_conversation_teams_paused_across_two_workers(
 
 @pytest.mark.usefixtures("installed")
 async def test_a_gateway_outage_with_html_pages_then_recovery_delivers_everything_once(
-        teams_runtime: Runtime, connector: FakeConnector) -> None:
+    teams_runtime: Runtime, connector: FakeConnector
+) -> None:
     connector.fail(502, "", html=True, times=10_000)
     await cards(teams_runtime, 6, (MANAGERS_CHANNEL, EMEA_CHANNEL))
     await run_for(teams_runtime, 10 * 60, step=15)
@@ -119,8 +125,7 @@ async def test_a_412_is_retried_and_lands_once(teams_runtime: Runtime, connector
 
 
 @pytest.mark.usefixtures("installed")
-async def test_a_dropped_connection_is_retried_and_lands_once(teams_runtime: Runtime,
-                                                             connector: FakeConnector) -> None:
+async def test_a_dropped_connection_is_retried_and_lands_once(teams_runtime: Runtime, connector: FakeConnector) -> None:
     connector.fail(0, "", drop=True)
     await cards(teams_runtime, 1)
     await run_for(teams_runtime, 30)
@@ -129,8 +134,9 @@ async def test_a_dropped_connection_is_retried_and_lands_once(teams_runtime: Run
 
 
 @pytest.mark.usefixtures("installed")
-async def test_a_403_from_the_connector_parks_the_card_at_once(teams_runtime: Runtime,
-                                                              connector: FakeConnector) -> None:
+async def test_a_403_from_the_connector_parks_the_card_at_once(
+    teams_runtime: Runtime, connector: FakeConnector
+) -> None:
     connector.fail(403, "Forbidden")
     await cards(teams_runtime, 1)
     await teams_runtime.worker.run_once()

@@ -42,7 +42,8 @@ def button_value(card: dict[str, Any], verb: str) -> str:
 
 
 async def test_install_stores_the_reference_by_aad_id_email_and_conversation(
-        teams: Any, teams_runtime: Runtime, connector: FakeConnector) -> None:
+    teams: Any, teams_runtime: Runtime, connector: FakeConnector
+) -> None:
     await post(teams, install_personal(connector, "alice@example.com"))
     async with teams_runtime.db.transaction() as session:
         keys = set((await session.scalars(select(Conversation.key))).all())
@@ -50,7 +51,8 @@ async def test_install_stores_the_reference_by_aad_id_email_and_conversation(
 
 
 async def test_an_offer_reaches_the_rep_proactively_as_an_adaptive_card(
-        teams: Any, teams_runtime: Runtime, connector: FakeConnector, card_validator: Any) -> None:
+    teams: Any, teams_runtime: Runtime, connector: FakeConnector, card_validator: Any
+) -> None:
     await post(teams, install_personal(connector, "alice@example.com"))
     card = await offered_card(teams, teams_runtime, connector, first_name="Ann")
     (sent,) = connector.of_kind("send")
@@ -61,7 +63,8 @@ async def test_an_offer_reaches_the_rep_proactively_as_an_adaptive_card(
 
 
 async def test_accept_answers_with_the_refreshed_card_and_updates_it_for_everyone(
-        teams: Any, teams_runtime: Runtime, connector: FakeConnector, card_validator: Any) -> None:
+    teams: Any, teams_runtime: Runtime, connector: FakeConnector, card_validator: Any
+) -> None:
     await post(teams, install_personal(connector, "alice@example.com"))
     card = await offered_card(teams, teams_runtime, connector)
     response = await post(teams, card_action(connector, "alice@example.com", "accept", button_value(card, "accept")))
@@ -69,7 +72,11 @@ async def test_accept_answers_with_the_refreshed_card_and_updates_it_for_everyon
     assert body["statusCode"] == 200 and body["type"] == "application/vnd.microsoft.card.adaptive"
     card_validator.validate(body["value"])
     assert "Accepted" in str(body["value"]) and [a["verb"] for a in body["value"]["actions"]] == [
-        "log_call", "log_email", "meeting_booked", "unreachable"]
+        "log_call",
+        "log_email",
+        "meeting_booked",
+        "unreachable",
+    ]
     await teams_runtime.worker.run_once()
     (update,) = connector.of_kind("update")
     (sent,) = connector.of_kind("send")
@@ -78,32 +85,41 @@ async def test_accept_answers_with_the_refreshed_card_and_updates_it_for_everyon
 
 
 async def test_racing_accepts_make_exactly_one_owner(
-        teams: Any, teams_runtime: Runtime, connector: FakeConnector) -> None:
+    teams: Any, teams_runtime: Runtime, connector: FakeConnector
+) -> None:
     await post(teams, install_personal(connector, "alice@example.com"))
     card = await offered_card(teams, teams_runtime, connector)
     value = button_value(card, "accept")
-    responses = await asyncio.gather(*[
-        teams.post("/api/messages", json=card_action(connector, "alice@example.com", "accept", value))
-        for _ in range(5)])
+    responses = await asyncio.gather(
+        *[
+            teams.post("/api/messages", json=card_action(connector, "alice@example.com", "accept", value))
+            for _ in range(5)
+        ]
+    )
     bodies = [await r.json() for r in responses]
     assert sum(b["type"] == "application/vnd.microsoft.card.adaptive" for b in bodies) == 1
     assert all("Already accepted by you" in b["value"] for b in bodies if b["type"].endswith("message"))
     async with teams_runtime.db.transaction() as session:
-        accepted = await session.scalar(select(func.count()).select_from(AuditEvent)
-                                        .where(AuditEvent.action == "lead.accepted"))
+        accepted = await session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "lead.accepted")
+        )
     assert accepted == 1
 
 
 async def test_racing_claims_in_a_team_channel_make_exactly_one_owner(
-        teams: Any, teams_runtime: Runtime, connector: FakeConnector) -> None:
+    teams: Any, teams_runtime: Runtime, connector: FakeConnector
+) -> None:
     await post(teams, install_channel(connector, EMEA_CHANNEL, "clara@example.com"))
     card = await offered_card(teams, teams_runtime, connector, country="DE")
     assert connector.of_kind("send")[0].conversation_id == EMEA_CHANNEL
     value = button_value(card, "claim")
     reps = ["clara@example.com", "david@example.com"] * 3
-    responses = await asyncio.gather(*[
-        teams.post("/api/messages", json=card_action(connector, rep, "claim", value, channel=EMEA_CHANNEL))
-        for rep in reps])
+    responses = await asyncio.gather(
+        *[
+            teams.post("/api/messages", json=card_action(connector, rep, "claim", value, channel=EMEA_CHANNEL))
+            for rep in reps
+        ]
+    )
     bodies = [await r.json() for r in responses]
     assert sum(b["type"] == "application/vnd.microsoft.card.adaptive" for b in bodies) == 1
     async with teams_runtime.db.transaction() as session:
@@ -113,7 +129,8 @@ async def test_racing_claims_in_a_team_channel_make_exactly_one_owner(
 
 
 async def test_reject_opens_the_form_requires_the_note_then_rejects_and_tells_marketing(
-        teams: Any, teams_runtime: Runtime, connector: FakeConnector, card_validator: Any) -> None:
+    teams: Any, teams_runtime: Runtime, connector: FakeConnector, card_validator: Any
+) -> None:
     await post(teams, install_personal(connector, "alice@example.com"))
     await post(teams, install_channel(connector, MARKETING_CHANNEL, "mark.marketer@example.com"))
     card = await offered_card(teams, teams_runtime, connector)
@@ -121,14 +138,21 @@ async def test_reject_opens_the_form_requires_the_note_then_rejects_and_tells_ma
     form = (await (await post(teams, card_action(connector, "alice@example.com", "reject", value))).json())["value"]
     card_validator.validate(form)
     assert [a["verb"] for a in form["actions"]] == ["reject_submit", "refresh"]
-    again = (await (await post(teams, card_action(connector, "alice@example.com", "reject_submit", value,
-                                                  reason="no_fit"))).json())["value"]
+    again = (
+        await (
+            await post(teams, card_action(connector, "alice@example.com", "reject_submit", value, reason="no_fit"))
+        ).json()
+    )["value"]
     card_validator.validate(again)
     assert "A note is required" in str(again["body"]) and again["body"][2]["value"] == "no_fit"
     async with teams_runtime.db.transaction() as session:
         assert (await session.scalar(select(Handoff.state))) == "offered"
-    done = await (await post(teams, card_action(connector, "alice@example.com", "reject_submit", value,
-                                                reason="no_fit", note="Too small"))).json()
+    done = await (
+        await post(
+            teams,
+            card_action(connector, "alice@example.com", "reject_submit", value, reason="no_fit", note="Too small"),
+        )
+    ).json()
     assert "Rejected" in str(done["value"])
     await teams_runtime.worker.run_once()
     feedback = [c for c in connector.of_kind("send") if c.conversation_id == MARKETING_CHANNEL]
@@ -138,13 +162,18 @@ async def test_reject_opens_the_form_requires_the_note_then_rejects_and_tells_ma
 
 
 async def test_after_acceptance_a_touch_button_logs_the_touch_and_shows_it_on_the_card(
-        teams: Any, teams_runtime: Runtime, connector: FakeConnector, card_validator: Any) -> None:
+    teams: Any, teams_runtime: Runtime, connector: FakeConnector, card_validator: Any
+) -> None:
     await post(teams, install_personal(connector, "alice@example.com"))
     card = await offered_card(teams, teams_runtime, connector)
-    accepted = (await (await post(teams, card_action(connector, "alice@example.com", "accept",
-                                                     button_value(card, "accept")))).json())["value"]
-    body = await (await post(teams, card_action(connector, "alice@example.com", "log_call",
-                                                button_value(accepted, "log_call")))).json()
+    accepted = (
+        await (
+            await post(teams, card_action(connector, "alice@example.com", "accept", button_value(card, "accept")))
+        ).json()
+    )["value"]
+    body = await (
+        await post(teams, card_action(connector, "alice@example.com", "log_call", button_value(accepted, "log_call")))
+    ).json()
     card_validator.validate(body["value"])
     assert "Touch logged" in str(body["value"]["body"])
     async with teams_runtime.db.transaction() as session:

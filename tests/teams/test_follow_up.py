@@ -37,8 +37,8 @@ def cards_to(connector: FakeConnector, conversation_id: str) -> list[dict[str, A
 
 
 async def test_an_unanswered_offer_nudges_the_rep_then_escalates_to_the_manager_who_reassigns(
-        teams: Any, teams_runtime: Runtime, connector: FakeConnector, clock: ManualClock,
-        card_validator: Any) -> None:
+    teams: Any, teams_runtime: Runtime, connector: FakeConnector, clock: ManualClock, card_validator: Any
+) -> None:
     for email in ("alice@example.com", "morgan.manager@example.com"):
         await post(teams, install_personal(connector, email))
     await post(teams, install_channel(connector, MANAGERS_CHANNEL, "morgan.manager@example.com"))
@@ -59,8 +59,12 @@ async def test_an_unanswered_offer_nudges_the_rep_then_escalates_to_the_manager_
     picker = next(item for item in escalation["body"] if item["type"] == "Input.ChoiceSet")
     assert [c["value"] for c in picker["choices"]] == ["bob@example.com"]
     value = escalation["actions"][0]["data"]["value"]
-    body = await (await post(teams, card_action(connector, "morgan.manager@example.com", "reassign", value,
-                                                reassign_choice="bob@example.com"))).json()
+    body = await (
+        await post(
+            teams,
+            card_action(connector, "morgan.manager@example.com", "reassign", value, reassign_choice="bob@example.com"),
+        )
+    ).json()
     assert body["type"] == "application/vnd.microsoft.activity.message"
     async with teams_runtime.db.transaction() as session:
         reps = (await session.scalars(select(Handoff.rep).order_by(Handoff.id))).all()
@@ -68,19 +72,24 @@ async def test_an_unanswered_offer_nudges_the_rep_then_escalates_to_the_manager_
 
 
 async def test_a_rep_cannot_use_the_managers_reassign_button(
-        teams: Any, teams_runtime: Runtime, connector: FakeConnector) -> None:
+    teams: Any, teams_runtime: Runtime, connector: FakeConnector
+) -> None:
     await post(teams, install_personal(connector, "alice@example.com"))
     card = await offered_card(teams, teams_runtime, connector)
     value = card["actions"][0]["data"]["value"]
-    body = await (await post(teams, card_action(connector, "bob@example.com", "reassign", value,
-                                                reassign_choice="bob@example.com"))).json()
+    body = await (
+        await post(
+            teams, card_action(connector, "bob@example.com", "reassign", value, reassign_choice="bob@example.com")
+        )
+    ).json()
     assert body["type"] == "application/vnd.microsoft.activity.message" and "Only Morgan Manager" in body["value"]
     async with teams_runtime.db.transaction() as session:
         assert (await session.scalars(select(Handoff.rep))).all() == ["alice@example.com"]
 
 
 async def test_a_question_in_a_personal_chat_is_answered_with_a_card(
-        teams: Any, connector: FakeConnector, card_validator: Any) -> None:
+    teams: Any, connector: FakeConnector, card_validator: Any
+) -> None:
     await post(teams, message(connector, "alice@example.com", "define mql"))
     (reply,) = connector.of_kind("reply")
     assert reply.conversation_id == "a:personal-aad-alice" and reply.card is not None
@@ -88,28 +97,33 @@ async def test_a_question_in_a_personal_chat_is_answered_with_a_card(
     assert "MQL" in str(reply.card) or "qualified" in str(reply.card).lower()
 
 
-async def test_a_channel_question_needs_the_mention_which_is_stripped(
-        teams: Any, connector: FakeConnector) -> None:
+async def test_a_channel_question_needs_the_mention_which_is_stripped(teams: Any, connector: FakeConnector) -> None:
     conversation = {"id": f"{MARKETING_CHANNEL};messageid=42", "conversationType": "channel"}
     plain = activity(connector, "message", user("mark.marketer@example.com"), conversation, text="help")
     await post(teams, plain)
     assert connector.of_kind("reply") == []
     mention = {"type": "mention", "text": "<at>Baton</at>", "mentioned": {"id": BOT_ID, "name": "Baton"}}
-    asked = activity(connector, "message", user("mark.marketer@example.com"), conversation,
-                     text="<at>Baton</at> help", entities=[mention])
+    asked = activity(
+        connector,
+        "message",
+        user("mark.marketer@example.com"),
+        conversation,
+        text="<at>Baton</at> help",
+        entities=[mention],
+    )
     await post(teams, asked)
     (reply,) = connector.of_kind("reply")
     assert reply.card is not None and "<at>" not in str(reply.card)
 
 
 async def test_the_weekly_digest_reaches_managers_and_marketing_with_the_chart(
-        teams: Any, teams_runtime: Runtime, connector: FakeConnector, card_validator: Any) -> None:
+    teams: Any, teams_runtime: Runtime, connector: FakeConnector, card_validator: Any
+) -> None:
     await post(teams, install_personal(connector, "morgan.manager@example.com"))
     await post(teams, install_channel(connector, MARKETING_CHANNEL, "mark.marketer@example.com"))
     assert await run_weekly_digest(teams_runtime.services)
     await deliver(teams_runtime)
-    sent = [c for c in connector.of_kind("send")
-            if c.conversation_id in ("a:personal-aad-morgan", MARKETING_CHANNEL)]
+    sent = [c for c in connector.of_kind("send") if c.conversation_id in ("a:personal-aad-morgan", MARKETING_CHANNEL)]
     assert {c.conversation_id for c in sent} == {"a:personal-aad-morgan", MARKETING_CHANNEL}
     for call in sent:
         assert call.card is not None

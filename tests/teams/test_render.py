@@ -24,12 +24,30 @@ ALICE = PersonRef(name="Alice Example", email="alice@example.com", teams_id="aad
 
 def a_card(**changes: Any) -> LeadCard:
     values: dict[str, Any] = dict(
-        lead_id=7, handoff_id=9, name="**Ann** <at>Everyone</at>", email="ann@prospect.example",
-        title="VP [Sales](http://evil.example)", company="# Acme_Corp", employees=800, industry="software",
-        country="US", source="webinar", campaign="Q4", score=72, threshold=50, explicit=45, implicit=27,
+        lead_id=7,
+        handoff_id=9,
+        name="**Ann** <at>Everyone</at>",
+        email="ann@prospect.example",
+        title="VP [Sales](http://evil.example)",
+        company="# Acme_Corp",
+        employees=800,
+        industry="software",
+        country="US",
+        source="webinar",
+        campaign="Q4",
+        score=72,
+        threshold=50,
+        explicit=45,
+        implicit=27,
         lines=[ScoreLineView(rule="Senior title", kind="explicit", points=20, detail="`VP`")],
-        stage_label="MQL", team="enterprise", offered_to=ALICE, due_at=datetime(2026, 11, 23, 15, 30, tzinfo=UTC),
-        due_text="Mon 10:30 EST", status="offered", buttons=offer_buttons(ButtonData(7, 9), "direct"))
+        stage_label="MQL",
+        team="enterprise",
+        offered_to=ALICE,
+        due_at=datetime(2026, 11, 23, 15, 30, tzinfo=UTC),
+        due_text="Mon 10:30 EST",
+        status="offered",
+        buttons=offer_buttons(ButtonData(7, 9), "direct"),
+    )
     values.update(changes)
     return LeadCard(**values)
 
@@ -43,13 +61,16 @@ def texts(node: Any) -> str:
     return node if isinstance(node, str) else ""
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("<at>x</at>", r"\<at\>x\</at\>"),
-    ("**x**", r"\*\*x\*\*"),
-    ("[x](http://e)", r"\[x\](http://e)"),
-    ("- item\n1. first", "\\- item\n1\\. first"),
-    ("Acme Inc. 1.5", "Acme Inc. 1.5"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("<at>x</at>", r"\<at\>x\</at\>"),
+        ("**x**", r"\*\*x\*\*"),
+        ("[x](http://e)", r"\[x\](http://e)"),
+        ("- item\n1. first", "\\- item\n1\\. first"),
+        ("Acme Inc. 1.5", "Acme Inc. 1.5"),
+    ],
+)
 def test_escape_makes_markdown_literal(text: str, expected: str) -> None:
     assert escape(text) == expected
 
@@ -66,25 +87,41 @@ def test_offer_buttons_are_universal_actions_with_the_packed_value(card_validato
     card = lead_card(a_card())
     assert [(a["type"], a["verb"], a["data"], a.get("style")) for a in card["actions"]] == [
         ("Action.Execute", "accept", {"value": VALUE}, "positive"),
-        ("Action.Execute", "reject", {"value": VALUE}, "destructive")]
-    assert card["refresh"] == {"action": {"type": "Action.Execute", "verb": "refresh", "data": {"value": VALUE}},
-                               "userIds": ["8:orgid:aad-alice"]}
+        ("Action.Execute", "reject", {"value": VALUE}, "destructive"),
+    ]
+    assert card["refresh"] == {
+        "action": {"type": "Action.Execute", "verb": "refresh", "data": {"value": VALUE}},
+        "userIds": ["8:orgid:aad-alice"],
+    }
 
 
 @pytest.mark.parametrize("status", ["accepted", "rejected", "reassigned", "sql", "unreachable", "withdrawn"])
 def test_every_card_status_renders_valid(status: str, card_validator: Any) -> None:
     buttons = follow_up_buttons(ButtonData(7, 9)) if status == "accepted" else []
-    card = lead_card(a_card(status=status, status_by=ALICE, status_text="at 10:42 EST, 3 min after offer",
-                            notes=["Reminder sent (Mon 10:15)", "Touch logged: *call*"], buttons=buttons))
+    card = lead_card(
+        a_card(
+            status=status,
+            status_by=ALICE,
+            status_text="at 10:42 EST, 3 min after offer",
+            notes=["Reminder sent (Mon 10:15)", "Touch logged: *call*"],
+            buttons=buttons,
+        )
+    )
     card_validator.validate(card)
     assert "Alice Example" in texts(card) and r"\*call\*" in texts(card)
     assert "refresh" in card
 
 
 def test_the_reject_form_marks_the_note_required_for_reasons_that_need_one(card_validator: Any) -> None:
-    form = RejectForm(lead_id=7, handoff_id=9, value=VALUE, lead_name="<Ann>", company="Acme",
-                      reasons=[Choice(label="No fit", value="no_fit"), Choice(label="Duplicate", value="duplicate")],
-                      note_required=["no_fit"])
+    form = RejectForm(
+        lead_id=7,
+        handoff_id=9,
+        value=VALUE,
+        lead_name="<Ann>",
+        company="Acme",
+        reasons=[Choice(label="No fit", value="no_fit"), Choice(label="Duplicate", value="duplicate")],
+        note_required=["no_fit"],
+    )
     blank = reject_form_card(form)
     shown = reject_form_card(form, {"note": "A note is required for “No fit”."}, reason="no_fit", note="<b>x</b>")
     for card in (blank, shown):
@@ -96,23 +133,36 @@ def test_the_reject_form_marks_the_note_required_for_reasons_that_need_one(card_
 
 
 def test_an_escalation_notice_has_a_rep_picker_reassign_and_take_over(card_validator: Any) -> None:
-    notice = Notice(title="Escalation: Ann", mention=ALICE, lines=["Offered 31 min ago."],
-                    fields=[Field(label="Score", value="72")], context="Lead crm-1 · team enterprise",
-                    buttons=[Button(action=Action.REASSIGN, label="Reassign", value=VALUE,
-                                    choices=[Choice(label="Bob Example", value="bob@example.com")]),
-                             Button(action=Action.TAKE_OVER, label="Take over", value=VALUE, style="primary")])
+    notice = Notice(
+        title="Escalation: Ann",
+        mention=ALICE,
+        lines=["Offered 31 min ago."],
+        fields=[Field(label="Score", value="72")],
+        context="Lead crm-1 · team enterprise",
+        buttons=[
+            Button(
+                action=Action.REASSIGN,
+                label="Reassign",
+                value=VALUE,
+                choices=[Choice(label="Bob Example", value="bob@example.com")],
+            ),
+            Button(action=Action.TAKE_OVER, label="Take over", value=VALUE, style="primary"),
+        ],
+    )
     card = notice_card(notice)
     card_validator.validate(card)
     picker = next(i for i in card["body"] if i["type"] == "Input.ChoiceSet")
-    assert picker["id"] == "reassign_choice" and picker["choices"] == [{"title": "Bob Example",
-                                                                          "value": "bob@example.com"}]
+    assert picker["id"] == "reassign_choice" and picker["choices"] == [
+        {"title": "Bob Example", "value": "bob@example.com"}
+    ]
     assert [a.get("associatedInputs") for a in card["actions"]] == [None, "none"]
 
 
 def test_a_digest_notice_with_a_table_and_small_chart_renders_the_image_inline(card_validator: Any) -> None:
     small = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"0" * 100).decode()
-    notice = Notice(title="Weekly digest", tables=[Table(columns=["Rep", "Accepted"], rows=[["<Al>", "3"]])],
-                    image_title="Funnel")
+    notice = Notice(
+        title="Weekly digest", tables=[Table(columns=["Rep", "Accepted"], rows=[["<Al>", "3"]])], image_title="Funnel"
+    )
     card = render_view(notice, image_png_b64=small)
     card_validator.validate(card)
     assert any(i["type"] == "Image" and i["url"].endswith(small) for i in card["body"])

@@ -20,8 +20,13 @@ from tests.teams.test_flow import post
 async def notify(runtime: Runtime, *, person: str | None = None, channel: str | None = None) -> None:
     notice = Notice(title="Escalation: **Ann** <at>everyone</at>", lines=["Offered 31 min ago."])
     async with runtime.db.transaction() as session:
-        await enqueue(session, runtime.services, notice, to_person=person,
-                      to_channel=ChannelRef(teams=channel) if channel else None)
+        await enqueue(
+            session,
+            runtime.services,
+            notice,
+            to_person=person,
+            to_channel=ChannelRef(teams=channel) if channel else None,
+        )
 
 
 async def teams_rows(runtime: Runtime) -> list[OutboxMessage]:
@@ -31,7 +36,8 @@ async def teams_rows(runtime: Runtime) -> list[OutboxMessage]:
 
 
 async def test_lead_text_in_a_notice_is_escaped_for_teams_markdown(
-        teams: Any, teams_runtime: Runtime, connector: FakeConnector) -> None:
+    teams: Any, teams_runtime: Runtime, connector: FakeConnector
+) -> None:
     await post(teams, install_channel(connector, MANAGERS_CHANNEL, "morgan.manager@example.com"))
     await notify(teams_runtime, channel=MANAGERS_CHANNEL)
     await teams_runtime.worker.run_once()
@@ -41,7 +47,8 @@ async def test_lead_text_in_a_notice_is_escaped_for_teams_markdown(
 
 
 async def test_bot_not_in_roster_marks_the_conversation_gone_and_stops(
-        teams: Any, teams_runtime: Runtime, connector: FakeConnector) -> None:
+    teams: Any, teams_runtime: Runtime, connector: FakeConnector
+) -> None:
     await post(teams, install_personal(connector, "morgan.manager@example.com"))
     connector.fail(403, "BotNotInConversationRoster")
     await notify(teams_runtime, person="morgan.manager@example.com")
@@ -56,7 +63,8 @@ async def test_bot_not_in_roster_marks_the_conversation_gone_and_stops(
 
 
 async def test_a_conversation_gone_alerts_the_managers_channel_once(
-        teams: Any, teams_runtime: Runtime, connector: FakeConnector) -> None:
+    teams: Any, teams_runtime: Runtime, connector: FakeConnector
+) -> None:
     await post(teams, install_personal(connector, "morgan.manager@example.com"))
     await post(teams, install_channel(connector, MANAGERS_CHANNEL, "morgan.manager@example.com"))
     connector.fail(403, "BotNotInConversationRoster")
@@ -82,7 +90,8 @@ async def test_a_reinstall_clears_gone(teams: Any, teams_runtime: Runtime, conne
 
 
 async def test_429_is_retried_after_retry_after_and_then_delivered(
-        teams: Any, teams_runtime: Runtime, connector: FakeConnector, clock: Any) -> None:
+    teams: Any, teams_runtime: Runtime, connector: FakeConnector, clock: Any
+) -> None:
     await post(teams, install_personal(connector, "morgan.manager@example.com"))
     connector.fail(429, "TooManyRequests", retry_after="7")
     await notify(teams_runtime, person="morgan.manager@example.com")
@@ -95,8 +104,9 @@ async def test_429_is_retried_after_retry_after_and_then_delivered(
     assert row.status == "sent" and len(connector.of_kind("send")) == 1
 
 
-async def test_502_is_retried_with_backoff(teams: Any, teams_runtime: Runtime, connector: FakeConnector,
-                                           clock: Any) -> None:
+async def test_502_is_retried_with_backoff(
+    teams: Any, teams_runtime: Runtime, connector: FakeConnector, clock: Any
+) -> None:
     await post(teams, install_personal(connector, "morgan.manager@example.com"))
     connector.fail(502, "BadGateway")
     await notify(teams_runtime, person="morgan.manager@example.com")
@@ -106,7 +116,8 @@ async def test_502_is_retried_with_backoff(teams: Any, teams_runtime: Runtime, c
 
 
 async def test_a_person_who_never_installed_the_app_waits_with_a_clear_reason(
-        teams: Any, teams_runtime: Runtime, connector: FakeConnector) -> None:
+    teams: Any, teams_runtime: Runtime, connector: FakeConnector
+) -> None:
     await notify(teams_runtime, person="bob@example.com")
     await teams_runtime.worker.run_once()
     (row,) = await teams_rows(teams_runtime)
@@ -114,7 +125,8 @@ async def test_a_person_who_never_installed_the_app_waits_with_a_clear_reason(
 
 
 async def test_a_known_aad_user_gets_a_new_chat_through_the_tenants_service_url(
-        teams: Any, teams_runtime: Runtime, connector: FakeConnector) -> None:
+    teams: Any, teams_runtime: Runtime, connector: FakeConnector
+) -> None:
     await post(teams, install_channel(connector, MANAGERS_CHANNEL, "morgan.manager@example.com"))
     await notify(teams_runtime, person="bob@example.com")
     await teams_runtime.worker.run_once()
@@ -129,9 +141,15 @@ async def test_a_known_aad_user_gets_a_new_chat_through_the_tenants_service_url(
 
 
 async def test_a_message_from_an_unknown_channel_member_is_still_remembered(
-        teams: Any, teams_runtime: Runtime, connector: FakeConnector) -> None:
-    body = activity(connector, "conversationUpdate", user("nobody@example.com"),
-                    {"id": "19:new@thread.tacv2", "conversationType": "channel"}, membersAdded=[{"id": BOT_ID}])
+    teams: Any, teams_runtime: Runtime, connector: FakeConnector
+) -> None:
+    body = activity(
+        connector,
+        "conversationUpdate",
+        user("nobody@example.com"),
+        {"id": "19:new@thread.tacv2", "conversationType": "channel"},
+        membersAdded=[{"id": BOT_ID}],
+    )
     body["channelData"]["channel"] = {"id": "19:new@thread.tacv2"}
     await post(teams, body)
     async with teams_runtime.db.transaction() as session:

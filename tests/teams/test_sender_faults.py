@@ -24,8 +24,9 @@ def sender_of(runtime: Runtime) -> TeamsSender:
     return component.sender
 
 
-def card(row_id: int = 1, *, channel: str | None = None, user: str | None = "aad-morgan",
-         email: str | None = MORGAN) -> Delivery:
+def card(
+    row_id: int = 1, *, channel: str | None = None, user: str | None = "aad-morgan", email: str | None = MORGAN
+) -> Delivery:
     view = Notice(title=f"Card {row_id}", lines=["x"]).model_dump(mode="json")
     payload: dict[str, Any] = {"op": "post", "view": view}
     if channel:
@@ -37,16 +38,20 @@ def card(row_id: int = 1, *, channel: str | None = None, user: str | None = "aad
 
 async def test_a_send_consumes_its_conversation_and_the_tenant(teams_runtime: Runtime) -> None:
     sender = sender_of(teams_runtime)
-    assert sender.pacing_scopes(card(channel=MANAGERS_CHANNEL)) == (f"teams:conversation:{MANAGERS_CHANNEL}",
-                                                                    "teams:tenant")
+    assert sender.pacing_scopes(card(channel=MANAGERS_CHANNEL)) == (
+        f"teams:conversation:{MANAGERS_CHANNEL}",
+        "teams:tenant",
+    )
     assert sender.pacing_scopes(card())[0] == "teams:conversation:user:aad-morgan"
-    update = Delivery(id=2, op="update", payload={"op": "update"}, key="k", target_channel="a:chat",
-                      target_message="m1")
+    update = Delivery(
+        id=2, op="update", payload={"op": "update"}, key="k", target_channel="a:chat", target_message="m1"
+    )
     assert sender.pacing_scopes(update) == ("teams:conversation:a:chat", "teams:tenant")
 
 
-async def test_a_429_pauses_the_conversation_for_retry_after(teams: Any, teams_runtime: Runtime,
-                                                            connector: FakeConnector) -> None:
+async def test_a_429_pauses_the_conversation_for_retry_after(
+    teams: Any, teams_runtime: Runtime, connector: FakeConnector
+) -> None:
     await post(teams, install_channel(connector, MANAGERS_CHANNEL, MORGAN))
     connector.fail(429, "TooManyRequests", retry_after="4")
     with pytest.raises(RetryLater) as caught:
@@ -55,8 +60,9 @@ async def test_a_429_pauses_the_conversation_for_retry_after(teams: Any, teams_r
     assert caught.value.scopes == (f"teams:conversation:{MANAGERS_CHANNEL}",)
 
 
-async def test_a_429_as_an_http_date_is_read_by_the_one_parser(teams: Any, teams_runtime: Runtime,
-                                                              connector: FakeConnector) -> None:
+async def test_a_429_as_an_http_date_is_read_by_the_one_parser(
+    teams: Any, teams_runtime: Runtime, connector: FakeConnector
+) -> None:
     await post(teams, install_channel(connector, MANAGERS_CHANNEL, MORGAN))
     connector.fail(429, "TooManyRequests", retry_after="Mon, 23 Nov 2020 15:00:00 GMT")
     with pytest.raises(RetryLater) as caught:
@@ -64,8 +70,9 @@ async def test_a_429_as_an_http_date_is_read_by_the_one_parser(teams: Any, teams
     assert caught.value.after == 0 and caught.value.rate_limited  # a date in the past: no wait
 
 
-async def test_the_per_conversation_limit_answers_429_past_its_burst(teams: Any, teams_runtime: Runtime,
-                                                                    connector: FakeConnector) -> None:
+async def test_the_per_conversation_limit_answers_429_past_its_burst(
+    teams: Any, teams_runtime: Runtime, connector: FakeConnector
+) -> None:
     await post(teams, install_channel(connector, MANAGERS_CHANNEL, MORGAN))
     connector.clock = lambda: 1000.0  # no time passes: nothing refills the bucket
     connector.limit_conversations(rate=7, burst=7)
@@ -78,11 +85,19 @@ async def test_the_per_conversation_limit_answers_429_past_its_burst(teams: Any,
     assert [a.status for a in connector.attempts if a.kind == "send"][-1] == 429
 
 
-@pytest.mark.parametrize(("status", "code", "html"), [(412, "PreconditionFailed", False), (500, "", True),
-                                                      (502, "", True), (503, "ServiceUnavailable", False),
-                                                      (504, "", True)])
-async def test_transient_answers_are_retried_later(teams: Any, teams_runtime: Runtime, connector: FakeConnector,
-                                                  status: int, code: str, html: bool) -> None:
+@pytest.mark.parametrize(
+    ("status", "code", "html"),
+    [
+        (412, "PreconditionFailed", False),
+        (500, "", True),
+        (502, "", True),
+        (503, "ServiceUnavailable", False),
+        (504, "", True),
+    ],
+)
+async def test_transient_answers_are_retried_later(
+    teams: Any, teams_runtime: Runtime, connector: FakeConnector, status: int, code: str, html: bool
+) -> None:
     await post(teams, install_channel(connector, MANAGERS_CHANNEL, MORGAN))
     connector.fail(status, code, html=html)
     with pytest.raises(RetryLater) as caught:
@@ -90,16 +105,18 @@ async def test_transient_answers_are_retried_later(teams: Any, teams_runtime: Ru
     assert not caught.value.rate_limited
 
 
-async def test_a_dropped_connection_is_retried_later(teams: Any, teams_runtime: Runtime,
-                                                    connector: FakeConnector) -> None:
+async def test_a_dropped_connection_is_retried_later(
+    teams: Any, teams_runtime: Runtime, connector: FakeConnector
+) -> None:
     await post(teams, install_channel(connector, MANAGERS_CHANNEL, MORGAN))
     connector.fail(0, "", drop=True)
     with pytest.raises(RetryLater):
         await sender_of(teams_runtime).send(card(channel=MANAGERS_CHANNEL))
 
 
-async def test_bot_not_in_roster_is_gone_with_its_code(teams: Any, teams_runtime: Runtime,
-                                                      connector: FakeConnector) -> None:
+async def test_bot_not_in_roster_is_gone_with_its_code(
+    teams: Any, teams_runtime: Runtime, connector: FakeConnector
+) -> None:
     await post(teams, install_personal(connector, MORGAN))
     connector.fail(403, "BotNotInConversationRoster")
     with pytest.raises(ConversationGone) as caught:
@@ -116,9 +133,9 @@ async def test_a_conversation_not_found_is_gone(teams: Any, teams_runtime: Runti
 
 
 @pytest.mark.parametrize(("status", "code"), [(400, "BadArgument"), (403, "Forbidden"), (413, "")])
-async def test_other_refusals_fail_for_good_with_the_connectors_code(teams: Any, teams_runtime: Runtime,
-                                                                    connector: FakeConnector, status: int,
-                                                                    code: str) -> None:
+async def test_other_refusals_fail_for_good_with_the_connectors_code(
+    teams: Any, teams_runtime: Runtime, connector: FakeConnector, status: int, code: str
+) -> None:
     await post(teams, install_channel(connector, MANAGERS_CHANNEL, MORGAN))
     connector.fail(status, code)
     with pytest.raises(PermanentFailure) as caught:

@@ -17,19 +17,29 @@ from store.models import Conversation
 BOT = ChannelAccount(id="28:baton", name="Baton")
 
 
-def adapter_for(services: Services, *, email: str = "alice@example.com", aad: str = "aad-alice",
-                conversation_type: str = "personal", conversation_id: str = "a:chat-1") -> TestAdapter:
-    template = Activity(channel_id="msteams", service_url="https://smba.example.invalid/",
-                        from_property=ChannelAccount(id=f"29:{aad}", name=email, aad_object_id=aad),
-                        recipient=BOT, channel_data={"tenant": {"id": "t-1"}},
-                        conversation=ConversationAccount(id=conversation_id, conversation_type=conversation_type,
-                                                         tenant_id="t-1"))
+def adapter_for(
+    services: Services,
+    *,
+    email: str = "alice@example.com",
+    aad: str = "aad-alice",
+    conversation_type: str = "personal",
+    conversation_id: str = "a:chat-1",
+) -> TestAdapter:
+    template = Activity(
+        channel_id="msteams",
+        service_url="https://smba.example.invalid/",
+        from_property=ChannelAccount(id=f"29:{aad}", name=email, aad_object_id=aad),
+        recipient=BOT,
+        channel_data={"tenant": {"id": "t-1"}},
+        conversation=ConversationAccount(id=conversation_id, conversation_type=conversation_type, tenant_id="t-1"),
+    )
     return TestAdapter(BatonTeamsBot(services).on_turn, template)
 
 
 def mention_entity() -> Entity:
-    return Entity().deserialize({"type": "mention", "text": "<at>Baton</at>",
-                                 "mentioned": {"id": BOT.id, "name": "Baton"}})
+    return Entity().deserialize(
+        {"type": "mention", "text": "<at>Baton</at>", "mentioned": {"id": BOT.id, "name": "Baton"}}
+    )
 
 
 def card_of(reply: Activity) -> dict[str, Any]:
@@ -57,8 +67,7 @@ async def test_a_message_stores_the_reference_under_aad_id_email_and_conversatio
 
 
 async def test_a_channel_message_without_a_mention_is_ignored_but_remembered(services: Services) -> None:
-    adapter = adapter_for(services, conversation_type="channel",
-                          conversation_id="19:sales@thread.tacv2;messageid=1")
+    adapter = adapter_for(services, conversation_type="channel", conversation_id="19:sales@thread.tacv2;messageid=1")
     await adapter.receive_activity(Activity(type=ActivityTypes.message, text="lunch?"))
     assert adapter.get_next_activity() is None
     assert await stored_keys(services) == {"19:sales@thread.tacv2"}
@@ -66,20 +75,29 @@ async def test_a_channel_message_without_a_mention_is_ignored_but_remembered(ser
 
 async def test_a_channel_mention_is_stripped_before_the_question_is_asked(services: Services) -> None:
     adapter = adapter_for(services, conversation_type="channel", conversation_id="19:sales@thread.tacv2")
-    await adapter.receive_activity(Activity(type=ActivityTypes.message, text="<at>Baton</at> define MQL",
-                                            entities=[mention_entity()]))
+    await adapter.receive_activity(
+        Activity(type=ActivityTypes.message, text="<at>Baton</at> define MQL", entities=[mention_entity()])
+    )
     reply = adapter.get_next_activity()
     assert reply is not None and "MQL" in str(card_of(reply))
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("<at>Baton</at> stats last week", "stats last week"),
-    ("<at>Baton</at>", ""),
-    ("  <at>Baton</at>   my &amp; leads ", "my & leads"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("<at>Baton</at> stats last week", "stats last week"),
+        ("<at>Baton</at>", ""),
+        ("  <at>Baton</at>   my &amp; leads ", "my & leads"),
+    ],
+)
 def test_question_text_strips_the_mention_markup_and_spaces(text: str, expected: str) -> None:
-    activity = Activity(type="message", text=text, recipient=BOT, entities=[mention_entity()],
-                        conversation=ConversationAccount(id="19:x", conversation_type="channel"))
+    activity = Activity(
+        type="message",
+        text=text,
+        recipient=BOT,
+        entities=[mention_entity()],
+        conversation=ConversationAccount(id="19:x", conversation_type="channel"),
+    )
     assert question_text(activity) == expected
 
 

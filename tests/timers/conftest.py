@@ -41,8 +41,9 @@ def at(clock: ManualClock, hh_mm: str, day: int = 23) -> None:
     clock.set(ny(day, hh_mm))
 
 
-async def rows(services: Services, model: type[M], *where: Any,
-               order: InstrumentedAttribute[Any] | None = None) -> list[M]:
+async def rows(
+    services: Services, model: type[M], *where: Any, order: InstrumentedAttribute[Any] | None = None
+) -> list[M]:
     async with services.db.transaction() as session:
         query = select(model).where(*where)
         return list((await session.scalars(query.order_by(order) if order is not None else query)).all())
@@ -60,9 +61,13 @@ async def posts(services: Services) -> list[OutboxMessage]:
 async def simulate_acceptance(services: Services, handoff_id: int, by: str = "alice@example.com") -> None:
     """What Accept does to the handoff (state and fence), without its side effects."""
     async with services.db.transaction() as session:
-        await session.execute(update(Handoff).where(Handoff.id == handoff_id).values(
-            state=HandoffState.ACCEPTED, fence=Handoff.fence + 1, decided_by=by,
-            decided_at=services.clock.now()))
+        await session.execute(
+            update(Handoff)
+            .where(Handoff.id == handoff_id)
+            .values(
+                state=HandoffState.ACCEPTED, fence=Handoff.fence + 1, decided_by=by, decided_at=services.clock.now()
+            )
+        )
 
 
 async def seed_due_offers(services: Services, count: int, rep: str = "alice@example.com") -> None:
@@ -72,18 +77,61 @@ async def seed_due_offers(services: Services, count: int, rep: str = "alice@exam
     assert team is not None
     policy = choose_policy(agreement, team, fast_track=False)
     async with services.db.transaction() as session:
-        lead_ids = (await session.scalars(insert(Lead).returning(Lead.id, sort_by_parameter_order=True), [
-            {"external_id": f"bulk-{i}", "email": f"bulk{i}@prospect.example", "stage": "mql", "score": 60,
-             "fast_track": False, "data": {"first_name": "Bulk", "last_name": str(i), "company": f"Bulk {i}"},
-             "explanation": {}, "team": team.name, "created_at": now, "updated_at": now, "qualified_at": now}
-            for i in range(count)])).all()
-        handoff_ids = (await session.scalars(insert(Handoff).returning(Handoff.id, sort_by_parameter_order=True), [
-            {"lead_id": lead_id, "team": team.name, "rep": rep, "mode": "direct", "state": HandoffState.OFFERED,
-             "fence": 1, "policy": policy, "previous_reps": [], "offered_at": now} for lead_id in lead_ids])).all()
-        await session.execute(insert(Timer), [
-            {"lead_id": lead_id, "handoff_id": handoff_id, "chain": "accept", "step": 0, "fence": 1,
-             "status": TimerStatus.PENDING, "due_at": now}
-            for lead_id, handoff_id in zip(lead_ids, handoff_ids, strict=True)])
+        lead_ids = (
+            await session.scalars(
+                insert(Lead).returning(Lead.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "external_id": f"bulk-{i}",
+                        "email": f"bulk{i}@prospect.example",
+                        "stage": "mql",
+                        "score": 60,
+                        "fast_track": False,
+                        "data": {"first_name": "Bulk", "last_name": str(i), "company": f"Bulk {i}"},
+                        "explanation": {},
+                        "team": team.name,
+                        "created_at": now,
+                        "updated_at": now,
+                        "qualified_at": now,
+                    }
+                    for i in range(count)
+                ],
+            )
+        ).all()
+        handoff_ids = (
+            await session.scalars(
+                insert(Handoff).returning(Handoff.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "lead_id": lead_id,
+                        "team": team.name,
+                        "rep": rep,
+                        "mode": "direct",
+                        "state": HandoffState.OFFERED,
+                        "fence": 1,
+                        "policy": policy,
+                        "previous_reps": [],
+                        "offered_at": now,
+                    }
+                    for lead_id in lead_ids
+                ],
+            )
+        ).all()
+        await session.execute(
+            insert(Timer),
+            [
+                {
+                    "lead_id": lead_id,
+                    "handoff_id": handoff_id,
+                    "chain": "accept",
+                    "step": 0,
+                    "fence": 1,
+                    "status": TimerStatus.PENDING,
+                    "due_at": now,
+                }
+                for lead_id, handoff_id in zip(lead_ids, handoff_ids, strict=True)
+            ],
+        )
 
 
 async def lose_pending_timers(services: Services) -> None:

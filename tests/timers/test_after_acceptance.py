@@ -25,7 +25,11 @@ async def accept_now(services: Services, data: ButtonData) -> None:
         assert handoff is not None and lead is not None
         now = services.clock.now()
         handoff.state, handoff.fence, handoff.decided_at, handoff.decided_by = (
-            HandoffState.ACCEPTED, handoff.fence + 1, now, ALICE)
+            HandoffState.ACCEPTED,
+            handoff.fence + 1,
+            now,
+            ALICE,
+        )
         lead.stage, lead.owner, lead.accepted_at = Stage.SAL, ALICE, now
         await sla.cancel_timers(session, handoff.id, "accept")
         await sla.start_chain(session, services, handoff, "first_touch", now)
@@ -45,7 +49,9 @@ async def test_acceptance_schedules_first_touch_and_the_cadence_check(services: 
     await accept_now(services, data)
     pending = await rows(services, Timer, Timer.status == "pending", order=Timer.id)
     assert [(t.chain, t.due_at - services.clock.now()) for t in pending] == [
-        ("first_touch", timedelta(hours=4)), ("cadence", timedelta(days=14))]
+        ("first_touch", timedelta(hours=4)),
+        ("cadence", timedelta(days=14)),
+    ]
 
 
 async def test_no_touch_within_four_working_hours_nudges_the_owner(services: Services, clock: ManualClock) -> None:
@@ -68,7 +74,8 @@ async def test_a_logged_touch_stops_the_first_touch_chain(services: Services, cl
 
 
 async def test_too_few_touches_at_the_end_of_the_window_escalate_to_the_manager(
-        services: Services, clock: ManualClock) -> None:
+    services: Services, clock: ManualClock
+) -> None:
     data = await offer(services)
     await accept_now(services, data)
     await log(services, data, "call")
@@ -78,7 +85,9 @@ async def test_too_few_touches_at_the_end_of_the_window_escalate_to_the_manager(
     assert escalated.after is not None and escalated.after["chain"] == "cadence"
     assert "1 of 3 calls and 0 of 3 emails logged" in escalated.after["note"]
     assert {p.payload.get("user") or p.payload.get("channel") for p in (await posts(services))[-2:]} == {
-        "U0MANAGER1", "C0SALESMGRS"}
+        "U0MANAGER1",
+        "C0SALESMGRS",
+    }
 
 
 async def test_a_met_cadence_escalates_nothing(services: Services, clock: ManualClock) -> None:
@@ -108,7 +117,8 @@ async def test_cadence_met_reports_progress_against_the_frozen_policy(services: 
 
 
 async def test_touches_before_acceptance_do_not_count_towards_the_cadence(
-        services: Services, clock: ManualClock) -> None:
+    services: Services, clock: ManualClock
+) -> None:
     data = await offer(services)
     await log(services, data, "call", "call", "call", "email", "email", "email")
     clock.advance(timedelta(minutes=1))

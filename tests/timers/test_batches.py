@@ -22,19 +22,21 @@ CATCH_UP = BATCH + 20  # more than one batch
 
 
 async def offer_many(services: Services, count: int) -> list[int]:
-    return [(await offer(services, external_id=f"batch-{i}", email=f"batch{i}@prospect.example")).lead_id
-            for i in range(count)]
+    return [
+        (await offer(services, external_id=f"batch-{i}", email=f"batch{i}@prospect.example")).lead_id
+        for i in range(count)
+    ]
 
 
 async def test_a_sweep_fires_more_than_a_batch_each_step_once_and_each_card_refreshed_once(
-        services: Services, clock: ManualClock) -> None:
+    services: Services, clock: ManualClock
+) -> None:
     leads = await offer_many(services, CATCH_UP)
     clock.advance(timedelta(minutes=15))
     assert await sweep(services) == CATCH_UP
     fired = await rows(services, Timer, Timer.status == TimerStatus.FIRED)
     assert sorted(t.lead_id for t in fired) == sorted(leads)
-    nudges = await rows(services, OutboxMessage, OutboxMessage.kind == "post",
-                        OutboxMessage.dedupe_key.is_not(None))
+    nudges = await rows(services, OutboxMessage, OutboxMessage.kind == "post", OutboxMessage.dedupe_key.is_not(None))
     assert len(nudges) == CATCH_UP
     updates = Counter(m.message_key for m in await rows(services, OutboxMessage, OutboxMessage.kind == "update"))
     assert len(updates) == CATCH_UP and set(updates.values()) == {1}
@@ -46,7 +48,8 @@ async def test_a_sweep_fires_more_than_a_batch_each_step_once_and_each_card_refr
 
 
 async def test_a_step_that_fails_is_set_aside_and_the_others_in_its_batch_still_fire(
-        services: Services, clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    services: Services, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     leads = await offer_many(services, 5)
     broken = leads[2]
     real_nudge = timers.nudge
@@ -69,7 +72,8 @@ async def test_a_step_that_fails_is_set_aside_and_the_others_in_its_batch_still_
 
 
 async def test_a_batch_of_one_gives_every_firing_a_transaction_of_its_own(
-        services: Services, clock: ManualClock) -> None:
+    services: Services, clock: ManualClock
+) -> None:
     await offer_many(services, 5)
     clock.advance(timedelta(minutes=15))
     with commits_that(services.db, "UPDATE timers") as firing:

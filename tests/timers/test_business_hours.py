@@ -24,13 +24,17 @@ def late_alice(db: Database, clock: ManualClock) -> Services:
     return Services(db=db, agreement=load_agreement(data), clock=clock)
 
 
-@pytest.mark.parametrize(("offered", "escalation", "case"), [
-    (ny(27, "17:55"), ny(30, "09:25"), "Friday evening to Monday morning"),
-    (ny(30, "17:55", month=10), ny(2, "09:25"), "across the end of daylight saving time"),
-    (ny(24, "17:55", month=12), ny(28, "09:25", month=12), "over Christmas and a weekend"),
-])
-async def test_a_30_minute_step_counts_only_working_time(late_alice: Services, clock: ManualClock,
-                                                         offered: datetime, escalation: datetime, case: str) -> None:
+@pytest.mark.parametrize(
+    ("offered", "escalation", "case"),
+    [
+        (ny(27, "17:55"), ny(30, "09:25"), "Friday evening to Monday morning"),
+        (ny(30, "17:55", month=10), ny(2, "09:25"), "across the end of daylight saving time"),
+        (ny(24, "17:55", month=12), ny(28, "09:25", month=12), "over Christmas and a weekend"),
+    ],
+)
+async def test_a_30_minute_step_counts_only_working_time(
+    late_alice: Services, clock: ManualClock, offered: datetime, escalation: datetime, case: str
+) -> None:
     clock.set(offered)
     await offer(late_alice)
     (handoff,) = await rows(late_alice, Handoff)
@@ -39,7 +43,8 @@ async def test_a_30_minute_step_counts_only_working_time(late_alice: Services, c
 
 
 async def test_the_next_step_is_counted_from_the_offer_not_from_the_late_nudge(
-        late_alice: Services, clock: ManualClock) -> None:
+    late_alice: Services, clock: ManualClock
+) -> None:
     clock.set(ny(27, "17:55"))
     await offer(late_alice)
     (nudge,) = await rows(late_alice, Timer)

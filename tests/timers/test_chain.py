@@ -35,22 +35,42 @@ async def run_chain(services: Services, clock: ManualClock) -> None:
 
 
 async def test_the_whole_chain_ends_with_the_lead_offered_in_the_managers_channel(
-        services: Services, clock: ManualClock) -> None:
+    services: Services, clock: ManualClock
+) -> None:
     await offer(services)
     await run_chain(services, clock)
     handoffs = await rows(services, Handoff, order=Handoff.id)
     assert [(h.rep, h.mode, h.state) for h in handoffs] == [
-        (ALICE, "direct", "reassigned"), (BOB, "direct", "reassigned"), (None, "none", "offered")]
+        (ALICE, "direct", "reassigned"),
+        (BOB, "direct", "reassigned"),
+        (None, "none", "offered"),
+    ]
     assert handoffs[1].previous_reps == [ALICE] and handoffs[2].previous_reps == [ALICE, BOB]
     sent = [(target(m), m.payload["view"]["type"]) for m in await posts(services)]
     assert sent == [
-        ("U0ALICE001", "lead_card"), ("U0ALICE001", "notice"), ("U0MANAGER1", "notice"), ("C0SALESMGRS", "notice"),
-        ("U0BOB00001", "lead_card"), ("U0BOB00001", "notice"), ("U0MANAGER1", "notice"), ("C0SALESMGRS", "notice"),
+        ("U0ALICE001", "lead_card"),
+        ("U0ALICE001", "notice"),
+        ("U0MANAGER1", "notice"),
+        ("C0SALESMGRS", "notice"),
+        ("U0BOB00001", "lead_card"),
+        ("U0BOB00001", "notice"),
+        ("U0MANAGER1", "notice"),
+        ("C0SALESMGRS", "notice"),
         ("C0SALESMGRS", "lead_card"),
     ]
     assert await actions(services) == [
-        "lead.captured", "lead.qualified", "lead.offered", "sla.nudged", "sla.escalated",
-        "lead.offered", "lead.reassigned", "sla.nudged", "sla.escalated", "lead.offered", "lead.reassigned"]
+        "lead.captured",
+        "lead.qualified",
+        "lead.offered",
+        "sla.nudged",
+        "sla.escalated",
+        "lead.offered",
+        "lead.reassigned",
+        "sla.nudged",
+        "sla.escalated",
+        "lead.offered",
+        "lead.reassigned",
+    ]
 
 
 async def test_the_nudge_is_a_dm_to_the_rep_linking_to_the_card(services: Services, clock: ManualClock) -> None:
@@ -64,7 +84,8 @@ async def test_the_nudge_is_a_dm_to_the_rep_linking_to_the_card(services: Servic
 
 
 async def test_the_escalation_offers_reassign_to_the_other_reps_and_take_over(
-        services: Services, clock: ManualClock) -> None:
+    services: Services, clock: ManualClock
+) -> None:
     data = await offer(services)
     for hh_mm in ("10:15", "10:30"):
         at(clock, hh_mm)
@@ -80,16 +101,27 @@ async def test_every_step_updates_the_card_with_its_history(services: Services, 
     data = await offer(services)
     await run_chain(services, clock)
     key = card_key(Handoff(lead_id=data.lead_id, id=data.handoff_id))
-    last = (await rows(services, OutboxMessage, OutboxMessage.message_key == key,
-                       OutboxMessage.kind == "update", order=OutboxMessage.id))[-1]
+    last = (
+        await rows(
+            services,
+            OutboxMessage,
+            OutboxMessage.message_key == key,
+            OutboxMessage.kind == "update",
+            order=OutboxMessage.id,
+        )
+    )[-1]
     card: Any = load_view(last.payload["view"])
     assert card.status == "reassigned"
     assert [n.split(":")[0].split(" (")[0] for n in card.notes] == [
-        "Reminder sent", "Escalated to the manager", "Reassigned"]
+        "Reminder sent",
+        "Escalated to the manager",
+        "Reassigned",
+    ]
 
 
 async def test_an_exhausted_lead_goes_to_the_team_channel_when_the_team_has_one(
-        db: Database, clock: ManualClock) -> None:
+    db: Database, clock: ManualClock
+) -> None:
     data = agreement_data()
     data["teams"][0]["channel"] = {"slack": "C0ENTERPRISE"}
     services = Services(db=db, agreement=load_agreement(data), clock=clock)
@@ -125,7 +157,8 @@ async def test_a_timer_with_a_stale_fence_does_nothing(services: Services, clock
 
 
 async def test_a_config_edit_after_the_offer_does_not_change_a_running_escalation(
-        services: Services, clock: ManualClock) -> None:
+    services: Services, clock: ManualClock
+) -> None:
     await offer(services)
     data = agreement_data()
     data["sla"]["policies"]["standard"]["accept"] = [{"after": "5m", "action": "escalate"}]
@@ -138,7 +171,8 @@ async def test_a_config_edit_after_the_offer_does_not_change_a_running_escalatio
 
 
 async def test_a_restart_between_offer_and_due_time_fires_the_step_once(
-        services: Services, clock: ManualClock, database_url: str) -> None:
+    services: Services, clock: ManualClock, database_url: str
+) -> None:
     await offer(services)
     await services.db.dispose()
     at(clock, "10:20")  # overdue by five minutes when the new process starts

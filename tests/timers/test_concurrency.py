@@ -16,8 +16,9 @@ DUE = 2000
 
 async def test_two_sweepers_fire_each_of_2000_due_steps_exactly_once(services: Services, database_url: str) -> None:
     await seed_due_offers(services, DUE)
-    replicas = [Services(db=Database(database_url), agreement=services.agreement, clock=services.clock)
-                for _ in range(2)]
+    replicas = [
+        Services(db=Database(database_url), agreement=services.agreement, clock=services.clock) for _ in range(2)
+    ]
     try:
         settled = await asyncio.gather(*(sweep(r, limit=10 * DUE) for r in replicas))
     finally:

@@ -88,6 +88,7 @@ async def test_reassigning_to_a_rep_who_is_out_of_office_is_refused(services: Se
 
 async def test_a_forged_button_is_not_found(services: Services) -> None:
     data = await offer(services)
-    outcome = await take_over(services, ButtonData(lead_id=data.lead_id, handoff_id=data.handoff_id + 7),
-                              MORGAN, source="test")
+    outcome = await take_over(
+        services, ButtonData(lead_id=data.lead_id, handoff_id=data.handoff_id + 7), MORGAN, source="test"
+    )
     assert outcome.code == "not_found"
