@@ -228,12 +228,15 @@ async def test_two_replicas_do_each_piece_of_work_exactly_once(
     async def digest_sent() -> bool:
         if datetime.now(UTC) < digest_at:
             return False
-        return not await scalar(
-            db,
-            select(func.count())
-            .select_from(OutboxMessage)
-            .where(OutboxMessage.dedupe_key.like("slack:digest:%"), OutboxMessage.status != "sent"),
-        ) and bool(await scalar(db, select(func.count()).select_from(PeriodicRun).where(PeriodicRun.job == "digest")))
+        # The run first: its rows commit with it, so once it is seen they are too. (Asking in the
+        # other order can see no unsent rows, then the run that commits them a moment later.)
+        if not await scalar(db, select(func.count()).select_from(PeriodicRun).where(PeriodicRun.job == "digest")):
+            return False
+        digest_rows = select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.dedupe_key.like("slack:digest:%")
+        )
+        unsent = await scalar(db, digest_rows.where(OutboxMessage.status != "sent"))
+        return unsent == 0 and bool(await scalar(db, digest_rows))
 
     await eventually(digest_sent, "the weekly digest", within=150)
     async with db.transaction() as session:
