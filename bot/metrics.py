@@ -104,6 +104,15 @@ class Metrics:
             ["kind"],
             registry=r,
         )
+        self.source_requests = Counter(
+            "baton_source_requests",
+            "Requests to POST /api/sources/{name}, by source and outcome (accepted, refused, unauthorized).",
+            ["source", "outcome"],
+            registry=r,
+        )
+        self.source_leads = Counter(
+            "baton_source_leads", "Leads mapped from a source and taken by intake, by source.", ["source"], registry=r
+        )
         self.http = Histogram(
             "baton_http_request_seconds", "HTTP request latency, by route.", ["route", "method", "status"], registry=r
         )

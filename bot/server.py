@@ -37,6 +37,7 @@ def _secrets(settings: Settings) -> list[str | None]:
         settings.slack_signing_secret,
         settings.slack_app_token,
         settings.microsoft_app_password,
+        *settings.source_secrets(),
     ]
 
 

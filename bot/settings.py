@@ -12,13 +12,14 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
 
 from handlers.messaging.pacing import Pacing, PacingError, parse_duration, parse_limits
 from scoring.agreement import Agreement
 from scoring.agreement_check import AgreementError, format_validation_errors, load_agreement
 from scoring.platforms import ChatPlatform
+from scoring.sources import SECRET_PREFIX
 from store import DEFAULT_URL
 
 DEFAULT_CONFIG = "baton.toml"
@@ -145,6 +146,20 @@ class Settings(BaseSettings):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
+    # The [[sources]] secrets: every BATON_SOURCE_* variable (the agreement names which it uses).
+    _source_secrets: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def source_secret(self, name: str) -> str | None:
+        return self._source_secrets.get(name)
+
+    def source_secrets(self) -> list[str]:
+        return list(self._source_secrets.values())
+
+    def with_source_secrets(self, secrets: Mapping[str, str]) -> Settings:
+        """These settings with the given source secrets (only ``BATON_SOURCE_*`` names are kept)."""
+        self._source_secrets = {k: v for k, v in secrets.items() if k.startswith(SECRET_PREFIX) and v}
+        return self
+
     @property
     def slack_enabled(self) -> bool:
         return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
@@ -178,7 +193,8 @@ def load_settings(
 ) -> Settings:
     """The settings from the environment (``environ`` instead of ``os.environ`` when given); an
     explicit ``config_path`` and the non-None ``overrides`` (by field name) win over it."""
-    values: dict[str, object] = _Environment(os.environ if environ is None else environ)()
+    environment = os.environ if environ is None else environ
+    values: dict[str, object] = _Environment(environment)()
     # Everything by its environment name, so one key per field reaches validation.
     given = {"config_path": config_path, **overrides}
     values.update({env_name(field): value for field, value in given.items() if value is not None})
@@ -186,10 +202,11 @@ def load_settings(
     if values.get(env_name("microsoft_app_id")):
         values.setdefault(env_name("teams_enabled"), True)
     try:
-        return Settings.model_validate(values)
+        settings = Settings.model_validate(values)
     except ValidationError as exc:
         # Errors are located by alias: each line names the variable to fix.
         raise ConfigError("environment", format_validation_errors(exc)) from None
+    return settings.with_source_secrets(environment)
 
 
 def load_agreement_file(path: Path, platforms: Iterable[ChatPlatform] | None = None) -> Agreement:

@@ -28,6 +28,7 @@ from pydantic import (
 from scoring.conditions import Condition
 from scoring.durations import Duration
 from scoring.platforms import clean_ids, known_names
+from scoring.sources import Source
 
 
 class Stage(StrEnum):
@@ -467,6 +468,19 @@ class Agreement(_Model):
     webhooks: list[Webhook] = Field(default_factory=list)
     retention: Retention = Field(default_factory=Retention)
     import_columns: dict[str, str] = Field(default_factory=dict, alias="import")
+    sources: list[Source] = Field(default_factory=list)
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_sources(cls, value: list[Source]) -> list[Source]:
+        names = [s.name for s in value]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"source names must be unique: {', '.join(repeated)}")
+        return value
+
+    def source(self, name: str) -> Source | None:
+        return next((s for s in self.sources if s.name == name), None)
 
     def team(self, name: str) -> Team | None:
         return next((t for t in self.teams if t.name == name), None)
