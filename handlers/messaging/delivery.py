@@ -202,6 +202,7 @@ class DeliveryWorker:
             return Outcome("retry", f"no answer within {self.send_timeout:g} s", "timeout", ambiguous=True)
         except RetryLater as exc:
             scopes = tuple(exc.scopes) or ((row.platform,) if exc.rate_limited else ())
+            uncertain = exc.uncertain if exc.uncertain is not None else row.kind == "post"
             return Outcome(
                 "retry",
                 exc.reason,
@@ -209,6 +210,7 @@ class DeliveryWorker:
                 exc.after,
                 exc.rate_limited,
                 scopes,
+                ambiguous=uncertain,
             )
         except ConversationGone as exc:
             if self.on_gone:
@@ -221,7 +223,13 @@ class DeliveryWorker:
             return Outcome("failed", reason, exc.code or _code(reason), alert=not exc.alerted)
         except Exception as exc:  # network errors and the unexpected: back off and try again
             log.warning("delivery of outbox row %s failed: %s", row.id, type(exc).__name__)
-            return Outcome("retry", f"{type(exc).__name__}: {exc}"[:500], type(exc).__name__.lower()[:64])
+            # Nobody can say whether a post got as far as the platform: the next attempt looks first.
+            return Outcome(
+                "retry",
+                f"{type(exc).__name__}: {exc}"[:500],
+                type(exc).__name__.lower()[:64],
+                ambiguous=row.kind == "post",
+            )
         return Outcome("sent", delivered=delivered)
 
     async def _heartbeat(self, held: dict[int, Claimed]) -> None:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from handlers.clock import ManualClock
 from handlers.messaging.delivery import DeliveryWorker
-from handlers.messaging.ports import Delivered, Delivery
+from handlers.messaging.ports import Delivered, Delivery, RetryLater
 from handlers.services import Services
 from tests.delivery.conftest import ScriptedSender, enqueue, outbox_rows
 
@@ -111,3 +111,38 @@ async def test_a_send_that_never_answers_is_retried_as_doubtful(services: Servic
     sender = ScriptedSender(clock)
     await DeliveryWorker(services, {"slack": sender}).run_once()
     assert [d.doubtful for d in sender.delivered] == [True]
+
+
+async def _retried_deliveries(services: Services, clock: ManualClock, failure: Exception) -> list[bool]:
+    await enqueue(services, "card")
+    await DeliveryWorker(services, {"slack": ScriptedSender(clock, lambda d: failure)}).run_once()
+    clock.advance(timedelta(seconds=5))
+    other = ScriptedSender(clock)  # another replica takes the retry
+    await DeliveryWorker(services, {"slack": other}).run_once()
+    return [d.doubtful for d in other.delivered]
+
+
+async def test_an_unexpected_error_during_a_post_makes_the_retry_doubtful(
+    services: Services, clock: ManualClock
+) -> None:
+    assert await _retried_deliveries(services, clock, RuntimeError("socket gone")) == [True]
+
+
+async def test_a_sender_that_says_the_post_may_have_landed_makes_the_retry_doubtful(
+    services: Services, clock: ManualClock
+) -> None:
+    assert await _retried_deliveries(services, clock, RetryLater(None, "HTTP 502", uncertain=True)) == [True]
+    (row,) = await outbox_rows(services)
+    assert row.status == "sent" and row.claimed_at is None
+
+
+async def test_a_sender_that_cannot_tell_is_taken_to_mean_the_post_may_have_landed(
+    services: Services, clock: ManualClock
+) -> None:
+    assert await _retried_deliveries(services, clock, RetryLater(None, "reset", uncertain=None)) == [True]
+
+
+async def test_a_failure_known_to_be_before_sending_keeps_the_retry_plain(
+    services: Services, clock: ManualClock
+) -> None:
+    assert await _retried_deliveries(services, clock, RetryLater(None, "HTTP 503 from the platform")) == [False]
