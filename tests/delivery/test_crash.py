@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
+
+import pytest
 
 from handlers.clock import ManualClock
+from handlers.messaging import delivery, settle
 from handlers.messaging.delivery import DeliveryWorker
 from handlers.messaging.ports import Delivered, Delivery, RetryLater
 from handlers.services import Services
@@ -146,3 +150,41 @@ async def test_a_failure_known_to_be_before_sending_keeps_the_retry_plain(
     services: Services, clock: ManualClock
 ) -> None:
     assert await _retried_deliveries(services, clock, RetryLater(None, "HTTP 503 from the platform")) == [False]
+
+
+async def test_the_sends_of_a_sweep_are_recorded_in_a_few_commits_not_one_each(
+    services: Services, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+
+    batches: list[int] = []
+
+    async def counting(services: Services, sent: list[Any]) -> list[Any]:
+        batches.append(len(sent))
+        return await settle.settle_sent(services, sent)
+
+    monkeypatch.setattr(delivery, "settle_sent", counting)
+    for n in range(8):
+        await enqueue(services, f"card {n}", channel=f"C{n}")
+    sender = ScriptedSender(clock)
+    assert await DeliveryWorker(services, {"slack": sender}, concurrency=8).run_once() == 8
+    assert sum(batches) == 8 and len(batches) < 8
+    rows = await outbox_rows(services)
+    assert all(r.status == "sent" and r.claimed_at is None and r.sent_at is not None for r in rows)
+
+
+async def test_a_commit_of_several_sends_that_fails_leaves_every_row_to_come_back_doubtful(
+    services: Services, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+
+    async def broken(services: Services, sent: list[Any]) -> list[Any]:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(delivery, "settle_sent", broken)
+    for n in range(3):
+        await enqueue(services, f"card {n}", channel=f"C{n}")
+    assert await DeliveryWorker(services, {"slack": ScriptedSender(clock)}).run_once() == 0
+    monkeypatch.undo()
+    clock.advance(timedelta(seconds=11))
+    again = ScriptedSender(clock)
+    assert await DeliveryWorker(services, {"slack": again}).run_once() == 3
+    assert [d.doubtful for d in again.delivered] == [True, True, True]
