@@ -6,6 +6,7 @@ retried requests included, exactly one wins and its side effects happen once.
 
 from __future__ import annotations
 
+from handlers.audit import AuditAction
 from handlers.followup import sla
 from handlers.handoff.access import OfferContext, decide, load_offer, may_take, not_open
 from handlers.handoff.cards import refresh_card
@@ -44,7 +45,7 @@ async def accept(services: Services, data: ButtonData, actor_email: str, source:
             services,
             lead,
             actor,
-            "lead.accepted",
+            AuditAction.ACCEPTED,
             before,
             {"stage": lead.stage, "owner": actor, "handoff_id": handoff.id, "source": source},
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.audit import AuditAction
 from handlers.followup import sla
 from handlers.handoff.cards import build_card, card_key
 from handlers.messaging import events, outbox
@@ -110,7 +111,7 @@ async def complete_offer(session: AsyncSession, services: Services, lead: Lead, 
         services,
         lead,
         actor,
-        "lead.offered",
+        AuditAction.OFFERED,
         None,
         {
             "handoff_id": handoff.id,

@@ -13,6 +13,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.audit import AuditAction
 from handlers.followup import sla
 from handlers.followup.escalation import SLA_ACTOR, eligible_reps, lead_name, manager_buttons, tell_managers
 from handlers.handoff.access import OfferContext, load_offer, not_open
@@ -72,7 +73,7 @@ async def hand_over(
         services,
         lead,
         actor,
-        "lead.reassigned",
+        AuditAction.REASSIGNED,
         {"rep": handoff.rep},
         {"from_handoff": handoff.id, "handoff_id": new.id, "rep": new.rep, "mode": new.mode, "note": note},
     )
@@ -139,7 +140,7 @@ async def _leave_with_managers(session: AsyncSession, services: Services, lead: 
         services,
         lead,
         SLA_ACTOR,
-        "sla.escalated",
+        AuditAction.SLA_ESCALATED,
         None,
         {"handoff_id": handoff.id, "to": managers, "note": "nobody left to reassign to"},
     )
@@ -233,9 +234,9 @@ async def take_over(services: Services, data: ButtonData, actor_email: str, sour
             "source": source,
             "taken_over_from": handoff.rep,
         }
-        await events.record(session, services, lead, actor, "lead.accepted", before, after)
+        await events.record(session, services, lead, actor, AuditAction.ACCEPTED, before, after)
         await events.record(
-            session, services, lead, actor, "lead.taken_over", before, {**after, "note": _name(services, actor)}
+            session, services, lead, actor, AuditAction.TAKEN_OVER, before, {**after, "note": _name(services, actor)}
         )
         await refresh_card(session, services, lead, handoff)
     services.wake_delivery()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from handlers.audit import AuditAction
 from handlers.followup import sla
 from handlers.handoff.access import OfferContext, decide, load_offer, may_take, not_open
 from handlers.handoff.cards import lead_name, refresh_card
@@ -114,7 +115,7 @@ async def reject(
             services,
             lead,
             actor,
-            "lead.rejected",
+            AuditAction.REJECTED,
             before,
             {"stage": lead.stage, "reason": rejection.code, "note": note, "source": source},
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.audit import AuditAction
 from handlers.followup import sla
 from handlers.followup.cadence import cadence_met
 from handlers.handoff.access import OfferContext, load_offer
@@ -70,13 +71,13 @@ async def _touch(
         services,
         lead,
         actor,
-        "lead.touched",
+        AuditAction.TOUCHED,
         before,
         {"kind": kind, "note": f"{kind} by {who.name if who else actor}"},
     )
     if action is Action.MEETING_BOOKED and lead.stage != Stage.SQL:
         lead.stage, lead.sql_at = Stage.SQL, now
-        await events.record(session, services, lead, actor, "lead.sql", before, {"stage": Stage.SQL})
+        await events.record(session, services, lead, actor, AuditAction.SQL, before, {"stage": Stage.SQL})
         return Outcome.done(f"Meeting booked: the lead is now {services.agreement.stages.text[Stage.SQL].label}.")
     return Outcome.done(f"Logged a {kind}.")
 
@@ -97,7 +98,7 @@ async def _unreachable(
         services,
         lead,
         actor,
-        "lead.unreachable",
+        AuditAction.UNREACHABLE,
         before,
         {"stage": Stage.UNREACHABLE, "attempts": progress, "source": source},
     )
