@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.audit import AuditAction
 from handlers.followup import sla
 from handlers.followup.cadence import cadence_met
+from handlers.handoff import lifecycle
 from handlers.handoff.access import OfferContext, load_offer
 from handlers.handoff.cards import lead_name, refresh_card
 from handlers.handoff.outcome import Outcome
@@ -76,7 +77,8 @@ async def _touch(
         {"kind": kind, "note": f"{kind} by {who.name if who else actor}"},
     )
     if action is Action.MEETING_BOOKED and lead.stage != Stage.SQL:
-        lead.stage, lead.sql_at = Stage.SQL, now
+        lifecycle.move_lead(lead, lifecycle.Transition.SQL, Stage.SQL)
+        lead.sql_at = now
         await events.record(session, services, lead, actor, AuditAction.SQL, before, {"stage": Stage.SQL})
         return Outcome.done(f"Meeting booked: the lead is now {services.agreement.stages.text[Stage.SQL].label}.")
     return Outcome.done(f"Logged a {kind}.")
@@ -91,7 +93,8 @@ async def _unreachable(
         return Outcome.refused("invalid", f"Not yet: the agreement asks for more attempts first ({progress}).")
     now = services.clock.now()
     before = {"stage": lead.stage}
-    lead.stage, lead.finished_at, lead.updated_at = Stage.UNREACHABLE, now, now
+    lifecycle.move_lead(lead, lifecycle.Transition.UNREACHABLE, Stage.UNREACHABLE)
+    lead.finished_at, lead.updated_at = now, now
     await sla.cancel_timers(session, handoff.id)
     await events.record(
         session,

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.audit import AuditAction
+from handlers.handoff import lifecycle
 from handlers.handoff.offer import complete_offer, prepare_offer
 from handlers.intake import routing_state
 from handlers.intake.input import ActivityIn, InvalidActivities, LeadIn, activity_keys, check_activities
@@ -291,7 +292,7 @@ class _Batch:
         )
         if stage in _MAY_QUALIFY and result.stage is Stage.MQL and not any(lead is o[0] for o in self.offers):
             lead.qualified_at, lead.finished_at, lead.owner = now, None, None
-            lead.stage = Stage.MQL
+            lifecycle.move_lead(lead, lifecycle.Transition.QUALIFY, Stage.MQL)
             self.events.append(
                 (
                     lead,
@@ -302,7 +303,7 @@ class _Batch:
             )
             await self._route(lead, outcome, profile)
         elif stage is Stage.CAPTURED and result.stage is not stage:
-            lead.stage = result.stage
+            lifecycle.move_lead(lead, lifecycle.Transition.CAPTURE, result.stage)
             self.events.append(
                 (lead, AuditAction.STAGE_CHANGED, before, {"stage": result.stage, "score": result.total})
             )
