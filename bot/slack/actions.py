@@ -21,10 +21,10 @@ from bot.slack.render import REASSIGN_BLOCK
 from handlers.handoff.accept import accept
 from handlers.handoff.reassign import reassign, take_over
 from handlers.handoff.touch import log_touch
+from handlers.text.refusals import RefusalCode, refusal_text
 from handlers.views.actions import ACTION_PREFIX, Action, ButtonData, InvalidButton
 from scoring.agreement import Person
 
-FORGED = "That button isn't one I recognise (it may be from an old message). Nothing was changed."
 TOUCH_ACTIONS = (Action.LOG_CALL, Action.LOG_EMAIL, Action.MEETING_BOOKED, Action.UNREACHABLE)
 
 
@@ -37,7 +37,7 @@ async def who_and_what(deps: Deps, body: dict[str, Any], value: str | None) -> t
     try:
         return person, ButtonData.unpack(value)
     except InvalidButton:
-        return FORGED
+        return refusal_text(RefusalCode.BUTTON_INVALID)
 
 
 def _action(body: dict[str, Any]) -> dict[str, Any]:
@@ -88,7 +88,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def on_reassign(action: dict[str, Any], person: Person, data: ButtonData) -> str:
         to_rep = str((action.get("selected_option") or {}).get("value") or "")
         if not to_rep:
-            return "Pick a rep to reassign the lead to."
+            return refusal_text(RefusalCode.PICK_A_REP)
         return (await reassign(services, data, person.email, to_rep, SOURCE)).message
 
     for action in (Action.ACCEPT, Action.CLAIM):
