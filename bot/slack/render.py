@@ -34,20 +34,12 @@ from handlers.views.actions import Button
 from handlers.views.lead_card import LeadCard
 from handlers.views.notice import Notice
 from handlers.views.reject_form import RejectForm
+from handlers.views.status import status_word
 
 REASSIGN_BLOCK = "baton_reassign"  # block_id prefix: the select's options carry rep emails only
 REJECT_CALLBACK = "baton:reject_form"
 REASON_BLOCK, REASON_ACTION = "reason", "reason_select"
 NOTE_BLOCK, NOTE_ACTION = "note", "note_input"
-
-_STATUS_WORD = {
-    "accepted": "Accepted",
-    "rejected": "Rejected",
-    "reassigned": "Reassigned",
-    "sql": "Meeting booked",
-    "unreachable": "Unreachable",
-    "withdrawn": "Withdrawn",
-}
 
 
 @dataclass(frozen=True)
@@ -63,7 +55,7 @@ def message(view: BaseModel) -> Message:
             fallback(
                 f"New lead: {view.headline} (score {view.score})"
                 if view.status == "offered"
-                else f"{view.headline}: {_STATUS_WORD.get(view.status, view.status)}"
+                else f"{view.headline}: {status_word(view.status)}"
             ),
             card_blocks(view),
         )
@@ -100,7 +92,7 @@ def card_blocks(card: LeadCard) -> list[Block]:
     blocks.append(section("\n".join([why, *lines])))
     blocks.append(context(_offer_line(card)))
     if card.status != "offered":
-        word = _STATUS_WORD.get(card.status, escape(card.status))
+        word = escape(status_word(card.status))
         blocks.append(
             section(
                 f"*{word}* by {_who(card.status_by)}" + (f" {escape(card.status_text)}" if card.status_text else "")
