@@ -21,10 +21,10 @@ from bot.slack.render import REASSIGN_BLOCK
 from handlers.handoff.accept import accept
 from handlers.handoff.reassign import reassign, take_over
 from handlers.handoff.touch import log_touch
+from handlers.text.refusals import RefusalCode, refusal_text
 from handlers.views.actions import ACTION_PREFIX, Action, ButtonData, InvalidButton, ReassignChoice
 from scoring.agreement import Person
 
-FORGED = "That button isn't one I recognise (it may be from an old message). Nothing was changed."
 TOUCH_ACTIONS = (Action.LOG_CALL, Action.LOG_EMAIL, Action.MEETING_BOOKED, Action.UNREACHABLE)
 
 
@@ -37,7 +37,7 @@ async def who_and_what(deps: Deps, body: dict[str, Any], value: str | None) -> t
     try:
         return person, ButtonData.unpack(value)
     except InvalidButton:
-        return FORGED
+        return refusal_text(RefusalCode.BUTTON_INVALID)
 
 
 def _action(body: dict[str, Any]) -> dict[str, Any]:
@@ -104,7 +104,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         choice = _reassign_choice(action)
         to_rep = choice.to_rep if choice is not None else _selected(action)
         if not to_rep:
-            return "Pick a rep to reassign the lead to."
+            return refusal_text(RefusalCode.PICK_A_REP)
         return (await reassign(services, data, person.email, to_rep, SOURCE)).message
 
     for action in (Action.ACCEPT, Action.CLAIM):

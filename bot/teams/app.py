@@ -74,5 +74,11 @@ class BatonTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships 
                 body={"error": f"Baton handles only adaptiveCard/action invokes, not {name!r}"},
             )
         person = self.person(turn_context)
-        body = await invoke.handle(self.services, turn_context.activity.value, person.email if person else None)
+        sender = turn_context.activity.from_property
+        body = await invoke.handle(
+            self.services,
+            turn_context.activity.value,
+            person.email if person else None,
+            sender.aad_object_id if sender else None,
+        )
         return InvokeResponse(status=int(HTTPStatus.OK), body=body)

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.teams.cards import CARD_CONTENT_TYPE, REFRESH_VERB, REJECT_SUBMIT_VERB, Card
 from bot.teams.current import current_card
-from bot.teams.identity import UNKNOWN_PERSON
+from bot.teams.identity import not_configured
 from bot.teams.render import lead_card
 from bot.teams.render_form import reject_form_card
 from handlers.handoff import accept as accepting
@@ -21,6 +21,7 @@ from handlers.handoff import reject as rejecting
 from handlers.handoff import touch as touching
 from handlers.handoff.outcome import Outcome
 from handlers.services import Services
+from handlers.text.refusals import RefusalCode, refusal_text
 from handlers.views.actions import Action, ButtonData, InvalidButton
 from handlers.views.reject_form import RejectForm
 
@@ -54,16 +55,16 @@ def parse(value: Any) -> tuple[str, ButtonData, dict[str, Any]] | dict[str, Any]
     """The verb, button data and inputs of an invoke, or the error response for bad ones."""
     action = value.get("action") if isinstance(value, dict) else None
     if not isinstance(action, dict) or action.get("type") != "Action.Execute":
-        return error_response("This is not a Baton card action (expected Action.Execute).")
+        return error_response(refusal_text(RefusalCode.NOT_A_CARD_ACTION))
     verb, data = action.get("verb"), action.get("data")
     if not isinstance(verb, str) or verb not in HANDLERS:
-        return error_response(f"Unknown card action {str(verb)[:40]!r}.")
+        return error_response(refusal_text(RefusalCode.UNKNOWN_CARD_ACTION, verb=str(verb)[:40]))
     if not isinstance(data, dict):
-        return error_response("The card action carried no data; the card may be out of date.")
+        return error_response(refusal_text(RefusalCode.CARD_WITHOUT_DATA))
     try:
         button = ButtonData.unpack(data.get("value") if isinstance(data.get("value"), str) else None)
     except InvalidButton:
-        return error_response("This button's data is not valid; refresh the card and try again.")
+        return error_response(refusal_text(RefusalCode.BUTTON_INVALID))
     return verb, button, data
 
 
@@ -79,7 +80,9 @@ Handler = Callable[[Services, ButtonData, str, dict[str, Any]], Awaitable[dict[s
 
 async def _refresh(services: Services, button: ButtonData, actor: str, data: dict[str, Any]) -> dict[str, Any]:
     card = await current_card(services, button)
-    return card_response(lead_card(card)) if card else error_response("That lead no longer exists.", 404, "NotFound")
+    return (
+        card_response(lead_card(card)) if card else error_response(refusal_text(RefusalCode.LEAD_GONE), 404, "NotFound")
+    )
 
 
 async def _accept(services: Services, button: ButtonData, actor: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -105,7 +108,7 @@ def _touch(action: Action) -> Handler:
 async def _reassign(services: Services, button: ButtonData, actor: str, data: dict[str, Any]) -> dict[str, Any]:
     to_rep = _string(data, f"{Action.REASSIGN.value}_choice")
     if not to_rep:
-        return message_response("Choose a rep to reassign the lead to.")
+        return message_response(refusal_text(RefusalCode.PICK_A_REP))
     return message_response((await reassigning.reassign(services, button, actor, to_rep, SOURCE)).message)
 
 
@@ -126,7 +129,9 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-async def handle(services: Services, value: Any, actor_email: str | None) -> dict[str, Any]:
+async def handle(
+    services: Services, value: Any, actor_email: str | None, actor_id: str | None = None
+) -> dict[str, Any]:
     """Answer one ``adaptiveCard/action`` invoke whose ``value`` came from Teams."""
     parsed = parse(value)
     if isinstance(parsed, dict):
@@ -134,7 +139,7 @@ async def handle(services: Services, value: Any, actor_email: str | None) -> dic
     verb, button, data = parsed
     if actor_email is None:
         # Refreshes too: a card is shown only to people the agreement knows.
-        return message_response(UNKNOWN_PERSON)
+        return message_response(not_configured(actor_id))
     return await HANDLERS[verb](services, button, actor_email, data)
 
 

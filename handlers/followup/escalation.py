@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers import names
 from handlers.audit import AuditAction
 from handlers.followup import sla
 from handlers.handoff.cards import card_key, local_time, refresh_card
@@ -30,9 +31,7 @@ SLA_ACTOR = "baton:sla"
 
 
 def lead_name(lead: Lead) -> str:
-    data = lead.data
-    name = " ".join(p for p in (data.get("first_name"), data.get("last_name")) if p) or lead.email or "a lead"
-    return f"{name} at {data['company']}" if data.get("company") else name
+    return names.lead_name(lead, company=True)
 
 
 def elapsed(delta: timedelta) -> str:

@@ -14,6 +14,7 @@ from handlers.handoff.cards import refresh_card
 from handlers.handoff.outcome import Outcome
 from handlers.messaging import events
 from handlers.services import Services
+from handlers.text import _
 from handlers.views.actions import ButtonData
 from scoring.agreement import Stage
 from store.models import HandoffState
@@ -54,4 +55,4 @@ async def accept(services: Services, data: ButtonData, actor_email: str, source:
         await refresh_card(session, services, lead, handoff)
         label = services.agreement.stages.text[Stage(lead.stage)].label
     services.wake_delivery()
-    return Outcome.done(f"You accepted {lead.data.get('first_name') or 'the lead'}; it is now your {label}.")
+    return Outcome.done(_("done.accepted", name=lead.data.get("first_name") or _("lead.the_lead"), stage=label))

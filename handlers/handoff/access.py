@@ -10,8 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.handoff import lifecycle
 from handlers.handoff.outcome import Outcome
-from handlers.people import person_ref
+from handlers.names import person_name
 from handlers.services import Services
+from handlers.text import _
+from handlers.text.refusals import RefusalCode, refuse
 from handlers.views.actions import ButtonData
 from store.models import Handoff, HandoffState, Lead
 
@@ -23,8 +25,7 @@ class OfferContext:
 
 
 def _name(services: Services, email: str | None) -> str:
-    ref = person_ref(services.agreement, email)
-    return ref.name if ref else "someone"
+    return person_name(services.agreement, email, _("person.someone"))
 
 
 async def load_offer(
@@ -37,7 +38,7 @@ async def load_offer(
     handoff = await session.scalar(query)
     lead = await session.get(Lead, data.lead_id) if handoff else None
     if handoff is None or lead is None or handoff.lead_id != lead.id:
-        return Outcome.refused("not_found", "I can't find that lead any more; it may have been removed.")
+        return refuse(RefusalCode.LEAD_GONE)
     return OfferContext(lead=lead, handoff=handoff)
 
 
@@ -47,28 +48,26 @@ def may_take(services: Services, handoff: Handoff, actor_email: str) -> Outcome 
     if handoff.mode == "direct" and handoff.rep:
         if actor == handoff.rep:
             return None
-        return Outcome.refused(
-            "not_allowed",
-            f"This lead was offered to {_name(services, handoff.rep)}; only they can accept or reject it.",
-        )
+        return refuse(RefusalCode.OFFERED_TO_OTHER, name=_name(services, handoff.rep))
     team = services.agreement.team(handoff.team)
     members = {r.email.lower() for r in team.reps} if team else set()
     members |= {m.email.lower() for m in team.managers} if team else set()
     if actor in members:
         return None
-    return Outcome.refused("not_allowed", f"This lead is for the {handoff.team} team; only its reps can take it.")
+    return refuse(RefusalCode.OTHER_TEAM, team=handoff.team)
 
 
 def not_open(services: Services, handoff: Handoff, actor_email: str) -> Outcome:
     """Why an offer that is no longer open cannot be acted on."""
     if handoff.state == HandoffState.ACCEPTED:
-        who = "you" if handoff.decided_by == actor_email.lower() else _name(services, handoff.decided_by)
-        return Outcome.refused("already_taken", f"Already accepted by {who}.")
+        if handoff.decided_by == actor_email.lower():
+            return refuse(RefusalCode.ALREADY_ACCEPTED_BY_YOU)
+        return refuse(RefusalCode.ALREADY_ACCEPTED, name=_name(services, handoff.decided_by))
     if handoff.state == HandoffState.REJECTED:
-        return Outcome.refused("finished", f"Already rejected by {_name(services, handoff.decided_by)}.")
+        return refuse(RefusalCode.ALREADY_REJECTED, name=_name(services, handoff.decided_by))
     if handoff.state == HandoffState.REASSIGNED:
-        return Outcome.refused("finished", "This offer was reassigned to someone else.")
-    return Outcome.refused("finished", "This offer is closed.")
+        return refuse(RefusalCode.OFFER_REASSIGNED)
+    return refuse(RefusalCode.OFFER_CLOSED)
 
 
 async def decide(

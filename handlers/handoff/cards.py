@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers import names
 from handlers.audit import AuditAction
 from handlers.messaging import outbox
 from handlers.people import person_ref
@@ -38,9 +39,7 @@ def minutes_between(start: datetime, end: datetime) -> int:
 
 
 def lead_name(lead: Lead) -> str:
-    """The person's name as people say it, falling back to the email (or a forgotten marker)."""
-    data = lead.data
-    return " ".join(p for p in (data.get("first_name"), data.get("last_name")) if p) or lead.email or "(forgotten)"
+    return names.lead_name(lead)
 
 
 def build_card(agreement: Agreement, lead: Lead, handoff: Handoff, notes: list[str] | None = None) -> LeadCard:
