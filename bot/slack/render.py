@@ -29,12 +29,12 @@ from bot.slack.blocks import (
     section,
 )
 from handlers.people import PersonRef
-from handlers.views.actions import Button
+from handlers.views.actions import Button, ButtonData, ReassignChoice
 from handlers.views.lead_card import LeadCard
 from handlers.views.notice import Notice
 from handlers.views.reject_form import RejectForm
 
-REASSIGN_BLOCK = "baton_reassign"  # block_id prefix: the select's options carry rep emails only
+REASSIGN_BLOCK = "baton_reassign"  # the picker's block; before v1 options carried the offer, its id did
 REJECT_CALLBACK = "baton:reject_form"
 REASON_BLOCK, REASON_ACTION = "reason", "reason_select"
 NOTE_BLOCK, NOTE_ACTION = "note", "note_input"
@@ -128,14 +128,15 @@ def actions_blocks(buttons: list[Button]) -> list[Block]:
     if plain_buttons:
         blocks.append({"type": "actions", "elements": [_button(b) for b in plain_buttons]})
     for choice_button in (b for b in buttons if b.choices):
+        offer = ButtonData.unpack(choice_button.value)
         options = [
-            {"text": plain(c.label, MAX_OPTION_TEXT), "value": c.value[:MAX_OPTION_VALUE]}
+            {"text": plain(c.label, MAX_OPTION_TEXT), "value": ReassignChoice(offer, c.value).pack()[:MAX_OPTION_VALUE]}
             for c in choice_button.choices[:100]
         ]
         blocks.append(
             {
                 "type": "actions",
-                "block_id": f"{REASSIGN_BLOCK}|{choice_button.value}"[:255],
+                "block_id": REASSIGN_BLOCK,
                 "elements": [
                     {
                         "type": "static_select",

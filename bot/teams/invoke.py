@@ -7,6 +7,7 @@ data gets a 400 error response and a refused action a message; neither changes a
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.teams.cards import CARD_CONTENT_TYPE, REFRESH_VERB, REJECT_SUBMIT_VERB, Card
@@ -25,7 +26,6 @@ from handlers.views.reject_form import RejectForm
 
 SOURCE = "teams"
 _TOUCHES = {Action.LOG_CALL, Action.LOG_EMAIL, Action.MEETING_BOOKED, Action.UNREACHABLE}
-_VERBS = {a.value for a in Action} | {REFRESH_VERB, REJECT_SUBMIT_VERB}
 
 
 def card_response(content: Card) -> dict[str, Any]:
@@ -56,7 +56,7 @@ def parse(value: Any) -> tuple[str, ButtonData, dict[str, Any]] | dict[str, Any]
     if not isinstance(action, dict) or action.get("type") != "Action.Execute":
         return error_response("This is not a Baton card action (expected Action.Execute).")
     verb, data = action.get("verb"), action.get("data")
-    if not isinstance(verb, str) or verb not in _VERBS:
+    if not isinstance(verb, str) or verb not in HANDLERS:
         return error_response(f"Unknown card action {str(verb)[:40]!r}.")
     if not isinstance(data, dict):
         return error_response("The card action carried no data; the card may be out of date.")
@@ -74,6 +74,58 @@ async def _card_or(services: Services, button: ButtonData, outcome: Outcome) -> 
     return card_response(lead_card(card)) if card else message_response(outcome.message)
 
 
+Handler = Callable[[Services, ButtonData, str, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+async def _refresh(services: Services, button: ButtonData, actor: str, data: dict[str, Any]) -> dict[str, Any]:
+    card = await current_card(services, button)
+    return card_response(lead_card(card)) if card else error_response("That lead no longer exists.", 404, "NotFound")
+
+
+async def _accept(services: Services, button: ButtonData, actor: str, data: dict[str, Any]) -> dict[str, Any]:
+    return await _card_or(services, button, await accepting.accept(services, button, actor, SOURCE))
+
+
+async def _reject_form(services: Services, button: ButtonData, actor: str, data: dict[str, Any]) -> dict[str, Any]:
+    form = await rejecting.reject_form(services, button, actor)
+    return card_response(reject_form_card(form)) if isinstance(form, RejectForm) else message_response(form.message)
+
+
+async def _reject_submit(services: Services, button: ButtonData, actor: str, data: dict[str, Any]) -> dict[str, Any]:
+    return await _reject(services, button, actor, _string(data, "reason"), _string(data, "note"))
+
+
+def _touch(action: Action) -> Handler:
+    async def touch(services: Services, button: ButtonData, actor: str, data: dict[str, Any]) -> dict[str, Any]:
+        return await _card_or(services, button, await touching.log_touch(services, button, actor, action, SOURCE))
+
+    return touch
+
+
+async def _reassign(services: Services, button: ButtonData, actor: str, data: dict[str, Any]) -> dict[str, Any]:
+    to_rep = _string(data, f"{Action.REASSIGN.value}_choice")
+    if not to_rep:
+        return message_response("Choose a rep to reassign the lead to.")
+    return message_response((await reassigning.reassign(services, button, actor, to_rep, SOURCE)).message)
+
+
+async def _take_over(services: Services, button: ButtonData, actor: str, data: dict[str, Any]) -> dict[str, Any]:
+    return message_response((await reassigning.take_over(services, button, actor, SOURCE)).message)
+
+
+# One verb, one handler: the Teams twin of Slack's ``app.action(...)`` listeners.
+HANDLERS: dict[str, Handler] = {
+    REFRESH_VERB: _refresh,
+    Action.ACCEPT.value: _accept,
+    Action.CLAIM.value: _accept,
+    Action.REJECT.value: _reject_form,
+    REJECT_SUBMIT_VERB: _reject_submit,
+    **{action.value: _touch(action) for action in _TOUCHES},
+    Action.REASSIGN.value: _reassign,
+    Action.TAKE_OVER.value: _take_over,
+}
+
+
 async def handle(services: Services, value: Any, actor_email: str | None) -> dict[str, Any]:
     """Answer one ``adaptiveCard/action`` invoke whose ``value`` came from Teams."""
     parsed = parse(value)
@@ -83,30 +135,7 @@ async def handle(services: Services, value: Any, actor_email: str | None) -> dic
     if actor_email is None:
         # Refreshes too: a card is shown only to people the agreement knows.
         return message_response(UNKNOWN_PERSON)
-    if verb == REFRESH_VERB:
-        card = await current_card(services, button)
-        return (
-            card_response(lead_card(card)) if card else error_response("That lead no longer exists.", 404, "NotFound")
-        )
-    action = Action(verb) if verb != REJECT_SUBMIT_VERB else None
-    if action in (Action.ACCEPT, Action.CLAIM):
-        return await _card_or(services, button, await accepting.accept(services, button, actor_email, SOURCE))
-    if action is Action.REJECT:
-        form = await rejecting.reject_form(services, button, actor_email)
-        return card_response(reject_form_card(form)) if isinstance(form, RejectForm) else message_response(form.message)
-    if verb == REJECT_SUBMIT_VERB:
-        return await _reject(services, button, actor_email, _string(data, "reason"), _string(data, "note"))
-    if action in _TOUCHES:
-        assert action is not None
-        return await _card_or(services, button, await touching.log_touch(services, button, actor_email, action, SOURCE))
-    if action is Action.REASSIGN:
-        to_rep = _string(data, f"{Action.REASSIGN.value}_choice")
-        if not to_rep:
-            return message_response("Choose a rep to reassign the lead to.")
-        return message_response((await reassigning.reassign(services, button, actor_email, to_rep, SOURCE)).message)
-    if action is Action.TAKE_OVER:
-        return message_response((await reassigning.take_over(services, button, actor_email, SOURCE)).message)
-    return error_response(f"Unknown card action {verb!r}.")
+    return await HANDLERS[verb](services, button, actor_email, data)
 
 
 async def _reject(

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.audit import AuditAction
 from handlers.followup import sla
 from handlers.handoff.cards import card_key, local_time, refresh_card
 from handlers.messaging import events, outbox
@@ -152,7 +153,7 @@ async def nudge(
         services,
         lead,
         SLA_ACTOR,
-        "sla.nudged",
+        AuditAction.SLA_NUDGED,
         None,
         {"handoff_id": handoff.id, "chain": chain, "to": who, "note": note},
     )
@@ -224,7 +225,7 @@ async def escalate(
         services,
         lead,
         SLA_ACTOR,
-        "sla.escalated",
+        AuditAction.SLA_ESCALATED,
         None,
         {"handoff_id": handoff.id, "chain": chain, "to": managers, "note": note},
     )

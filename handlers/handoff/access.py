@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.handoff import lifecycle
 from handlers.handoff.outcome import Outcome
 from handlers.people import person_ref
 from handlers.services import Services
@@ -70,16 +71,19 @@ def not_open(services: Services, handoff: Handoff, actor_email: str) -> Outcome:
     return Outcome.refused("finished", "This offer is closed.")
 
 
-async def decide(session: AsyncSession, handoff: Handoff, state: HandoffState, actor: str, now: datetime) -> bool:
-    """Close an open offer as ``state`` by ``actor``: a compare-and-set on the offer still being open.
+async def decide(
+    session: AsyncSession, handoff: Handoff, transition: lifecycle.Transition, actor: str, now: datetime
+) -> bool:
+    """Make ``transition`` on an open offer by ``actor``: a compare-and-set on the offer still being open.
 
     However many clicks race (double clicks, retried requests, two reps on one channel card),
     exactly one caller gets True; the rest see the winner's row refreshed into ``handoff``.
     """
+    rule = lifecycle.TABLE[transition]
     won = await session.execute(
         update(Handoff)
-        .where(Handoff.id == handoff.id, Handoff.state == HandoffState.OFFERED)
-        .values(state=state, decided_by=actor, decided_at=now, fence=Handoff.fence + 1)
+        .where(Handoff.id == handoff.id, Handoff.state.in_(rule.handoff_from))
+        .values(state=rule.handoff_to, decided_by=actor, decided_at=now, fence=Handoff.fence + 1)
         .execution_options(synchronize_session=False)
     )
     await session.refresh(handoff)

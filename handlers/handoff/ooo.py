@@ -6,6 +6,7 @@ directly; this is the switch a rep flips themselves.
 
 from __future__ import annotations
 
+from handlers.audit import AuditAction
 from handlers.handoff.outcome import Outcome
 from handlers.handoff.reassign import move_on, open_direct_offers
 from handlers.intake.routing_state import ensure_reps
@@ -37,7 +38,7 @@ async def set_out_of_office(services: Services, email: str, on: bool, source: st
                 services,
                 None,
                 email,
-                "rep.out_of_office",
+                AuditAction.OUT_OF_OFFICE,
                 {"out_of_office": not on},
                 {"out_of_office": on, "source": source},
             )

@@ -13,8 +13,10 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.audit import AuditAction
 from handlers.followup import sla
 from handlers.followup.escalation import SLA_ACTOR, eligible_reps, lead_name, manager_buttons, tell_managers
+from handlers.handoff import lifecycle
 from handlers.handoff.access import OfferContext, load_offer, not_open
 from handlers.handoff.cards import refresh_card
 from handlers.handoff.offer import make_offer
@@ -46,7 +48,7 @@ async def _route_excluding(
 
 
 async def _close(session: AsyncSession, services: Services, handoff: Handoff, by: str | None) -> None:
-    handoff.state = HandoffState.REASSIGNED
+    lifecycle.move_handoff(handoff, lifecycle.Transition.REASSIGN)
     handoff.fence += 1
     handoff.decided_at, handoff.decided_by = services.clock.now(), by
     # Flush before the new offer: at most one open offer per lead is a unique index.
@@ -72,7 +74,7 @@ async def hand_over(
         services,
         lead,
         actor,
-        "lead.reassigned",
+        AuditAction.REASSIGNED,
         {"rep": handoff.rep},
         {"from_handoff": handoff.id, "handoff_id": new.id, "rep": new.rep, "mode": new.mode, "note": note},
     )
@@ -139,7 +141,7 @@ async def _leave_with_managers(session: AsyncSession, services: Services, lead: 
         services,
         lead,
         SLA_ACTOR,
-        "sla.escalated",
+        AuditAction.SLA_ESCALATED,
         None,
         {"handoff_id": handoff.id, "to": managers, "note": "nobody left to reassign to"},
     )
@@ -217,13 +219,15 @@ async def take_over(services: Services, data: ButtonData, actor_email: str, sour
             return found
         lead, handoff = found.lead, found.handoff
         now = services.clock.now()
-        handoff.state, handoff.fence = HandoffState.ACCEPTED, handoff.fence + 1
+        lifecycle.move_handoff(handoff, lifecycle.Transition.TAKE_OVER)
+        handoff.fence += 1
         handoff.decided_at, handoff.decided_by = now, actor
         await sla.cancel_timers(session, handoff.id)
         before = {"stage": lead.stage, "owner": lead.owner}
         # The manager accepts it like a rep would, so the stage follows the same rule as Accept.
-        stage = Stage.SQL if services.agreement.stages.skip_sal else Stage.SAL
-        lead.stage, lead.owner, lead.accepted_at, lead.updated_at = stage, actor, now, now
+        stage = lifecycle.accepted_stage(services.agreement.stages.skip_sal)
+        lifecycle.move_lead(lead, lifecycle.Transition.TAKE_OVER, stage)
+        lead.owner, lead.accepted_at, lead.updated_at = actor, now, now
         if stage == Stage.SQL:
             lead.sql_at = now
         after = {
@@ -233,9 +237,9 @@ async def take_over(services: Services, data: ButtonData, actor_email: str, sour
             "source": source,
             "taken_over_from": handoff.rep,
         }
-        await events.record(session, services, lead, actor, "lead.accepted", before, after)
+        await events.record(session, services, lead, actor, AuditAction.ACCEPTED, before, after)
         await events.record(
-            session, services, lead, actor, "lead.taken_over", before, {**after, "note": _name(services, actor)}
+            session, services, lead, actor, AuditAction.TAKEN_OVER, before, {**after, "note": _name(services, actor)}
         )
         await refresh_card(session, services, lead, handoff)
     services.wake_delivery()

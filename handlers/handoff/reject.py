@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from handlers.audit import AuditAction
 from handlers.followup import sla
+from handlers.handoff import lifecycle
 from handlers.handoff.access import OfferContext, decide, load_offer, may_take, not_open
 from handlers.handoff.cards import lead_name, refresh_card
 from handlers.handoff.outcome import Outcome
@@ -90,10 +92,11 @@ async def reject(
         if refusal:
             return RejectResult(False, refusal.message)
         now = services.clock.now()
-        if not await decide(session, handoff, HandoffState.REJECTED, actor, now):
+        if not await decide(session, handoff, lifecycle.Transition.REJECT, actor, now):
             return RejectResult(False, not_open(services, handoff, actor).message)
         before = {"stage": lead.stage}
-        lead.stage = Stage.RECYCLED if rejection.outcome == "recycle" else Stage.DISQUALIFIED
+        to = Stage.RECYCLED if rejection.outcome == "recycle" else Stage.DISQUALIFIED
+        lifecycle.move_lead(lead, lifecycle.Transition.REJECT, to)
         lead.finished_at, lead.updated_at = now, now
         session.add(
             Feedback(
@@ -114,7 +117,7 @@ async def reject(
             services,
             lead,
             actor,
-            "lead.rejected",
+            AuditAction.REJECTED,
             before,
             {"stage": lead.stage, "reason": rejection.code, "note": note, "source": source},
         )

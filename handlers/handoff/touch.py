@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.audit import AuditAction
 from handlers.followup import sla
 from handlers.followup.cadence import cadence_met
+from handlers.handoff import lifecycle
 from handlers.handoff.access import OfferContext, load_offer
 from handlers.handoff.cards import lead_name, refresh_card
 from handlers.handoff.outcome import Outcome
@@ -70,13 +72,14 @@ async def _touch(
         services,
         lead,
         actor,
-        "lead.touched",
+        AuditAction.TOUCHED,
         before,
         {"kind": kind, "note": f"{kind} by {who.name if who else actor}"},
     )
     if action is Action.MEETING_BOOKED and lead.stage != Stage.SQL:
-        lead.stage, lead.sql_at = Stage.SQL, now
-        await events.record(session, services, lead, actor, "lead.sql", before, {"stage": Stage.SQL})
+        lifecycle.move_lead(lead, lifecycle.Transition.SQL, Stage.SQL)
+        lead.sql_at = now
+        await events.record(session, services, lead, actor, AuditAction.SQL, before, {"stage": Stage.SQL})
         return Outcome.done(f"Meeting booked: the lead is now {services.agreement.stages.text[Stage.SQL].label}.")
     return Outcome.done(f"Logged a {kind}.")
 
@@ -90,14 +93,15 @@ async def _unreachable(
         return Outcome.refused("invalid", f"Not yet: the agreement asks for more attempts first ({progress}).")
     now = services.clock.now()
     before = {"stage": lead.stage}
-    lead.stage, lead.finished_at, lead.updated_at = Stage.UNREACHABLE, now, now
+    lifecycle.move_lead(lead, lifecycle.Transition.UNREACHABLE, Stage.UNREACHABLE)
+    lead.finished_at, lead.updated_at = now, now
     await sla.cancel_timers(session, handoff.id)
     await events.record(
         session,
         services,
         lead,
         actor,
-        "lead.unreachable",
+        AuditAction.UNREACHABLE,
         before,
         {"stage": Stage.UNREACHABLE, "attempts": progress, "source": source},
     )

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Text, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.audit import AuditAction
 from handlers.handoff.cards import refresh_card
 from handlers.handoff.outcome import Outcome
 from handlers.messaging import events
@@ -173,7 +174,7 @@ async def erase(session: AsyncSession, services: Services, leads: Sequence[Lead]
             services,
             lead,
             actor,
-            "lead.forgotten",
+            AuditAction.FORGOTTEN,
             None,
             {"reason": reason, "email_sha256": digest, "fields": removed},
         )
