@@ -7,7 +7,7 @@ BATON_CONFIG ?= baton.example.toml
 BATON_INTAKE_TOKEN ?= dev-intake-token-change-me
 export BATON_CONFIG BATON_INTAKE_TOKEN
 
-.PHONY: install run test lint format format-check bench clean
+.PHONY: install run test lint format format-check bench clean messages messages-check messages-init
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,17 @@ format: install
 
 format-check: install
 	$(BIN)/ruff format --check .
+
+# The text catalogue (handlers/text/locale): `messages` rewrites the template and merges it into
+# every language; `messages-init LOCALE=tr` starts a language; `messages-check` compares code and catalogue.
+messages: install
+	$(BIN)/python -m handlers.text.messages update
+
+messages-check: install
+	$(BIN)/python -m handlers.text.messages check
+
+messages-init: install
+	$(BIN)/python -m handlers.text.messages init $(LOCALE)
 
 bench: install
 	$(BIN)/python bench/cli_start.py

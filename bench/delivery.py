@@ -328,7 +328,7 @@ async def main() -> None:
     parser.add_argument("--burst", type=int, default=500)
     parser.add_argument("--reps", type=int, default=20)
     parser.add_argument("--outage", type=float, default=10.0)
-    parser.add_argument("--parts", default="1,2,3")
+    parser.add_argument("--parts", default="1,2,3", help="comma-separated: 1, 2 (or 2b: lifted only), 3")
     args = parser.parse_args()
     url = args.database_url or f"sqlite+aiosqlite:///{os.path.join(tempfile.mkdtemp(), 'bench.db')}"
     kind = "PostgreSQL" if "postgres" in url else "SQLite"
@@ -342,8 +342,9 @@ async def main() -> None:
             f"{r['seconds']:.2f} s (floor {r['floor']:.2f} s, ratio {r['seconds'] / max(r['floor'], 1e-9):.2f}); "
             f"{r['429']}/{r['calls']} calls answered 429 ({100 * r['429'] / max(r['calls'], 1):.1f}%)"
         )
-    if "2" in parts:
-        for limited in (True, False):
+    if "2" in parts or "2b" in parts:
+        # "2b" alone: only the run with pacing and limits lifted (Baton's own pipeline).
+        for limited in (True, False) if "2" in parts else (False,):
             r = await speed_to_lead(url, args.reps, args.singles, args.burst, limited)
             label = "default pacing, fake at 1/s per channel" if limited else "pacing and limits lifted"
             print(

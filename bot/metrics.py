@@ -19,6 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from sqlalchemy import func, select
 
 from bot.keys import RUNTIME
+from handlers.audit import AuditAction
 from handlers.followup.escalation import SLA_ACTOR
 from handlers.messaging.delivery import DeliveryResult
 from handlers.services import RecordedEvent
@@ -120,22 +121,22 @@ class Metrics:
     def on_event(self, event: RecordedEvent) -> None:
         action, after = event.action, event.after or {}
         self.lead_events.labels(action).inc()
-        if action == "lead.captured":
+        if action == AuditAction.CAPTURED:
             self.leads_received.inc()
-        elif action == "lead.qualified":
+        elif action == AuditAction.QUALIFIED:
             self.leads_qualified.inc()
-        elif action == "lead.offered":
+        elif action == AuditAction.OFFERED:
             self.offers.inc()
-        elif action == "lead.accepted":
+        elif action == AuditAction.ACCEPTED:
             self.accepted.inc()
-        elif action == "lead.rejected":
+        elif action == AuditAction.REJECTED:
             reason = str(after.get("reason") or "unknown")
             # Only the agreed reasons become label values: no unbounded cardinality.
             self.rejected.labels(reason if not self.reasons or reason in self.reasons else "other").inc()
         elif action.startswith("sla."):
             suffix = action.removeprefix("sla.")
             self.sla_steps.labels(_SLA_ACTIONS.get(suffix, suffix)).inc()
-        elif action == "lead.reassigned" and event.actor == SLA_ACTOR:  # the SLA's step, not a manager's
+        elif action == AuditAction.REASSIGNED and event.actor == SLA_ACTOR:  # the SLA's step, not a manager's
             self.sla_steps.labels("reassign").inc()
 
     def on_delivery(self, result: DeliveryResult) -> None:

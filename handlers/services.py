@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from handlers.audit import AuditAction
 from handlers.clock import Clock, SystemClock
 from scoring.agreement import Agreement
 from scoring.platforms import BUILT_IN, ChatPlatform
@@ -16,7 +17,7 @@ from store.db import Database
 class RecordedEvent:
     """What observers of the audit trail are told of a committed event."""
 
-    action: str
+    action: AuditAction
     actor: str
     after: dict[str, Any] | None
 

@@ -6,6 +6,7 @@ import click
 
 from bot.cli.common import config_option, load
 from bot.reach_report import reach_warnings
+from handlers.text import _, n_
 
 
 @click.group()
@@ -20,11 +21,16 @@ def check(config_path: str | None) -> None:
     configured chat platform reaches (they would get no leads)."""
     settings, agreement = load(config_path)
     reps = sum(len(t.reps) for t in agreement.teams)
-    click.echo(
-        f"{settings.config_path}: OK (definition v{agreement.definition.version}; "
-        f"{len(agreement.teams)} teams, {reps} reps, {len(agreement.scoring.explicit)} explicit rules, "
-        f"{len(agreement.scoring.implicit.events)} event types, {len(agreement.sla.policies)} SLA policies)"
+    counts = ", ".join(
+        (
+            n_("cli.config.teams", len(agreement.teams)),
+            n_("cli.config.reps", reps),
+            n_("cli.config.explicit_rules", len(agreement.scoring.explicit)),
+            n_("cli.config.event_types", len(agreement.scoring.implicit.events)),
+            n_("cli.config.sla_policies", len(agreement.sla.policies)),
+        )
     )
+    click.echo(_("cli.config.ok", path=settings.config_path, version=agreement.definition.version, counts=counts))
     for line in reach_warnings(settings, agreement):
         click.echo(f"warning: {line}", err=True)
     if settings.teams_enabled:

@@ -1,4 +1,5 @@
-"""The retention purge: once a day, erase contact details of leads finished long enough ago.
+"""The retention job: once a day, erase contact details of leads finished long enough ago
+(when ``[retention]`` asks for it) and forget rate-limit scopes idle for a day.
 
 The job runs hourly on every replica; ``claim_period`` lets exactly one of them
 do each day's purge, and a day missed while every replica was down is caught up
@@ -12,6 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from handlers.messaging.periodic import claim_period
+from handlers.messaging.scopes import forget_idle
 from handlers.privacy.erasure import purge_expired
 from handlers.services import Services
 
@@ -23,19 +25,21 @@ JOB = "retention"
 
 
 async def run_retention(services: Services) -> int | None:
-    """Purge if this is the first run today (UTC); returns leads erased, or None if another run had the day."""
-    if services.agreement.retention.contact_details_after is None:
-        return None
+    """Purge if this is the first run today (UTC); returns leads erased (0 when retention is not
+    configured), or None if another run had the day."""
     if not await claim_period(services, JOB, services.clock.now().date().isoformat()):
         return None
+    forgotten = await forget_idle(services.db, services.clock.now())
+    if forgotten:
+        log.info("retention: forgot %d rate-limit scopes idle for a day", forgotten)
+    if services.agreement.retention.contact_details_after is None:
+        return 0
     erased = await purge_expired(services)
     log.info("retention: erased the contact details of %d finished leads", erased)
     return erased
 
 
 def register(runtime: Runtime) -> None:
-    if runtime.agreement.retention.contact_details_after is None:
-        return
     # First run as soon as the scheduler starts, however long the components took to start (the
     # scheduler's wall clock, not the injected one); no grace: a purge is never too late to do.
     runtime.scheduler.add_job(

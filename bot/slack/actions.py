@@ -21,10 +21,10 @@ from bot.slack.render import REASSIGN_BLOCK
 from handlers.handoff.accept import accept
 from handlers.handoff.reassign import reassign, take_over
 from handlers.handoff.touch import log_touch
-from handlers.views.actions import ACTION_PREFIX, Action, ButtonData, InvalidButton
+from handlers.text.refusals import RefusalCode, refusal_text
+from handlers.views.actions import ACTION_PREFIX, Action, ButtonData, InvalidButton, ReassignChoice
 from scoring.agreement import Person
 
-FORGED = "That button isn't one I recognise (it may be from an old message). Nothing was changed."
 TOUCH_ACTIONS = (Action.LOG_CALL, Action.LOG_EMAIL, Action.MEETING_BOOKED, Action.UNREACHABLE)
 
 
@@ -37,7 +37,7 @@ async def who_and_what(deps: Deps, body: dict[str, Any], value: str | None) -> t
     try:
         return person, ButtonData.unpack(value)
     except InvalidButton:
-        return FORGED
+        return refusal_text(RefusalCode.BUTTON_INVALID)
 
 
 def _action(body: dict[str, Any]) -> dict[str, Any]:
@@ -52,8 +52,23 @@ def _value(action: dict[str, Any]) -> str | None:
     return action.get("value")
 
 
+def _selected(action: dict[str, Any]) -> str:
+    selected = action.get("selected_option")
+    return str((selected if isinstance(selected, dict) else {}).get("value") or "")
+
+
+def _reassign_choice(action: dict[str, Any]) -> ReassignChoice | None:
+    try:
+        return ReassignChoice.unpack(_selected(action))
+    except InvalidButton:
+        return None
+
+
 def _reassign_value(action: dict[str, Any]) -> str:
-    # The picker's options carry rep emails; the offer rides in the block id.
+    # Each option carries the offer (ReassignChoice); cards posted before carried it in the block id.
+    choice = _reassign_choice(action)
+    if choice is not None:
+        return choice.offer.pack()
     return str(action.get("block_id", "")).removeprefix(f"{REASSIGN_BLOCK}|")
 
 
@@ -86,9 +101,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
         return (await take_over(services, data, person.email, SOURCE)).message
 
     async def on_reassign(action: dict[str, Any], person: Person, data: ButtonData) -> str:
-        to_rep = str((action.get("selected_option") or {}).get("value") or "")
+        choice = _reassign_choice(action)
+        to_rep = choice.to_rep if choice is not None else _selected(action)
         if not to_rep:
-            return "Pick a rep to reassign the lead to."
+            return refusal_text(RefusalCode.PICK_A_REP)
         return (await reassign(services, data, person.email, to_rep, SOURCE)).message
 
     for action in (Action.ACCEPT, Action.CLAIM):

@@ -31,10 +31,22 @@ def make_client(settings: Settings) -> AsyncWebClient:
     return AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
 
 
+class _SameToken(logging.Filter):
+    """Bolt reads ``SLACK_BOT_TOKEN`` from the environment itself and, given a client too, warns on
+    every start that the token will be unused; Baton's client is built from that very token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "token` will be unused" not in record.getMessage()
+
+
+_BOLT_LOG = logging.getLogger("bot.slack.bolt")
+_BOLT_LOG.addFilter(_SameToken())
+
+
 def build_app(settings: Settings, deps: Deps, client: AsyncWebClient) -> AsyncApp:
     app = AsyncApp(
         name="baton",
-        logger=logging.getLogger("bot.slack.bolt"),
+        logger=_BOLT_LOG,
         client=client,
         signing_secret=settings.slack_signing_secret or "",
         # Verified before dispatch (``inbound.verify``); bolt gets the parsed body re-encoded.

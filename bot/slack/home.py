@@ -16,6 +16,7 @@ from bot.slack.identity import not_configured, person_for
 from bot.slack.render import actions_blocks
 from handlers.handoff.cards import local_time
 from handlers.queries.my import MyLead, MyLeads, my_leads
+from handlers.text import _, n_
 from handlers.views.actions import ButtonData
 from handlers.views.lead_card import offer_buttons
 from scoring.agreement import Agreement
@@ -25,35 +26,35 @@ MAX_HOME_BLOCKS = 100
 
 
 def _label(item: MyLead) -> str:
-    at = f" at {escape(item.company)}" if item.company else ""
-    return f"*{escape(item.name)}*{at} · score {item.score}"
+    at = _("form.at_company", company=escape(item.company)) if item.company else ""
+    return _("home.lead", name=f"*{escape(item.name)}*", at=at, score=item.score)
 
 
 def home_view(agreement: Agreement, email: str, mine: MyLeads) -> dict[str, Any]:
     """The Home tab as a Block Kit view; pure."""
-    blocks: list[Block] = [section(f"*Offered to you* ({len(mine.offers)})")]
+    blocks: list[Block] = [section(_("home.offered", count=len(mine.offers)))]
     if not mine.offers:
-        blocks.append(context("Nothing waiting for you."))
+        blocks.append(context(_("home.nothing_waiting")))
     for item in mine.offers:
-        due = f"\nAccept by {escape(local_time(agreement, email, item.due_at))}" if item.due_at else ""
+        due = "\n" + _("home.accept_by", when=escape(local_time(agreement, email, item.due_at))) if item.due_at else ""
         blocks.append(section(_label(item) + due))
         blocks += actions_blocks(offer_buttons(ButtonData(item.lead_id, item.handoff_id), "direct"))
-    blocks += [divider(), section(f"*Accepted, to work* ({len(mine.accepted)})")]
+    blocks += [divider(), section(_("home.accepted", count=len(mine.accepted)))]
     lines = [
         f"• {_label(item)}: "
         + (
-            f"first touch done {escape(local_time(agreement, email, item.first_touch_at))}"
+            _("home.first_touch_done", when=escape(local_time(agreement, email, item.first_touch_at)))
             if item.first_touch_at
-            else f"first touch due {escape(local_time(agreement, email, item.due_at))}"
+            else _("home.first_touch_due", when=escape(local_time(agreement, email, item.due_at)))
             if item.due_at
-            else "no deadline"
+            else _("home.no_deadline")
         )
         for item in mine.accepted
     ]
-    blocks.append(section(clip("\n".join(lines), 3000)) if lines else context("No accepted leads to work."))
-    blocks += [divider(), context(f"{mine.touches_this_week} touches logged this week")]
+    blocks.append(section(clip("\n".join(lines), 3000)) if lines else context(_("home.no_accepted")))
+    blocks += [divider(), context(n_("home.touches_this_week", mine.touches_this_week))]
     if len(blocks) > MAX_HOME_BLOCKS:
-        blocks = [*blocks[: MAX_HOME_BLOCKS - 1], context("… more in `/baton my`")]
+        blocks = [*blocks[: MAX_HOME_BLOCKS - 1], context(_("home.more"))]
     return {"type": "home", "blocks": blocks}
 
 

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.text import _
+from handlers.text.refusals import RefusalCode, refusal_text
 from scoring.agreement import Agreement, Person
-
-NOT_CONFIGURED = (
-    "You're not in Baton's configuration yet; ask your revenue-ops admin to add your "
-    "Slack id ({user}) to the agreement."
-)
 
 
 def person_for(agreement: Agreement, slack_user_id: str | None) -> Person | None:
@@ -30,4 +27,4 @@ def user_id(body: dict[str, Any]) -> str | None:
 
 
 def not_configured(slack_user_id: str | None) -> str:
-    return NOT_CONFIGURED.format(user=slack_user_id or "unknown")
+    return refusal_text(RefusalCode.NOT_CONFIGURED, platform="Slack", user=slack_user_id or _("person.unknown_id"))

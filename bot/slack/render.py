@@ -29,24 +29,17 @@ from bot.slack.blocks import (
     section,
 )
 from handlers.people import PersonRef
-from handlers.views.actions import Button
+from handlers.text import _
+from handlers.views.actions import Button, ButtonData, ReassignChoice
 from handlers.views.lead_card import LeadCard
 from handlers.views.notice import Notice
 from handlers.views.reject_form import RejectForm
+from handlers.views.status import status_word
 
-REASSIGN_BLOCK = "baton_reassign"  # block_id prefix: the select's options carry rep emails only
+REASSIGN_BLOCK = "baton_reassign"  # the picker's block; before v1 options carried the offer, its id did
 REJECT_CALLBACK = "baton:reject_form"
 REASON_BLOCK, REASON_ACTION = "reason", "reason_select"
 NOTE_BLOCK, NOTE_ACTION = "note", "note_input"
-
-_STATUS_WORD = {
-    "accepted": "Accepted",
-    "rejected": "Rejected",
-    "reassigned": "Reassigned",
-    "sql": "Meeting booked",
-    "unreachable": "Unreachable",
-    "withdrawn": "Withdrawn",
-}
 
 
 @dataclass(frozen=True)
@@ -62,7 +55,7 @@ def message(view: BaseModel) -> Message:
             fallback(
                 f"New lead: {view.headline} (score {view.score})"
                 if view.status == "offered"
-                else f"{view.headline}: {_STATUS_WORD.get(view.status, view.status)}"
+                else f"{view.headline}: {status_word(view.status)}"
             ),
             card_blocks(view),
         )
@@ -99,7 +92,7 @@ def card_blocks(card: LeadCard) -> list[Block]:
     blocks.append(section("\n".join([why, *lines])))
     blocks.append(context(_offer_line(card)))
     if card.status != "offered":
-        word = _STATUS_WORD.get(card.status, escape(card.status))
+        word = escape(status_word(card.status))
         blocks.append(
             section(
                 f"*{word}* by {_who(card.status_by)}" + (f" {escape(card.status_text)}" if card.status_text else "")
@@ -128,14 +121,15 @@ def actions_blocks(buttons: list[Button]) -> list[Block]:
     if plain_buttons:
         blocks.append({"type": "actions", "elements": [_button(b) for b in plain_buttons]})
     for choice_button in (b for b in buttons if b.choices):
+        offer = ButtonData.unpack(choice_button.value)
         options = [
-            {"text": plain(c.label, MAX_OPTION_TEXT), "value": c.value[:MAX_OPTION_VALUE]}
+            {"text": plain(c.label, MAX_OPTION_TEXT), "value": ReassignChoice(offer, c.value).pack()[:MAX_OPTION_VALUE]}
             for c in choice_button.choices[:100]
         ]
         blocks.append(
             {
                 "type": "actions",
-                "block_id": f"{REASSIGN_BLOCK}|{choice_button.value}"[:255],
+                "block_id": REASSIGN_BLOCK,
                 "elements": [
                     {
                         "type": "static_select",
@@ -188,25 +182,25 @@ def reject_modal(form: RejectForm, channel: str | None) -> dict[str, Any]:
     """The Reject modal; ``private_metadata`` carries the button value and where to answer."""
     required = [r.label for r in form.reasons if r.value in form.note_required]
     # plain_text is never parsed for mentions, so labels go in unescaped (escaping would show "&amp;").
-    hint = ("A note is required for: " + "; ".join(required)) if required else ""
-    at = f" at {escape(form.company)}" if form.company else ""
+    hint = _("form.note_required_for", reasons="; ".join(required)) if required else ""
+    at = _("form.at_company", company=escape(form.company)) if form.company else ""
     return {
         "type": "modal",
         "callback_id": REJECT_CALLBACK,
         "private_metadata": json.dumps({"value": form.value, "channel": channel}),
-        "title": plain("Reject lead", 24),
-        "submit": plain("Reject", 24),
-        "close": plain("Cancel", 24),
+        "title": plain(_("form.title"), 24),
+        "submit": plain(_("form.submit_short"), 24),
+        "close": plain(_("form.cancel"), 24),
         "blocks": [
-            section(f"Why are you rejecting *{escape(form.lead_name)}*{at}? Marketing will see your answer."),
+            section(_("form.slack_question", name=f"*{escape(form.lead_name)}*", at=at)),
             {
                 "type": "input",
                 "block_id": REASON_BLOCK,
-                "label": plain("Reason", 2000),
+                "label": plain(_("form.reason"), 2000),
                 "element": {
                     "type": "static_select",
                     "action_id": REASON_ACTION,
-                    "placeholder": plain("Choose a reason", 150),
+                    "placeholder": plain(_("form.choose_reason"), 150),
                     "options": [
                         {"text": plain(c.label, MAX_OPTION_TEXT), "value": c.value} for c in form.reasons[:100]
                     ],
@@ -216,8 +210,8 @@ def reject_modal(form: RejectForm, channel: str | None) -> dict[str, Any]:
                 "type": "input",
                 "block_id": NOTE_BLOCK,
                 "optional": True,
-                "label": plain("Note for marketing", 2000),
-                "hint": plain(hint, 2000) if hint else plain("Optional for the other reasons.", 2000),
+                "label": plain(_("form.note"), 2000),
+                "hint": plain(hint, 2000) if hint else plain(_("form.note_optional"), 2000),
                 "element": {
                     "type": "plain_text_input",
                     "action_id": NOTE_ACTION,

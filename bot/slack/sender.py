@@ -106,21 +106,36 @@ class SlackSender:
         except SlackApiError as exc:
             failure = classify(exc, state["method"], self._limited(delivery, state["method"]))
             if isinstance(failure, RetryLater) and not failure.rate_limited and status_of(exc.response) >= 500:
-                self._maybe_landed(delivery, state)
+                failure.uncertain = self._maybe_landed(delivery, state)
             raise failure from None
         except _AMBIGUOUS as exc:
-            self._maybe_landed(delivery, state)
-            raise RetryLater(None, f"no answer from Slack's {state['method']}: {type(exc).__name__}") from None
-        except (aiohttp.ClientError, SlackClientError) as exc:
+            raise RetryLater(
+                None,
+                f"no answer from Slack's {state['method']}: {type(exc).__name__}",
+                uncertain=self._maybe_landed(delivery, state),
+            ) from None
+        except aiohttp.ClientConnectorError as exc:
+            # The connection was never made: nothing reached Slack.
             raise RetryLater(None, f"network: {type(exc).__name__}: {exc}"[:300]) from None
+        except (aiohttp.ClientError, SlackClientError) as exc:
+            raise RetryLater(
+                None, f"network: {type(exc).__name__}: {exc}"[:300], uncertain=self._maybe_landed(delivery, state)
+            ) from None
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             # slack_sdk reading an answer that is not Slack's (a text/plain 200, JSON without ts...).
-            self._maybe_landed(delivery, state)
-            raise RetryLater(None, f"unreadable answer from Slack's {state['method']}: {type(exc).__name__}") from None
+            raise RetryLater(
+                None,
+                f"unreadable answer from Slack's {state['method']}: {type(exc).__name__}",
+                uncertain=self._maybe_landed(delivery, state),
+            ) from None
 
-    def _maybe_landed(self, delivery: Delivery, state: dict[str, str]) -> None:
+    def _maybe_landed(self, delivery: Delivery, state: dict[str, str]) -> bool:
+        """Whether the post request had been sent when this failure came: then it may have landed,
+        and every later attempt (here, or the row's next claim anywhere) looks first."""
         if delivery.op == "post" and state.get("posting"):
             self._remember_unsure(delivery.id)
+            return True
+        return False
 
     def _remember_unsure(self, row_id: int) -> None:
         self._unsure[row_id] = None

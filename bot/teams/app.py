@@ -11,7 +11,7 @@ import logging
 from http import HTTPStatus
 
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
-from botbuilder.schema import ActivityTypes, ChannelAccount
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from bot.teams import invoke, references
 from bot.teams.identity import Identities
@@ -21,6 +21,17 @@ from scoring.agreement import Person
 
 log = logging.getLogger(__name__)
 _PERSON = "baton.person"
+_REMEMBERED = (
+    ActivityTypes.message,
+    ActivityTypes.conversation_update,
+    ActivityTypes.invoke,
+    ActivityTypes.installation_update,  # install, re-install and upgrade, in any scope
+)
+
+
+def _uninstalled(activity: Activity) -> bool:
+    # Only "remove": "remove-upgrade" is half of a version upgrade, and the app stays installed.
+    return bool(activity.type == ActivityTypes.installation_update and activity.action == "remove")
 
 
 class BatonTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no types
@@ -37,10 +48,10 @@ class BatonTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships 
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        if activity.type in (ActivityTypes.message, ActivityTypes.conversation_update, ActivityTypes.invoke):
+        if activity.type in _REMEMBERED:
             person = await self.identities.person(turn_context)
             turn_context.turn_state[_PERSON] = person
-            if not self._bot_removed(turn_context):
+            if not self._bot_removed(turn_context) and not _uninstalled(activity):
                 await references.remember(self.services, activity, person.email if person else None)
         await super().on_turn(turn_context)
 
@@ -57,12 +68,21 @@ class BatonTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships 
     async def on_members_removed_activity(
         self, members_removed: list[ChannelAccount], turn_context: TurnContext
     ) -> None:
-        if self._bot_removed(turn_context) and turn_context.activity.conversation:
-            # Uninstalled: stop sending there now rather than after a failed delivery.
-            marked = await references.mark_gone(
-                self.services, references.base_conversation_id(turn_context.activity.conversation.id)
-            )
-            log.info("Baton was removed from a Teams conversation (%s keys marked gone)", marked)
+        if self._bot_removed(turn_context):
+            await self._forget(turn_context.activity)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        if _uninstalled(turn_context.activity):
+            await self._forget(turn_context.activity)
+
+    async def _forget(self, activity: Activity) -> None:
+        """Uninstalled: stop sending there (every channel, for a team) now rather than after a failed delivery."""
+        if not activity.conversation or not activity.conversation.id:
+            return
+        marked = await references.mark_gone(
+            self.services, references.base_conversation_id(activity.conversation.id), references.team_of(activity)
+        )
+        log.info("Baton was removed from a Teams conversation (%s keys marked gone)", marked)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         if turn_context.activity.name != "adaptiveCard/action":
@@ -74,5 +94,11 @@ class BatonTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships 
                 body={"error": f"Baton handles only adaptiveCard/action invokes, not {name!r}"},
             )
         person = self.person(turn_context)
-        body = await invoke.handle(self.services, turn_context.activity.value, person.email if person else None)
+        sender = turn_context.activity.from_property
+        body = await invoke.handle(
+            self.services,
+            turn_context.activity.value,
+            person.email if person else None,
+            sender.aad_object_id if sender else None,
+        )
         return InvokeResponse(status=int(HTTPStatus.OK), body=body)

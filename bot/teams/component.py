@@ -31,6 +31,7 @@ from bot.teams.gate import (
     allowed_tenants,
     envelope_problem,
     invoke_problem,
+    pacing_tenant,
     service_url_problem,
     tenant_ids,
     tenant_refusal,
@@ -71,7 +72,9 @@ class TeamsComponent:
         self.settings = settings
         self.adapter = build_adapter(settings)  # raises ConfigError on unusable settings
         self.bot = BatonTeamsBot(services)
-        self.sender = TeamsSender(services, self.adapter, settings.microsoft_app_id or "")
+        self.sender = TeamsSender(
+            services, self.adapter, settings.microsoft_app_id or "", tenant_id=pacing_tenant(settings)
+        )
         self.auth = authenticated(settings)
         self.tenants = allowed_tenants(settings)
         self.keys = keys or KeySource()

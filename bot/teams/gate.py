@@ -19,6 +19,16 @@ SINGLE_TENANT_TYPES = ("SingleTenant", "UserAssignedMSI")
 ANY_TENANT = "*"
 
 
+def pacing_tenant(settings: Settings) -> str | None:
+    """The tenant whose limit (50 requests a second per app per tenant) the sender paces
+    against: the one tenant Baton serves (``BATON_TEAMS_ALLOWED_TENANTS``, by default
+    ``MICROSOFT_APP_TENANT_ID``). ``None`` when several or any are allowed: every send then
+    shares one ``teams:tenant`` bucket, which keeps each tenant under its limit at the cost of
+    pacing them together."""
+    allowed = allowed_tenants(settings)
+    return next(iter(allowed)) if allowed is not None and len(allowed) == 1 else None
+
+
 def allowed_tenants(settings: Settings) -> frozenset[str] | None:
     """The tenant ids Baton answers (lower-case), or ``None`` for any.
 

@@ -12,14 +12,17 @@ from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsInfo
 
 from handlers.services import Services
+from handlers.text import _
+from handlers.text.refusals import RefusalCode, refusal_text
 from scoring.agreement import Person
 
 log = logging.getLogger(__name__)
-UNKNOWN_PERSON = (
-    "You're not in Baton's configuration yet; ask your revenue-ops admin to add your "
-    "Teams id (AAD object id) or your email to the agreement."
-)
 _CACHE_LIMIT = 10_000
+
+
+def not_configured(aad_object_id: str | None) -> str:
+    """The same refusal as on Slack, naming the id the admin should add."""
+    return refusal_text(RefusalCode.NOT_CONFIGURED, platform="Teams", user=aad_object_id or _("person.unknown_id"))
 
 
 class Identities:

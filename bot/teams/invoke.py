@@ -7,11 +7,12 @@ data gets a 400 error response and a refused action a message; neither changes a
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.teams.cards import CARD_CONTENT_TYPE, REFRESH_VERB, REJECT_SUBMIT_VERB, Card
 from bot.teams.current import current_card
-from bot.teams.identity import UNKNOWN_PERSON
+from bot.teams.identity import not_configured
 from bot.teams.render import lead_card
 from bot.teams.render_form import reject_form_card
 from handlers.handoff import accept as accepting
@@ -20,12 +21,12 @@ from handlers.handoff import reject as rejecting
 from handlers.handoff import touch as touching
 from handlers.handoff.outcome import Outcome
 from handlers.services import Services
+from handlers.text.refusals import RefusalCode, refusal_text
 from handlers.views.actions import Action, ButtonData, InvalidButton
 from handlers.views.reject_form import RejectForm
 
 SOURCE = "teams"
 _TOUCHES = {Action.LOG_CALL, Action.LOG_EMAIL, Action.MEETING_BOOKED, Action.UNREACHABLE}
-_VERBS = {a.value for a in Action} | {REFRESH_VERB, REJECT_SUBMIT_VERB}
 
 
 def card_response(content: Card) -> dict[str, Any]:
@@ -54,16 +55,16 @@ def parse(value: Any) -> tuple[str, ButtonData, dict[str, Any]] | dict[str, Any]
     """The verb, button data and inputs of an invoke, or the error response for bad ones."""
     action = value.get("action") if isinstance(value, dict) else None
     if not isinstance(action, dict) or action.get("type") != "Action.Execute":
-        return error_response("This is not a Baton card action (expected Action.Execute).")
+        return error_response(refusal_text(RefusalCode.NOT_A_CARD_ACTION))
     verb, data = action.get("verb"), action.get("data")
-    if not isinstance(verb, str) or verb not in _VERBS:
-        return error_response(f"Unknown card action {str(verb)[:40]!r}.")
+    if not isinstance(verb, str) or verb not in HANDLERS:
+        return error_response(refusal_text(RefusalCode.UNKNOWN_CARD_ACTION, verb=str(verb)[:40]))
     if not isinstance(data, dict):
-        return error_response("The card action carried no data; the card may be out of date.")
+        return error_response(refusal_text(RefusalCode.CARD_WITHOUT_DATA))
     try:
         button = ButtonData.unpack(data.get("value") if isinstance(data.get("value"), str) else None)
     except InvalidButton:
-        return error_response("This button's data is not valid; refresh the card and try again.")
+        return error_response(refusal_text(RefusalCode.BUTTON_INVALID))
     return verb, button, data
 
 
@@ -74,7 +75,63 @@ async def _card_or(services: Services, button: ButtonData, outcome: Outcome) -> 
     return card_response(lead_card(card)) if card else message_response(outcome.message)
 
 
-async def handle(services: Services, value: Any, actor_email: str | None) -> dict[str, Any]:
+Handler = Callable[[Services, ButtonData, str, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+async def _refresh(services: Services, button: ButtonData, actor: str, data: dict[str, Any]) -> dict[str, Any]:
+    card = await current_card(services, button)
+    return (
+        card_response(lead_card(card)) if card else error_response(refusal_text(RefusalCode.LEAD_GONE), 404, "NotFound")
+    )
+
+
+async def _accept(services: Services, button: ButtonData, actor: str, data: dict[str, Any]) -> dict[str, Any]:
+    return await _card_or(services, button, await accepting.accept(services, button, actor, SOURCE))
+
+
+async def _reject_form(services: Services, button: ButtonData, actor: str, data: dict[str, Any]) -> dict[str, Any]:
+    form = await rejecting.reject_form(services, button, actor)
+    return card_response(reject_form_card(form)) if isinstance(form, RejectForm) else message_response(form.message)
+
+
+async def _reject_submit(services: Services, button: ButtonData, actor: str, data: dict[str, Any]) -> dict[str, Any]:
+    return await _reject(services, button, actor, _string(data, "reason"), _string(data, "note"))
+
+
+def _touch(action: Action) -> Handler:
+    async def touch(services: Services, button: ButtonData, actor: str, data: dict[str, Any]) -> dict[str, Any]:
+        return await _card_or(services, button, await touching.log_touch(services, button, actor, action, SOURCE))
+
+    return touch
+
+
+async def _reassign(services: Services, button: ButtonData, actor: str, data: dict[str, Any]) -> dict[str, Any]:
+    to_rep = _string(data, f"{Action.REASSIGN.value}_choice")
+    if not to_rep:
+        return message_response(refusal_text(RefusalCode.PICK_A_REP))
+    return message_response((await reassigning.reassign(services, button, actor, to_rep, SOURCE)).message)
+
+
+async def _take_over(services: Services, button: ButtonData, actor: str, data: dict[str, Any]) -> dict[str, Any]:
+    return message_response((await reassigning.take_over(services, button, actor, SOURCE)).message)
+
+
+# One verb, one handler: the Teams twin of Slack's ``app.action(...)`` listeners.
+HANDLERS: dict[str, Handler] = {
+    REFRESH_VERB: _refresh,
+    Action.ACCEPT.value: _accept,
+    Action.CLAIM.value: _accept,
+    Action.REJECT.value: _reject_form,
+    REJECT_SUBMIT_VERB: _reject_submit,
+    **{action.value: _touch(action) for action in _TOUCHES},
+    Action.REASSIGN.value: _reassign,
+    Action.TAKE_OVER.value: _take_over,
+}
+
+
+async def handle(
+    services: Services, value: Any, actor_email: str | None, actor_id: str | None = None
+) -> dict[str, Any]:
     """Answer one ``adaptiveCard/action`` invoke whose ``value`` came from Teams."""
     parsed = parse(value)
     if isinstance(parsed, dict):
@@ -82,31 +139,8 @@ async def handle(services: Services, value: Any, actor_email: str | None) -> dic
     verb, button, data = parsed
     if actor_email is None:
         # Refreshes too: a card is shown only to people the agreement knows.
-        return message_response(UNKNOWN_PERSON)
-    if verb == REFRESH_VERB:
-        card = await current_card(services, button)
-        return (
-            card_response(lead_card(card)) if card else error_response("That lead no longer exists.", 404, "NotFound")
-        )
-    action = Action(verb) if verb != REJECT_SUBMIT_VERB else None
-    if action in (Action.ACCEPT, Action.CLAIM):
-        return await _card_or(services, button, await accepting.accept(services, button, actor_email, SOURCE))
-    if action is Action.REJECT:
-        form = await rejecting.reject_form(services, button, actor_email)
-        return card_response(reject_form_card(form)) if isinstance(form, RejectForm) else message_response(form.message)
-    if verb == REJECT_SUBMIT_VERB:
-        return await _reject(services, button, actor_email, _string(data, "reason"), _string(data, "note"))
-    if action in _TOUCHES:
-        assert action is not None
-        return await _card_or(services, button, await touching.log_touch(services, button, actor_email, action, SOURCE))
-    if action is Action.REASSIGN:
-        to_rep = _string(data, f"{Action.REASSIGN.value}_choice")
-        if not to_rep:
-            return message_response("Choose a rep to reassign the lead to.")
-        return message_response((await reassigning.reassign(services, button, actor_email, to_rep, SOURCE)).message)
-    if action is Action.TAKE_OVER:
-        return message_response((await reassigning.take_over(services, button, actor_email, SOURCE)).message)
-    return error_response(f"Unknown card action {verb!r}.")
+        return message_response(not_configured(actor_id))
+    return await HANDLERS[verb](services, button, actor_email, data)
 
 
 async def _reject(

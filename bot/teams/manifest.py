@@ -16,21 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from bot.teams.icons import color_icon, outline_icon
+from handlers.queries.help import COMMAND_HELP
+from handlers.text import _
 
 PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000"
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "manifests" / "teams"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 
+# The same words as the help answer (one help text); Teams allows 128 characters a description.
 COMMANDS = [
-    ("help", "What Baton can answer, and how the handoff works"),
-    ("define", "The agreed definition of a term, e.g. define mql"),
-    ("stats", "Handoff figures: stats [this week|last month|quarter] [team]"),
-    ("sla", "The follow-up SLAs and how well they are met"),
-    ("feedback", "Why sales rejected leads lately (reasons and notes)"),
-    ("lead", "Where a lead stands: lead <email or CRM id>"),
-    ("my", "Your open offers, accepted leads and touches this week"),
-    ("ooo", "Out of office: ooo on | ooo off (no new leads while away)"),
+    (command, _("help.manifest_command", usage=usage, what=_(what))[:128]) for command, usage, what in COMMAND_HELP
 ]
 
 BUILT_IN: dict[str, Any] = {

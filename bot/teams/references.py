@@ -1,8 +1,16 @@
 """Where Baton may speak later: ``ConversationReference``s captured from every incoming activity.
 
 A personal chat is stored under the user's AAD object id, their email (when known) and the
-conversation id; a channel under its channel id and the conversation id. Storing again
-(a re-install, the next message) refreshes the reference and clears ``gone``.
+conversation id; a group chat under its conversation id; a channel under its channel id and the
+conversation id. Storing again (a re-install, the next message) refreshes the reference and
+clears ``gone``.
+
+**Teams.** An app is added to a team, not to a channel: Teams says so once, in General
+(``conversationUpdate`` with the bot in ``membersAdded``, or ``installationUpdate``), with
+``channelData.team``. That reference is also stored under the kind ``team`` (key ``team:<id>``),
+and every channel row of a team records ``team_id`` beside the reference, so that a channel
+Baton never heard from is found by listing the team's channels (``bot.teams.team_channels``)
+and removing the app from the team marks all its channels gone. Channel ids survive a rename.
 """
 
 from __future__ import annotations
@@ -33,6 +41,18 @@ def tenant_of(activity: Activity) -> str | None:
     return str(tenant["id"]) if isinstance(tenant, dict) and tenant.get("id") else None
 
 
+def team_of(activity: Activity) -> str | None:
+    """``channelData.team.id``: the team a channel activity (or a team install) belongs to."""
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    team = data.get("team") or {}
+    return str(team["id"]) if isinstance(team, dict) and team.get("id") else None
+
+
+def team_key(team_id: str) -> str:
+    """A team's own key: General's channel id is the team id, so the bare id is General's row."""
+    return f"team:{team_id}"
+
+
 def keys_for(activity: Activity, email: str | None) -> list[tuple[str, str]]:
     """(kind, key) pairs this activity's conversation is reachable under."""
     conversation = activity.conversation
@@ -51,6 +71,8 @@ def keys_for(activity: Activity, email: str | None) -> list[tuple[str, str]]:
         channel = data.get("channel") or {}
         if isinstance(channel, dict) and channel.get("id"):
             keys.append(("channel", str(channel["id"])))
+        if team := team_of(activity):
+            keys.append(("team", team_key(team)))
     return list(dict.fromkeys(keys))
 
 
@@ -69,13 +91,55 @@ async def remember(services: Services, activity: Activity, email: str | None) ->
     keys = keys_for(activity, email)
     if not keys or not activity.service_url:
         return 0
-    await store(services, keys, reference_for(activity), tenant_of(activity))
+    reference = reference_for(activity)
+    team = team_of(activity)
+    if team:
+        reference["team_id"] = team
+    tenant = tenant_of(activity)
+    channels = [key for kind, key in keys if kind == "channel"]
+    await store(services, [k for k in keys if k[0] != "channel"], reference, tenant)
+    if team and not _uninstall_event(activity):
+        await revive_team(services, team)
+    for channel in channels:
+        # A channel event (created, renamed) may arrive in General's conversation: post to the channel itself.
+        await store(services, [("channel", channel)], with_conversation(reference, channel), tenant)
     return len(keys)
+
+
+def _uninstall_event(activity: Activity) -> bool:
+    return bool(activity.type == "installationUpdate" and activity.action == "remove")
+
+
+async def revive_team(services: Services, team_id: str) -> None:
+    """The app is (again) in this team: its channels, marked gone by an uninstall, are reachable again
+    (a channel deleted meanwhile answers 404 on the next post and is marked gone once more)."""
+    async with services.db.transaction() as session:
+        rows = (
+            await session.scalars(
+                select(Conversation).where(Conversation.platform == PLATFORM, Conversation.gone.is_(True))
+            )
+        ).all()
+        keys = [row.key for row in rows if row.reference.get("team_id") == team_id]
+        if keys:
+            await session.execute(
+                update(Conversation)
+                .where(Conversation.platform == PLATFORM, Conversation.key.in_(keys))
+                .values(gone=False)
+            )
+
+
+def with_conversation(reference: dict[str, Any], conversation_id: str) -> dict[str, Any]:
+    """``reference`` pointed at another conversation of the same team (a channel)."""
+    conversation = dict(reference.get("conversation") or {})
+    conversation["id"] = conversation_id
+    return {**reference, "conversation": conversation}
 
 
 async def store(
     services: Services, keys: list[tuple[str, str]], reference: dict[str, Any], tenant_id: str | None
 ) -> None:
+    if not keys:
+        return
     now = services.clock.now()
     async with services.db.transaction() as session:
         for kind, key in keys:
@@ -116,14 +180,26 @@ async def any_in_tenant(services: Services, tenant_id: str | None) -> Conversati
         return await session.scalar(query.order_by(Conversation.updated_at.desc()).limit(1))
 
 
-async def mark_gone(services: Services, conversation_id: str) -> int:
-    """Stop sending to a conversation the bot was removed from; returns how many keys were marked."""
+async def teams(services: Services) -> list[Conversation]:
+    """Every live team Baton was installed in (newest first)."""
+    async with services.db.read() as session:
+        query = select(Conversation).where(
+            Conversation.platform == PLATFORM, Conversation.kind == "team", Conversation.gone.is_(False)
+        )
+        return list((await session.scalars(query.order_by(Conversation.updated_at.desc()))).all())
+
+
+async def mark_gone(services: Services, conversation_id: str, team_id: str | None = None) -> int:
+    """Stop sending to a conversation the bot was removed from (with ``team_id``, to every channel
+    of that team); returns how many keys were marked."""
     async with services.db.transaction() as session:
         rows = (await session.scalars(select(Conversation).where(Conversation.platform == PLATFORM))).all()
         gone = [
             row.key
             for row in rows
-            if row.key == conversation_id or (row.reference.get("conversation") or {}).get("id") == conversation_id
+            if row.key == conversation_id
+            or (row.reference.get("conversation") or {}).get("id") == conversation_id
+            or (team_id is not None and row.reference.get("team_id") == team_id)
         ]
         if gone:
             await session.execute(
@@ -135,5 +211,6 @@ async def mark_gone(services: Services, conversation_id: str) -> int:
 
 
 def as_reference(row: Conversation) -> ConversationReference:
-    reference: ConversationReference = ConversationReference().deserialize(row.reference)
+    stored = {k: v for k, v in row.reference.items() if k != "team_id"}  # ours, not the Bot Framework's
+    reference: ConversationReference = ConversationReference().deserialize(stored)
     return reference

@@ -19,16 +19,10 @@ from handlers.views.actions import ButtonData
 from handlers.views.lead_card import LeadCard
 from handlers.views.notice import Notice
 from handlers.views.reject_form import RejectForm
+from handlers.views.status import status_word
 
-_STATUS = {
-    "offered": "Offered",
-    "accepted": "✅ Accepted",
-    "rejected": "❌ Rejected",
-    "reassigned": "↪️ Reassigned",
-    "sql": "🎯 Sales qualified",
-    "unreachable": "📵 Unreachable",
-    "withdrawn": "Withdrawn",
-}
+# Teams decorates the status word with an emoji; the word itself is the catalogue's.
+_EMOJI = {"accepted": "✅ ", "rejected": "❌ ", "reassigned": "↪️ ", "sql": "🎯 ", "unreachable": "📵 "}
 # Automatic refresh is limited to a short list of users; Teams names them by MRI.
 MAX_REFRESH_USERS = 60
 
@@ -50,7 +44,7 @@ def summary(view: BaseModel) -> str:
         return (
             f"New lead: {view.headline} (score {view.score})"
             if view.status == "offered"
-            else f"{view.headline}: {view.status}"
+            else f"{view.headline}: {status_word(view.status)}"
         )
     if isinstance(view, Notice):
         return view.title
@@ -74,7 +68,7 @@ def _status_line(view: LeadCard) -> str:
         return f"Offered{who}{due}"
     by = f" by {_who(view.status_by)}" if view.status_by else ""
     when = f" {escape(view.status_text)}" if view.status_text else ""
-    return f"{_STATUS.get(view.status, escape(view.status))}{by}{when}"
+    return f"{_EMOJI.get(view.status, '')}{escape(status_word(view.status))}{by}{when}"
 
 
 def _refresh_users(view: LeadCard) -> list[str]:

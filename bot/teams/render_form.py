@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.teams.cards import REFRESH_VERB, REJECT_SUBMIT_VERB, Card, card, execute, text
 from bot.teams.markdown import bold, escape
+from handlers.text import _
 from handlers.views.reject_form import RejectForm
 
 
@@ -18,18 +19,18 @@ def reject_form_card(
     one input depend on another); the server validates either way.
     """
     errors = errors or {}
-    company = f" at {escape(form.company)}" if form.company else ""
+    company = _("form.at_company", company=escape(form.company)) if form.company else ""
     codes = {c.value for c in form.reasons}
     chosen = reason if reason in codes else None
     needs_note = [c.label for c in form.reasons if c.value in form.note_required]
     picker: dict[str, Any] = {
         "type": "Input.ChoiceSet",
         "id": "reason",
-        "label": "Reason",
+        "label": _("form.reason"),
         "isRequired": True,
         "style": "compact",
-        "placeholder": "Choose a reason",
-        "errorMessage": "Choose a reason.",
+        "placeholder": _("form.choose_reason"),
+        "errorMessage": _("reject.error.choose_reason"),
         "choices": [{"title": c.label, "value": c.value} for c in form.reasons],
     }
     if chosen:
@@ -37,18 +38,22 @@ def reject_form_card(
     note_input: dict[str, Any] = {
         "type": "Input.Text",
         "id": "note",
-        "label": "Note for marketing",
+        "label": _("form.note"),
         "isMultiline": True,
         "maxLength": form.note_max,
-        "placeholder": "What did you find?",
+        "placeholder": _("form.note_placeholder"),
         "isRequired": bool(chosen and chosen in form.note_required),
-        "errorMessage": "A note is required for this reason.",
+        "errorMessage": _("form.note_required_here"),
     }
     if note:
         note_input["value"] = note[: form.note_max]
-    body: list[dict[str, Any]] = [text(f"Reject {bold(form.lead_name)}{company}", size="Medium", weight="Bolder")]
+    body: list[dict[str, Any]] = [
+        text(_("form.teams_heading", name=bold(form.lead_name), at=company), size="Medium", weight="Bolder")
+    ]
     if form.note_required:
-        body.append(text("A note is required for: " + "; ".join(escape(label) for label in needs_note), isSubtle=True))
+        body.append(
+            text(_("form.note_required_for", reasons="; ".join(escape(label) for label in needs_note)), isSubtle=True)
+        )
     body.append(picker)
     if "reason" in errors:
         body.append(text(escape(errors["reason"]), color="Attention", spacing="None"))
@@ -56,7 +61,7 @@ def reject_form_card(
     if "note" in errors:
         body.append(text(escape(errors["note"]), color="Attention", spacing="None"))
     actions = [
-        execute(REJECT_SUBMIT_VERB, "Reject lead", form.value, style="danger"),
-        execute(REFRESH_VERB, "Cancel", form.value, inputs=False),
+        execute(REJECT_SUBMIT_VERB, _("form.title"), form.value, style="danger"),
+        execute(REFRESH_VERB, _("form.cancel"), form.value, inputs=False),
     ]
-    return card(body, actions, fallback=f"Reject {form.lead_name}")
+    return card(body, actions, fallback=_("form.teams_heading", name=form.lead_name, at=""))

@@ -41,6 +41,7 @@ from bot.teams.conversations import open_personal_chat
 from bot.teams.gone import alert_gone
 from bot.teams.render import render_view, summary
 from bot.teams.render_notice import image_placement
+from bot.teams.team_channels import discover
 from handlers.messaging.ports import ConversationGone, Delivered, Delivery, PermanentFailure, RetryLater, retry_after
 from handlers.services import Services
 from handlers.views import load_view
@@ -101,10 +102,13 @@ class TeamsSender:
         if payload.get("channel"):
             row = await references.find(self.services, payload["channel"])
             if row is None:
+                # Installed in the team, never spoken to in this channel: ask the connector.
+                row = await discover(self.services, self.adapter, self.bot_app_id, str(payload["channel"]))
+            if row is None:
                 raise RetryLater(
                     None,
-                    f"Baton has not been added to the Teams channel {payload['channel']} yet "
-                    "(no stored conversation); install the app in that team",
+                    f"Baton is not in the team of Teams channel {payload['channel']} "
+                    "(no team install seen lists that channel); add the app to that team",
                 )
         else:
             user, email = payload.get("user"), payload.get("email")

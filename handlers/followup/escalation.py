@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers import names
+from handlers.audit import AuditAction
 from handlers.followup import sla
 from handlers.handoff.cards import card_key, local_time, refresh_card
 from handlers.messaging import events, outbox
@@ -29,9 +31,7 @@ SLA_ACTOR = "baton:sla"
 
 
 def lead_name(lead: Lead) -> str:
-    data = lead.data
-    name = " ".join(p for p in (data.get("first_name"), data.get("last_name")) if p) or lead.email or "a lead"
-    return f"{name} at {data['company']}" if data.get("company") else name
+    return names.lead_name(lead, company=True)
 
 
 def elapsed(delta: timedelta) -> str:
@@ -152,7 +152,7 @@ async def nudge(
         services,
         lead,
         SLA_ACTOR,
-        "sla.nudged",
+        AuditAction.SLA_NUDGED,
         None,
         {"handoff_id": handoff.id, "chain": chain, "to": who, "note": note},
     )
@@ -224,7 +224,7 @@ async def escalate(
         services,
         lead,
         SLA_ACTOR,
-        "sla.escalated",
+        AuditAction.SLA_ESCALATED,
         None,
         {"handoff_id": handoff.id, "chain": chain, "to": managers, "note": note},
     )

@@ -6,12 +6,15 @@ retried requests included, exactly one wins and its side effects happen once.
 
 from __future__ import annotations
 
+from handlers.audit import AuditAction
 from handlers.followup import sla
+from handlers.handoff import lifecycle
 from handlers.handoff.access import OfferContext, decide, load_offer, may_take, not_open
 from handlers.handoff.cards import refresh_card
 from handlers.handoff.outcome import Outcome
 from handlers.messaging import events
 from handlers.services import Services
+from handlers.text import _
 from handlers.views.actions import ButtonData
 from scoring.agreement import Stage
 from store.models import HandoffState
@@ -30,10 +33,11 @@ async def accept(services: Services, data: ButtonData, actor_email: str, source:
         if refusal:
             return refusal
         now = services.clock.now()
-        if not await decide(session, handoff, HandoffState.ACCEPTED, actor, now):
+        if not await decide(session, handoff, lifecycle.Transition.ACCEPT, actor, now):
             return not_open(services, handoff, actor)
         before = {"stage": lead.stage, "owner": lead.owner}
-        lead.stage = Stage.SQL if services.agreement.stages.skip_sal else Stage.SAL
+        to = lifecycle.accepted_stage(services.agreement.stages.skip_sal)
+        lifecycle.move_lead(lead, lifecycle.Transition.ACCEPT, to)
         lead.owner, lead.accepted_at, lead.updated_at = actor, now, now
         if lead.stage == Stage.SQL:
             lead.sql_at = now
@@ -44,11 +48,11 @@ async def accept(services: Services, data: ButtonData, actor_email: str, source:
             services,
             lead,
             actor,
-            "lead.accepted",
+            AuditAction.ACCEPTED,
             before,
             {"stage": lead.stage, "owner": actor, "handoff_id": handoff.id, "source": source},
         )
         await refresh_card(session, services, lead, handoff)
         label = services.agreement.stages.text[Stage(lead.stage)].label
     services.wake_delivery()
-    return Outcome.done(f"You accepted {lead.data.get('first_name') or 'the lead'}; it is now your {label}.")
+    return Outcome.done(_("done.accepted", name=lead.data.get("first_name") or _("lead.the_lead"), stage=label))

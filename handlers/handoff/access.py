@@ -8,9 +8,12 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.handoff import lifecycle
 from handlers.handoff.outcome import Outcome
-from handlers.people import person_ref
+from handlers.names import person_name
 from handlers.services import Services
+from handlers.text import _
+from handlers.text.refusals import RefusalCode, refuse
 from handlers.views.actions import ButtonData
 from store.models import Handoff, HandoffState, Lead
 
@@ -22,8 +25,7 @@ class OfferContext:
 
 
 def _name(services: Services, email: str | None) -> str:
-    ref = person_ref(services.agreement, email)
-    return ref.name if ref else "someone"
+    return person_name(services.agreement, email, _("person.someone"))
 
 
 async def load_offer(
@@ -36,7 +38,7 @@ async def load_offer(
     handoff = await session.scalar(query)
     lead = await session.get(Lead, data.lead_id) if handoff else None
     if handoff is None or lead is None or handoff.lead_id != lead.id:
-        return Outcome.refused("not_found", "I can't find that lead any more; it may have been removed.")
+        return refuse(RefusalCode.LEAD_GONE)
     return OfferContext(lead=lead, handoff=handoff)
 
 
@@ -46,40 +48,41 @@ def may_take(services: Services, handoff: Handoff, actor_email: str) -> Outcome 
     if handoff.mode == "direct" and handoff.rep:
         if actor == handoff.rep:
             return None
-        return Outcome.refused(
-            "not_allowed",
-            f"This lead was offered to {_name(services, handoff.rep)}; only they can accept or reject it.",
-        )
+        return refuse(RefusalCode.OFFERED_TO_OTHER, name=_name(services, handoff.rep))
     team = services.agreement.team(handoff.team)
     members = {r.email.lower() for r in team.reps} if team else set()
     members |= {m.email.lower() for m in team.managers} if team else set()
     if actor in members:
         return None
-    return Outcome.refused("not_allowed", f"This lead is for the {handoff.team} team; only its reps can take it.")
+    return refuse(RefusalCode.OTHER_TEAM, team=handoff.team)
 
 
 def not_open(services: Services, handoff: Handoff, actor_email: str) -> Outcome:
     """Why an offer that is no longer open cannot be acted on."""
     if handoff.state == HandoffState.ACCEPTED:
-        who = "you" if handoff.decided_by == actor_email.lower() else _name(services, handoff.decided_by)
-        return Outcome.refused("already_taken", f"Already accepted by {who}.")
+        if handoff.decided_by == actor_email.lower():
+            return refuse(RefusalCode.ALREADY_ACCEPTED_BY_YOU)
+        return refuse(RefusalCode.ALREADY_ACCEPTED, name=_name(services, handoff.decided_by))
     if handoff.state == HandoffState.REJECTED:
-        return Outcome.refused("finished", f"Already rejected by {_name(services, handoff.decided_by)}.")
+        return refuse(RefusalCode.ALREADY_REJECTED, name=_name(services, handoff.decided_by))
     if handoff.state == HandoffState.REASSIGNED:
-        return Outcome.refused("finished", "This offer was reassigned to someone else.")
-    return Outcome.refused("finished", "This offer is closed.")
+        return refuse(RefusalCode.OFFER_REASSIGNED)
+    return refuse(RefusalCode.OFFER_CLOSED)
 
 
-async def decide(session: AsyncSession, handoff: Handoff, state: HandoffState, actor: str, now: datetime) -> bool:
-    """Close an open offer as ``state`` by ``actor``: a compare-and-set on the offer still being open.
+async def decide(
+    session: AsyncSession, handoff: Handoff, transition: lifecycle.Transition, actor: str, now: datetime
+) -> bool:
+    """Make ``transition`` on an open offer by ``actor``: a compare-and-set on the offer still being open.
 
     However many clicks race (double clicks, retried requests, two reps on one channel card),
     exactly one caller gets True; the rest see the winner's row refreshed into ``handoff``.
     """
+    rule = lifecycle.TABLE[transition]
     won = await session.execute(
         update(Handoff)
-        .where(Handoff.id == handoff.id, Handoff.state == HandoffState.OFFERED)
-        .values(state=state, decided_by=actor, decided_at=now, fence=Handoff.fence + 1)
+        .where(Handoff.id == handoff.id, Handoff.state.in_(rule.handoff_from))
+        .values(state=rule.handoff_to, decided_by=actor, decided_at=now, fence=Handoff.fence + 1)
         .execution_options(synchronize_session=False)
     )
     await session.refresh(handoff)

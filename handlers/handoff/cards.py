@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers import names
+from handlers.audit import AuditAction
 from handlers.messaging import outbox
 from handlers.people import person_ref
 from handlers.services import Services
@@ -37,9 +39,7 @@ def minutes_between(start: datetime, end: datetime) -> int:
 
 
 def lead_name(lead: Lead) -> str:
-    """The person's name as people say it, falling back to the email (or a forgotten marker)."""
-    data = lead.data
-    return " ".join(p for p in (data.get("first_name"), data.get("last_name")) if p) or lead.email or "(forgotten)"
+    return names.lead_name(lead)
 
 
 def build_card(agreement: Agreement, lead: Lead, handoff: Handoff, notes: list[str] | None = None) -> LeadCard:
@@ -100,18 +100,18 @@ def build_card(agreement: Agreement, lead: Lead, handoff: Handoff, notes: list[s
 
 _REFRESH = "cards.refresh"
 _NOTE_ACTIONS = {
-    "sla.nudged": "Reminder sent",
-    "sla.escalated": "Escalated to the manager",
-    "lead.touched": "Touch logged",
-    "lead.reassigned": "Reassigned",
-    "lead.taken_over": "Taken over by the manager",
+    AuditAction.SLA_NUDGED: "Reminder sent",
+    AuditAction.SLA_ESCALATED: "Escalated to the manager",
+    AuditAction.TOUCHED: "Touch logged",
+    AuditAction.REASSIGNED: "Reassigned",
+    AuditAction.TAKEN_OVER: "Taken over by the manager",
 }
 
 
 def _note(agreement: Agreement, handoff: Handoff, action: str, after: dict[str, object] | None, at: datetime) -> str:
     detail = (after or {}).get("note")
     when = local_time(agreement, handoff.rep or handoff.decided_by, at, "%a %H:%M")
-    return f"{_NOTE_ACTIONS[action]}{': ' + str(detail) if detail else ''} ({when})"
+    return f"{_NOTE_ACTIONS[AuditAction(action)]}{': ' + str(detail) if detail else ''} ({when})"
 
 
 async def card_notes(session: AsyncSession, agreement: Agreement, handoff: Handoff) -> list[str]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.audit import AuditAction
 from handlers.followup import sla
+from handlers.handoff import lifecycle
 from handlers.handoff.cards import build_card, card_key
 from handlers.messaging import events, outbox
 from handlers.services import Services
@@ -79,7 +81,7 @@ def prepare_offer(
     sla.freeze(handoff, policy)
     lead.team = team.name
     lead.routing = routing_record(decision)
-    lead.stage = Stage.MQL
+    lifecycle.move_lead(lead, lifecycle.Transition.OFFER, Stage.MQL)
     lead.updated_at = now
     return handoff
 
@@ -110,7 +112,7 @@ async def complete_offer(session: AsyncSession, services: Services, lead: Lead, 
         services,
         lead,
         actor,
-        "lead.offered",
+        AuditAction.OFFERED,
         None,
         {
             "handoff_id": handoff.id,

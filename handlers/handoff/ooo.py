@@ -6,11 +6,14 @@ directly; this is the switch a rep flips themselves.
 
 from __future__ import annotations
 
+from handlers.audit import AuditAction
 from handlers.handoff.outcome import Outcome
 from handlers.handoff.reassign import move_on, open_direct_offers
 from handlers.intake.routing_state import ensure_reps
 from handlers.messaging import events
 from handlers.services import Services
+from handlers.text import _, n_
+from handlers.text.refusals import RefusalCode, refuse
 from store.models import RepState
 
 
@@ -19,9 +22,7 @@ async def set_out_of_office(services: Services, email: str, on: bool, source: st
     email = email.strip().lower()
     found = services.agreement.rep(email) if email else None
     if found is None:
-        return Outcome.refused(
-            "not_found", f"{email or 'That person'} is not a rep in the agreement, so there is no out-of-office to set."
-        )
+        return refuse(RefusalCode.NOT_A_REP, who=email or _("person.that_person"))
     moved = 0
     async with services.db.transaction() as session:
         state = await session.get(RepState, email, with_for_update=services.db.is_postgres)
@@ -37,7 +38,7 @@ async def set_out_of_office(services: Services, email: str, on: bool, source: st
                 services,
                 None,
                 email,
-                "rep.out_of_office",
+                AuditAction.OUT_OF_OFFICE,
                 {"out_of_office": not on},
                 {"out_of_office": on, "source": source},
             )
@@ -48,12 +49,8 @@ async def set_out_of_office(services: Services, email: str, on: bool, source: st
                 moved += 1
     services.wake_delivery()
     if not on:
-        return Outcome.done(
-            "Welcome back: you will receive new leads again."
-            if changed
-            else "You were not out of office; nothing changed."
-        )
-    head = "You are out of office: new leads go to your teammates." if changed else "You are already out of office."
+        return Outcome.done(_("done.ooo_back") if changed else _("done.ooo_was_not_away"))
+    head = _("done.ooo_away") if changed else _("done.ooo_already_away")
     if moved:
-        head += f" {moved} open offer{'s' if moved != 1 else ''} moved to other reps."
+        head += " " + n_("done.ooo_offers_moved", moved)
     return Outcome.done(head)

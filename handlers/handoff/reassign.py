@@ -13,16 +13,20 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.audit import AuditAction
 from handlers.followup import sla
 from handlers.followup.escalation import SLA_ACTOR, eligible_reps, lead_name, manager_buttons, tell_managers
+from handlers.handoff import lifecycle
 from handlers.handoff.access import OfferContext, load_offer, not_open
 from handlers.handoff.cards import refresh_card
 from handlers.handoff.offer import make_offer
 from handlers.handoff.outcome import Outcome
 from handlers.intake import routing_state
 from handlers.messaging import events
-from handlers.people import person_ref
+from handlers.names import person_name
 from handlers.services import Services
+from handlers.text import _
+from handlers.text.refusals import RefusalCode, refuse
 from handlers.views.actions import ButtonData
 from handlers.views.notice import Notice
 from scoring.agreement import Stage
@@ -46,7 +50,7 @@ async def _route_excluding(
 
 
 async def _close(session: AsyncSession, services: Services, handoff: Handoff, by: str | None) -> None:
-    handoff.state = HandoffState.REASSIGNED
+    lifecycle.move_handoff(handoff, lifecycle.Transition.REASSIGN)
     handoff.fence += 1
     handoff.decided_at, handoff.decided_by = services.clock.now(), by
     # Flush before the new offer: at most one open offer per lead is a unique index.
@@ -72,7 +76,7 @@ async def hand_over(
         services,
         lead,
         actor,
-        "lead.reassigned",
+        AuditAction.REASSIGNED,
         {"rep": handoff.rep},
         {"from_handoff": handoff.id, "handoff_id": new.id, "rep": new.rep, "mode": new.mode, "note": note},
     )
@@ -139,7 +143,7 @@ async def _leave_with_managers(session: AsyncSession, services: Services, lead: 
         services,
         lead,
         SLA_ACTOR,
-        "sla.escalated",
+        AuditAction.SLA_ESCALATED,
         None,
         {"handoff_id": handoff.id, "to": managers, "note": "nobody left to reassign to"},
     )
@@ -147,26 +151,25 @@ async def _leave_with_managers(session: AsyncSession, services: Services, lead: 
 
 
 def _name(services: Services, email: str) -> str:
-    ref = person_ref(services.agreement, email)
-    return ref.name if ref else email
+    return person_name(services.agreement, email)
 
 
-def _manager_check(services: Services, handoff: Handoff, actor: str, verb: str) -> Outcome | None:
+def _manager_check(services: Services, handoff: Handoff, actor: str, code: RefusalCode) -> Outcome | None:
     team = services.agreement.team(handoff.team)
     managers = team.managers if team else []
     if any(m.email.lower() == actor for m in managers):
         return None
-    names = " or ".join(m.name for m in managers) or "nobody (no managers configured)"
-    return Outcome.refused("not_allowed", f"Only {names} (managers of team {handoff.team}) can {verb} this lead.")
+    names = _("person.or").join(m.name for m in managers) or _("person.no_managers")
+    return refuse(code, names=names, team=handoff.team)
 
 
 async def _open_offer(
-    session: AsyncSession, services: Services, data: ButtonData, actor: str, verb: str
+    session: AsyncSession, services: Services, data: ButtonData, actor: str, code: RefusalCode
 ) -> OfferContext | Outcome:
     found = await load_offer(session, services, data, lock=True)
     if not isinstance(found, OfferContext):
         return found
-    refusal = _manager_check(services, found.handoff, actor, verb)
+    refusal = _manager_check(services, found.handoff, actor, code)
     if refusal:
         return refusal
     if found.handoff.state != HandoffState.OFFERED:
@@ -178,7 +181,7 @@ async def reassign(services: Services, data: ButtonData, actor_email: str, to_re
     """A manager of the handoff's team moves an open offer to ``to_rep`` (a rep of that team)."""
     actor, to_rep = actor_email.lower(), to_rep.strip().lower()
     async with services.db.transaction() as session:
-        found = await _open_offer(session, services, data, actor, "reassign")
+        found = await _open_offer(session, services, data, actor, RefusalCode.MANAGERS_ONLY_REASSIGN)
         if not isinstance(found, OfferContext):
             return found
         lead, handoff = found.lead, found.handoff
@@ -186,11 +189,11 @@ async def reassign(services: Services, data: ButtonData, actor_email: str, to_re
         reps = team.reps if team else []
         rep = next((r for r in reps if r.email.lower() == to_rep), None)
         if team is None or rep is None:
-            return Outcome.refused("invalid", f"{to_rep or 'That person'} is not a rep of team {handoff.team}.")
+            return refuse(RefusalCode.NOT_A_TEAM_REP, who=to_rep or _("person.that_person"), team=handoff.team)
         if to_rep == handoff.rep:
-            return Outcome.refused("invalid", f"The lead is already offered to {rep.name}.")
+            return refuse(RefusalCode.ALREADY_OFFERED_TO, name=rep.name)
         if rep not in await eligible_reps(session, services, team):
-            return Outcome.refused("invalid", f"{rep.name} is out of office.")
+            return refuse(RefusalCode.REP_OUT_OF_OFFICE, name=rep.name)
         manager = _name(services, actor)
         decision = RoutingDecision(
             team=handoff.team,
@@ -205,25 +208,27 @@ async def reassign(services: Services, data: ButtonData, actor_email: str, to_re
             session, services, lead, handoff, decision, actor, _previous(handoff), f"to {rep.name} by {manager}"
         )
     services.wake_delivery()
-    return Outcome.done(f"Reassigned {lead_name(lead)} to {rep.name}.")
+    return Outcome.done(_("done.reassigned", lead=lead_name(lead), rep=rep.name))
 
 
 async def take_over(services: Services, data: ButtonData, actor_email: str, source: str) -> Outcome:
     """A manager of the handoff's team accepts the open offer as its owner."""
     actor = actor_email.lower()
     async with services.db.transaction() as session:
-        found = await _open_offer(session, services, data, actor, "take over")
+        found = await _open_offer(session, services, data, actor, RefusalCode.MANAGERS_ONLY_TAKE_OVER)
         if not isinstance(found, OfferContext):
             return found
         lead, handoff = found.lead, found.handoff
         now = services.clock.now()
-        handoff.state, handoff.fence = HandoffState.ACCEPTED, handoff.fence + 1
+        lifecycle.move_handoff(handoff, lifecycle.Transition.TAKE_OVER)
+        handoff.fence += 1
         handoff.decided_at, handoff.decided_by = now, actor
         await sla.cancel_timers(session, handoff.id)
         before = {"stage": lead.stage, "owner": lead.owner}
         # The manager accepts it like a rep would, so the stage follows the same rule as Accept.
-        stage = Stage.SQL if services.agreement.stages.skip_sal else Stage.SAL
-        lead.stage, lead.owner, lead.accepted_at, lead.updated_at = stage, actor, now, now
+        stage = lifecycle.accepted_stage(services.agreement.stages.skip_sal)
+        lifecycle.move_lead(lead, lifecycle.Transition.TAKE_OVER, stage)
+        lead.owner, lead.accepted_at, lead.updated_at = actor, now, now
         if stage == Stage.SQL:
             lead.sql_at = now
         after = {
@@ -233,13 +238,13 @@ async def take_over(services: Services, data: ButtonData, actor_email: str, sour
             "source": source,
             "taken_over_from": handoff.rep,
         }
-        await events.record(session, services, lead, actor, "lead.accepted", before, after)
+        await events.record(session, services, lead, actor, AuditAction.ACCEPTED, before, after)
         await events.record(
-            session, services, lead, actor, "lead.taken_over", before, {**after, "note": _name(services, actor)}
+            session, services, lead, actor, AuditAction.TAKEN_OVER, before, {**after, "note": _name(services, actor)}
         )
         await refresh_card(session, services, lead, handoff)
     services.wake_delivery()
-    return Outcome.done(f"You took over {lead_name(lead)}; it is now yours.")
+    return Outcome.done(_("done.took_over", lead=lead_name(lead)))
 
 
 async def open_direct_offers(session: AsyncSession, rep: str) -> list[tuple[Lead, Handoff]]:

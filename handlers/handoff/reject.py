@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from handlers.audit import AuditAction
 from handlers.followup import sla
+from handlers.handoff import lifecycle
 from handlers.handoff.access import OfferContext, decide, load_offer, may_take, not_open
 from handlers.handoff.cards import lead_name, refresh_card
 from handlers.handoff.outcome import Outcome
 from handlers.messaging import events, outbox
 from handlers.people import person_ref
 from handlers.services import Services
+from handlers.text import _
+from handlers.text.refusals import RefusalCode, refusal_text
 from handlers.views.actions import ButtonData, Choice
 from handlers.views.notice import Field, Notice
 from handlers.views.reject_form import RejectForm
@@ -55,14 +59,14 @@ def validate(services: Services, reason: str | None, note: str | None) -> dict[s
     errors: dict[str, str] = {}
     found = services.agreement.reason(reason) if reason else None
     if not reason:
-        errors["reason"] = "Choose a reason."
+        errors["reason"] = _("reject.error.choose_reason")
     elif found is None:
-        errors["reason"] = f"{reason!r} is not one of the agreed rejection reasons."
+        errors["reason"] = _("reject.error.unknown_reason", reason=reason)
     note = (note or "").strip()
     if found and found.note_required and not note:
-        errors["note"] = f"A note is required for “{found.label}”: tell marketing what you found."
+        errors["note"] = _("reject.error.note_required", reason=found.label)
     if len(note) > NOTE_MAX:
-        errors["note"] = f"Keep the note under {NOTE_MAX:,} characters (it has {len(note):,})."
+        errors["note"] = _("reject.error.note_too_long", limit=NOTE_MAX, length=len(note))
     return errors
 
 
@@ -72,7 +76,7 @@ async def reject(
     actor = actor_email.lower()
     errors = validate(services, reason, note)
     if errors:
-        return RejectResult(False, "Please fix the form.", errors)
+        return RejectResult(False, refusal_text(RefusalCode.FIX_THE_FORM), errors)
     assert reason is not None
     rejection = services.agreement.reason(reason)
     assert rejection is not None
@@ -90,10 +94,11 @@ async def reject(
         if refusal:
             return RejectResult(False, refusal.message)
         now = services.clock.now()
-        if not await decide(session, handoff, HandoffState.REJECTED, actor, now):
+        if not await decide(session, handoff, lifecycle.Transition.REJECT, actor, now):
             return RejectResult(False, not_open(services, handoff, actor).message)
         before = {"stage": lead.stage}
-        lead.stage = Stage.RECYCLED if rejection.outcome == "recycle" else Stage.DISQUALIFIED
+        to = Stage.RECYCLED if rejection.outcome == "recycle" else Stage.DISQUALIFIED
+        lifecycle.move_lead(lead, lifecycle.Transition.REJECT, to)
         lead.finished_at, lead.updated_at = now, now
         session.add(
             Feedback(
@@ -114,7 +119,7 @@ async def reject(
             services,
             lead,
             actor,
-            "lead.rejected",
+            AuditAction.REJECTED,
             before,
             {"stage": lead.stage, "reason": rejection.code, "note": note, "source": source},
         )

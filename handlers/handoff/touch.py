@@ -4,20 +4,25 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.audit import AuditAction
 from handlers.followup import sla
 from handlers.followup.cadence import cadence_met
+from handlers.handoff import lifecycle
 from handlers.handoff.access import OfferContext, load_offer
 from handlers.handoff.cards import lead_name, refresh_card
 from handlers.handoff.outcome import Outcome
 from handlers.messaging import events, outbox
 from handlers.people import person_ref
 from handlers.services import Services
+from handlers.text import N_, _
+from handlers.text.refusals import RefusalCode, refuse
 from handlers.views.actions import Action, ButtonData
 from handlers.views.notice import Field, Notice
 from scoring.agreement import Stage
 from store.models import Handoff, HandoffState, Lead, Touch
 
 _KIND = {Action.LOG_CALL: "call", Action.LOG_EMAIL: "email", Action.MEETING_BOOKED: "meeting"}
+_LOGGED = {"call": N_("done.logged_call"), "email": N_("done.logged_email"), "meeting": N_("done.logged_meeting")}
 
 
 def _may_work(services: Services, lead: Lead, actor: str) -> bool:
@@ -30,19 +35,19 @@ async def log_touch(services: Services, data: ButtonData, actor_email: str, acti
     """Record a touch or a stage change on an accepted lead; only its owner (or their manager) may."""
     actor = actor_email.lower()
     if action not in (*_KIND, Action.UNREACHABLE):
-        return Outcome.refused("invalid", "That button does not log anything.")
+        return refuse(RefusalCode.NOTHING_TO_LOG)
     async with services.db.transaction() as session:
         found = await load_offer(session, services, data)
         if not isinstance(found, OfferContext):
             return found
         lead, handoff = found.lead, found.handoff
         if handoff.state != HandoffState.ACCEPTED:
-            return Outcome.refused("finished", "Accept the lead before logging touches on it.")
+            return refuse(RefusalCode.ACCEPT_FIRST)
         if not _may_work(services, lead, actor):
             owner = person_ref(services.agreement, lead.owner)
-            return Outcome.refused("not_allowed", f"This lead belongs to {owner.name if owner else 'someone else'}.")
+            return refuse(RefusalCode.BELONGS_TO, name=owner.name if owner else _("person.someone_else"))
         if lead.stage not in (Stage.SAL, Stage.SQL):
-            return Outcome.refused("finished", f"This lead is already {lead.stage}; nothing to log.")
+            return refuse(RefusalCode.ALREADY_AT_STAGE, stage=lead.stage)
         if action is Action.UNREACHABLE:
             outcome = await _unreachable(session, services, lead, handoff, actor, source)
         else:
@@ -70,15 +75,16 @@ async def _touch(
         services,
         lead,
         actor,
-        "lead.touched",
+        AuditAction.TOUCHED,
         before,
         {"kind": kind, "note": f"{kind} by {who.name if who else actor}"},
     )
     if action is Action.MEETING_BOOKED and lead.stage != Stage.SQL:
-        lead.stage, lead.sql_at = Stage.SQL, now
-        await events.record(session, services, lead, actor, "lead.sql", before, {"stage": Stage.SQL})
-        return Outcome.done(f"Meeting booked: the lead is now {services.agreement.stages.text[Stage.SQL].label}.")
-    return Outcome.done(f"Logged a {kind}.")
+        lifecycle.move_lead(lead, lifecycle.Transition.SQL, Stage.SQL)
+        lead.sql_at = now
+        await events.record(session, services, lead, actor, AuditAction.SQL, before, {"stage": Stage.SQL})
+        return Outcome.done(_("done.meeting_booked", stage=services.agreement.stages.text[Stage.SQL].label))
+    return Outcome.done(_(_LOGGED[kind]))
 
 
 async def _unreachable(
@@ -87,17 +93,18 @@ async def _unreachable(
     """Only after the agreed attempts; the lead goes to marketing's unreachable nurture programme."""
     met, progress = await cadence_met(session, services.agreement, lead, handoff)
     if not met:
-        return Outcome.refused("invalid", f"Not yet: the agreement asks for more attempts first ({progress}).")
+        return refuse(RefusalCode.NOT_YET_UNREACHABLE, progress=progress)
     now = services.clock.now()
     before = {"stage": lead.stage}
-    lead.stage, lead.finished_at, lead.updated_at = Stage.UNREACHABLE, now, now
+    lifecycle.move_lead(lead, lifecycle.Transition.UNREACHABLE, Stage.UNREACHABLE)
+    lead.finished_at, lead.updated_at = now, now
     await sla.cancel_timers(session, handoff.id)
     await events.record(
         session,
         services,
         lead,
         actor,
-        "lead.unreachable",
+        AuditAction.UNREACHABLE,
         before,
         {"stage": Stage.UNREACHABLE, "attempts": progress, "source": source},
     )
@@ -111,4 +118,4 @@ async def _unreachable(
             context=f"Lead {lead.external_id}",
         )
         await outbox.post(session, services, notice, to_channel=channel, key=f"unreachable:{lead.id}")
-    return Outcome.done("Marked unreachable; marketing will nurture it.")
+    return Outcome.done(_("done.unreachable"))

@@ -17,6 +17,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.audit import AuditAction
+from handlers.handoff import lifecycle
 from handlers.handoff.offer import complete_offer, prepare_offer
 from handlers.intake import routing_state
 from handlers.intake.input import ActivityIn, InvalidActivities, LeadIn, activity_keys, check_activities
@@ -233,7 +235,7 @@ class _Batch:
 
     def __init__(self, session: AsyncSession, services: Services, actor: str) -> None:
         self.session, self.services, self.actor = session, services, actor
-        self.events: list[tuple[Lead, str, dict[str, Any] | None, dict[str, Any]]] = []
+        self.events: list[tuple[Lead, AuditAction, dict[str, Any] | None, dict[str, Any]]] = []
         self.offers: list[tuple[Lead, IntakeOutcome, Handoff]] = []
         self.activities: list[tuple[Lead, list[tuple[str, Activity]]]] = []
         self.keys: dict[int, set[str]] = {}  # activity identities per lead (``id()``), stored and arrived
@@ -254,7 +256,7 @@ class _Batch:
         lead, data, created = entry.lead, entry.data, entry.created
         changed = created
         if created:
-            self.events.append((lead, "lead.captured", None, {"external_id": lead.external_id}))
+            self.events.append((lead, AuditAction.CAPTURED, None, {"external_id": lead.external_id}))
         if data is not None:
             merged = {**lead.data, **data, "external_id": lead.external_id}
             if merged != lead.data:
@@ -290,19 +292,21 @@ class _Batch:
         )
         if stage in _MAY_QUALIFY and result.stage is Stage.MQL and not any(lead is o[0] for o in self.offers):
             lead.qualified_at, lead.finished_at, lead.owner = now, None, None
-            lead.stage = Stage.MQL
+            lifecycle.move_lead(lead, lifecycle.Transition.QUALIFY, Stage.MQL)
             self.events.append(
                 (
                     lead,
-                    "lead.qualified",
+                    AuditAction.QUALIFIED,
                     before,
                     {"stage": Stage.MQL, "score": result.total, "fast_track": result.fast_track},
                 )
             )
             await self._route(lead, outcome, profile)
         elif stage is Stage.CAPTURED and result.stage is not stage:
-            lead.stage = result.stage
-            self.events.append((lead, "lead.stage_changed", before, {"stage": result.stage, "score": result.total}))
+            lifecycle.move_lead(lead, lifecycle.Transition.CAPTURE, result.stage)
+            self.events.append(
+                (lead, AuditAction.STAGE_CHANGED, before, {"stage": result.stage, "score": result.total})
+            )
         if changed or before["score"] != lead.score:
             lead.updated_at = now
         return outcome

@@ -34,7 +34,7 @@ from handlers.messaging.claim import Claimed, claim
 from handlers.messaging.pacing import Pacing
 from handlers.messaging.ports import ConversationGone, Delivered, Delivery, PermanentFailure, RetryLater, Sender
 from handlers.messaging.scopes import paused_until
-from handlers.messaging.settle import Outcome, RetryPolicy, release, renew, settle
+from handlers.messaging.settle import Outcome, RetryPolicy, Settled, release, renew, settle, settle_sent
 from handlers.services import Services
 from store.models import OutboxMessage
 
@@ -89,6 +89,7 @@ class DeliveryWorker:
         self.on_gone = on_gone
         self.wakeup = asyncio.Event()
         self.next_slot: float | None = None  # seconds until a paced-out row could go, after a sweep
+        self._sent = _SentBatch(services)
 
     def wake(self) -> None:
         self.wakeup.set()
@@ -119,6 +120,7 @@ class DeliveryWorker:
         held = {c.row.id: c for c in taken.rows}
         paused: dict[str, datetime] = {}  # scopes a 429 paused during this sweep, until when
         heartbeat = asyncio.create_task(self._heartbeat(held))
+        self._sent = _SentBatch(self.services)
         gate = asyncio.Semaphore(self.concurrency)
         groups: dict[str, list[Claimed]] = {}
         for claimed in taken.rows:
@@ -177,7 +179,10 @@ class DeliveryWorker:
             until = now + timedelta(seconds=seconds)
             for scope in outcome.pause:
                 paused[scope] = max(paused.get(scope, until), until)
-        done = await settle(self.services, claimed, outcome, self.policy)
+        if outcome.status == "sent" and not outcome.pause:
+            done = await self._sent.settle(claimed, outcome)
+        else:
+            done = await settle(self.services, claimed, outcome, self.policy)
         return DeliveryResult(
             row.id,
             row.platform,
@@ -202,6 +207,7 @@ class DeliveryWorker:
             return Outcome("retry", f"no answer within {self.send_timeout:g} s", "timeout", ambiguous=True)
         except RetryLater as exc:
             scopes = tuple(exc.scopes) or ((row.platform,) if exc.rate_limited else ())
+            uncertain = exc.uncertain if exc.uncertain is not None else row.kind == "post"
             return Outcome(
                 "retry",
                 exc.reason,
@@ -209,6 +215,7 @@ class DeliveryWorker:
                 exc.after,
                 exc.rate_limited,
                 scopes,
+                ambiguous=uncertain,
             )
         except ConversationGone as exc:
             if self.on_gone:
@@ -221,7 +228,13 @@ class DeliveryWorker:
             return Outcome("failed", reason, exc.code or _code(reason), alert=not exc.alerted)
         except Exception as exc:  # network errors and the unexpected: back off and try again
             log.warning("delivery of outbox row %s failed: %s", row.id, type(exc).__name__)
-            return Outcome("retry", f"{type(exc).__name__}: {exc}"[:500], type(exc).__name__.lower()[:64])
+            # Nobody can say whether a post got as far as the platform: the next attempt looks first.
+            return Outcome(
+                "retry",
+                f"{type(exc).__name__}: {exc}"[:500],
+                type(exc).__name__.lower()[:64],
+                ambiguous=row.kind == "post",
+            )
         return Outcome("sent", delivered=delivered)
 
     async def _heartbeat(self, held: dict[int, Claimed]) -> None:
@@ -231,6 +244,42 @@ class DeliveryWorker:
                 await renew(self.services, list(held.values()), self.lease)
             except Exception:  # a missed renewal only shortens the lease; the next one tries again
                 log.warning("renewing the lease of %s outbox rows failed", len(held), exc_info=True)
+
+
+class _SentBatch:
+    """Successful sends of one sweep, recorded together: the first is committed at once, and
+    every one that finishes while that commit runs goes into the next (``settle_sent``). Under
+    a burst that is a handful of commits a sweep instead of one per row; alone, a send is
+    recorded as soon as it would have been. A failed commit fails every row in it alike: each
+    keeps its lease and comes back doubtful, as with a lone settle."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.pending: list[tuple[Claimed, Outcome, asyncio.Future[Settled]]] = []
+        self.flushing: asyncio.Task[None] | None = None
+
+    async def settle(self, claimed: Claimed, outcome: Outcome) -> Settled:
+        done: asyncio.Future[Settled] = asyncio.get_running_loop().create_future()
+        self.pending.append((claimed, outcome, done))
+        if self.flushing is None or self.flushing.done():
+            self.flushing = asyncio.create_task(self._flush())
+        return await done
+
+    async def _flush(self) -> None:
+        while self.pending:
+            batch, self.pending = self.pending, []
+            try:
+                results = await settle_sent(self.services, [(c, o) for c, o, _ in batch])
+            except BaseException as exc:
+                for _, _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc if isinstance(exc, Exception) else RuntimeError("settle cancelled"))
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for (_, _, done), result in zip(batch, results, strict=True):
+                if not done.done():
+                    done.set_result(result)
 
 
 def _code(reason: str) -> str:

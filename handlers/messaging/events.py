@@ -9,6 +9,7 @@ from sqlalchemy import event as orm_event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from handlers.audit import AuditAction
 from handlers.messaging import outbox
 from handlers.services import RecordedEvent, Services
 from store.models import AuditEvent, Lead
@@ -20,15 +21,15 @@ _LISTENING = "baton.events.listening"
 
 # Audit actions that the CRM hears about through outbound webhooks.
 WEBHOOK_EVENTS = {
-    "lead.qualified": "lead.qualified",
-    "lead.offered": "lead.offered",
-    "lead.accepted": "lead.accepted",
-    "lead.rejected": "lead.rejected",
-    "lead.touched": "lead.touched",
-    "lead.sql": "lead.sql",
-    "lead.unreachable": "lead.unreachable",
+    AuditAction.QUALIFIED: "lead.qualified",
+    AuditAction.OFFERED: "lead.offered",
+    AuditAction.ACCEPTED: "lead.accepted",
+    AuditAction.REJECTED: "lead.rejected",
+    AuditAction.TOUCHED: "lead.touched",
+    AuditAction.SQL: "lead.sql",
+    AuditAction.UNREACHABLE: "lead.unreachable",
     "lead.escalated": "lead.escalated",
-    "sla.escalated": "lead.escalated",
+    AuditAction.SLA_ESCALATED: "lead.escalated",
 }
 
 
@@ -37,7 +38,7 @@ async def record(
     services: Services,
     lead: Lead | None,
     actor: str,
-    action: str,
+    action: AuditAction,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> None:

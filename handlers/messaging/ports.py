@@ -52,10 +52,21 @@ class Delivered:
 
 class RetryLater(Exception):
     """A transient failure: rate limited (429), the platform unavailable (5xx, transient ok:false),
-    a timeout or a dropped connection. Retried with backoff until the message is too old."""
+    a timeout or a dropped connection. Retried with backoff until the message is too old.
+
+    ``uncertain``: the request may have reached the platform and been acted on (the connection
+    dropped, a 5xx or an unreadable answer after a post was sent). The row stays doubtful, so
+    the next attempt, by this worker or any replica, looks before posting again. ``None``: the
+    sender cannot tell; the worker then assumes a post may have landed."""
 
     def __init__(
-        self, after: float | None, reason: str, *, rate_limited: bool = False, scopes: tuple[str, ...] = ()
+        self,
+        after: float | None,
+        reason: str,
+        *,
+        rate_limited: bool = False,
+        scopes: tuple[str, ...] = (),
+        uncertain: bool | None = False,
     ) -> None:
         super().__init__(reason)
         self.after = after  # seconds the platform asked for (Retry-After), or None to back off
@@ -63,6 +74,7 @@ class RetryLater(Exception):
         self.rate_limited = rate_limited
         # The scopes the platform's Retry-After applies to: nothing is sent into them until it ends.
         self.scopes = scopes
+        self.uncertain = uncertain
 
 
 class PermanentFailure(Exception):

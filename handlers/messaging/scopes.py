@@ -12,13 +12,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.messaging.pacing import Limit, Pacing, allowed_at, reserve
 from store.db import Database
 from store.models import DeliveryScope
 from store.upsert import insert_ignoring
+
+# A scope untouched this long is forgotten by the daily retention job (``forget_idle``).
+IDLE = timedelta(days=1)
 
 
 def _stamp(at: datetime) -> float:
@@ -123,6 +126,24 @@ async def paused_until(db: Database, scopes: Sequence[str], now: datetime) -> da
                 DeliveryScope.scope.in_(list(scopes)), DeliveryScope.paused_until > now
             )
         )
+
+
+async def forget_idle(db: Database, now: datetime, idle: timedelta = IDLE) -> int:
+    """Delete scopes nobody has used, paused or paced for ``idle`` (a channel archived, a
+    person gone); returns how many. A scope that is used again is simply created afresh: after
+    a day without calls every bucket is full again, so forgetting it changes no pacing
+    decision (for limits whose period is under a day, as every default is). The conditions
+    are in the DELETE itself, so a claim that touched the scope meanwhile keeps it."""
+    cutoff = now - idle
+    async with db.transaction(urgent=True) as session:
+        result = await session.execute(
+            delete(DeliveryScope).where(
+                DeliveryScope.updated_at < cutoff,
+                or_(DeliveryScope.paused_until.is_(None), DeliveryScope.paused_until < cutoff),
+                or_(DeliveryScope.free_at.is_(None), DeliveryScope.free_at < cutoff),
+            )
+        )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def seconds_until(stamp: float, now: datetime) -> float:

@@ -23,10 +23,13 @@ from typing import Any
 from sqlalchemy import Text, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.audit import AuditAction
 from handlers.handoff.cards import refresh_card
 from handlers.handoff.outcome import Outcome
 from handlers.messaging import events
 from handlers.services import Services
+from handlers.text import _, n_
+from handlers.text.refusals import RefusalCode, refuse
 from store.models import AuditEvent, Feedback, Handoff, Lead, OutboxMessage
 
 IDENTIFYING_FIELDS = ("email", "first_name", "last_name", "phone", "website", "title")
@@ -80,18 +83,15 @@ async def forget(services: Services, email: str, actor: str) -> Outcome:
     """Erase the lead with this email; refused with ``not_found`` (changing nothing) if there is none."""
     email = email.strip().lower()
     if not _EMAIL.fullmatch(email):
-        return Outcome.refused("invalid", f"{email or '(empty)'!r} is not an email address")
+        return refuse(RefusalCode.NOT_AN_EMAIL, email=email or _("email.empty"))
     async with services.db.transaction() as session:
         lead = await session.scalar(select(Lead).where(Lead.email == email).with_for_update())
         if lead is None:
-            return Outcome.refused("not_found", f"no lead has the email {email}; nothing was changed")
+            return refuse(RefusalCode.NO_LEAD_WITH_EMAIL, email=email)
         changed = await erase(session, services, [lead], actor, "request")
         external_id = lead.external_id
     services.wake_delivery()
-    return Outcome.done(
-        f"Forgot lead {external_id}: contact details removed from {changed} records; "
-        "stage, score, team and times are kept."
-    )
+    return Outcome.done(n_("done.forgot_lead", changed, lead=external_id))
 
 
 async def purge_expired(services: Services) -> int:
@@ -173,7 +173,7 @@ async def erase(session: AsyncSession, services: Services, leads: Sequence[Lead]
             services,
             lead,
             actor,
-            "lead.forgotten",
+            AuditAction.FORGOTTEN,
             None,
             {"reason": reason, "email_sha256": digest, "fields": removed},
         )

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.audit import AuditAction
 from handlers.queries.sqltime import dialect_of, driver_rows, interpolate, percentiles, seconds_between
 from store.models import AuditEvent, Feedback, Handoff, HandoffState, Lead, Touch
 
@@ -277,7 +278,7 @@ async def escalations(session: AsyncSession, scope: Scope, start: datetime, end:
     query = (
         select(func.count())
         .select_from(AuditEvent)
-        .where(AuditEvent.action == "sla.escalated", AuditEvent.at >= start, AuditEvent.at < end)
+        .where(AuditEvent.action == AuditAction.SLA_ESCALATED, AuditEvent.at >= start, AuditEvent.at < end)
     )
     if scope.rep is not None or scope.teams is not None:
         # The escalation names its handoff; the handoff says whose offer (or lead) it was.

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.names import lead_name
 from handlers.queries import roles
 from handlers.queries.render import person_name, when
 from handlers.queries.roles import Viewer
@@ -39,13 +40,6 @@ async def find_lead(session: AsyncSession, key: str) -> Lead | None:
         ).first()
         return found
     return await session.scalar(select(Lead).where(Lead.external_id == key))
-
-
-def _name(lead: Lead) -> str:
-    data = lead.data
-    name = " ".join(str(p) for p in (data.get("first_name"), data.get("last_name")) if p)
-    company = f" ({data['company']})" if data.get("company") else ""
-    return (name or lead.email or lead.external_id) + company
 
 
 def score_lines(explanation: dict[str, Any]) -> list[str]:
@@ -123,7 +117,7 @@ async def answer_lead(services: Services, key: str, viewer: Viewer) -> Notice:
     if lead.source or lead.campaign:
         fields.append(Field(label="Source", value=" / ".join(p for p in (lead.source, lead.campaign) if p)))
     return Notice(
-        title=f"Lead #{lead.id}: {_name(lead)}",
+        title=f"Lead #{lead.id}: {lead_name(lead, company=True)}",
         fields=fields,
         lines=[
             *score_lines(explanation),

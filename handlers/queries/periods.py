@@ -12,6 +12,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from handlers.text import _
+
 PeriodKind = Literal[
     "today", "this_week", "last_week", "this_month", "last_month", "this_quarter", "last_quarter", "last_days"
 ]
@@ -39,7 +41,6 @@ PERIOD_WORDS = {
     "year",
     "fortnight",
 }
-PERIOD_HELP = "today, this week, last week, this month, last month, this quarter, last quarter, last N days"
 
 
 class PeriodError(ValueError):
@@ -75,12 +76,12 @@ def parse_period(text: str) -> PeriodSpec:
     match = re.fullmatch(r"last (\S+) days?", words)
     if match:
         if not match.group(1).isdigit():
-            raise PeriodError(f"“{text}” needs a number of days, like “last 30 days”.")
+            raise PeriodError(_("period.needs_days", text=text))
         days = int(match.group(1))
         if not 1 <= days <= MAX_DAYS:
-            raise PeriodError(f"“{text}”: the number of days must be between 1 and {MAX_DAYS}.")
+            raise PeriodError(_("period.days_out_of_range", text=text, most=MAX_DAYS))
         return PeriodSpec("last_days", days)
-    raise PeriodError(f"I don't know the period “{text}”. Try one of: {PERIOD_HELP}.")
+    raise PeriodError(_("help.unknown_period", text=text, periods=_("help.period_names")))
 
 
 def quarter_of(day: date) -> tuple[int, int]:

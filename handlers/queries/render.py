@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from handlers import names
 from handlers.queries.figures import RepRow, rate
 from handlers.views.notice import Table
 from scoring.agreement import Agreement
@@ -33,8 +34,7 @@ def duration(seconds: float | None) -> str:
 
 
 def person_name(agreement: Agreement, email: str) -> str:
-    person = agreement.person_by(email=email)
-    return person.name if person else email
+    return names.person_name(agreement, email)
 
 
 def reason_label(agreement: Agreement, code: str) -> str:

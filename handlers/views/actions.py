@@ -52,6 +52,30 @@ class ButtonData:
         return cls(lead_id=int(parts[1]), handoff_id=int(parts[2]))
 
 
+@dataclass(frozen=True)
+class ReassignChoice:
+    """What one option of the Reassign picker carries: the offer and the rep it goes to.
+
+    Packed as ``v1:<lead>:<handoff>:<email>`` in the option's own value, so the offer no
+    longer rides in the block id (cards posted before still carry that form; see bot.slack).
+    """
+
+    offer: ButtonData
+    to_rep: str
+
+    def pack(self) -> str:
+        return f"{self.offer.pack()}:{self.to_rep}"
+
+    @classmethod
+    def unpack(cls, value: str | None) -> ReassignChoice:
+        if not value or len(value) > 200:
+            raise InvalidButton("missing or oversized reassign value")
+        head, sep, to_rep = value.rpartition(":")
+        if not sep or "@" not in to_rep:
+            raise InvalidButton(f"not a Baton reassign value: {value[:40]!r}")
+        return cls(offer=ButtonData.unpack(head), to_rep=to_rep)
+
+
 class Choice(BaseModel):
     label: str
     value: str

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from handlers.people import PersonRef
+from handlers.text import _
 from handlers.views import register_view
 from handlers.views.actions import Action, Button, ButtonData
 
@@ -64,16 +65,21 @@ def offer_buttons(data: ButtonData, mode: str) -> list[Button]:
     value = data.pack()
     first = Action.CLAIM if mode == "channel" else Action.ACCEPT
     return [
-        Button(action=first, label="Claim" if first is Action.CLAIM else "Accept", value=value, style="primary"),
-        Button(action=Action.REJECT, label="Reject", value=value, style="danger"),
+        Button(
+            action=first,
+            label=_("button.claim") if first is Action.CLAIM else _("button.accept"),
+            value=value,
+            style="primary",
+        ),
+        Button(action=Action.REJECT, label=_("button.reject"), value=value, style="danger"),
     ]
 
 
 def follow_up_buttons(data: ButtonData) -> list[Button]:
     value = data.pack()
     return [
-        Button(action=Action.LOG_CALL, label="Log call", value=value),
-        Button(action=Action.LOG_EMAIL, label="Log email", value=value),
-        Button(action=Action.MEETING_BOOKED, label="Meeting booked", value=value, style="primary"),
-        Button(action=Action.UNREACHABLE, label="Unreachable", value=value),
+        Button(action=Action.LOG_CALL, label=_("button.log_call"), value=value),
+        Button(action=Action.LOG_EMAIL, label=_("button.log_email"), value=value),
+        Button(action=Action.MEETING_BOOKED, label=_("button.meeting_booked"), value=value, style="primary"),
+        Button(action=Action.UNREACHABLE, label=_("button.unreachable"), value=value),
     ]

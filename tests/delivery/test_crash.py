@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
+
+import pytest
 
 from handlers.clock import ManualClock
+from handlers.messaging import delivery, settle
 from handlers.messaging.delivery import DeliveryWorker
-from handlers.messaging.ports import Delivered, Delivery
+from handlers.messaging.ports import Delivered, Delivery, RetryLater
 from handlers.services import Services
 from tests.delivery.conftest import ScriptedSender, enqueue, outbox_rows
 
@@ -111,3 +115,76 @@ async def test_a_send_that_never_answers_is_retried_as_doubtful(services: Servic
     sender = ScriptedSender(clock)
     await DeliveryWorker(services, {"slack": sender}).run_once()
     assert [d.doubtful for d in sender.delivered] == [True]
+
+
+async def _retried_deliveries(services: Services, clock: ManualClock, failure: Exception) -> list[bool]:
+    await enqueue(services, "card")
+    await DeliveryWorker(services, {"slack": ScriptedSender(clock, lambda d: failure)}).run_once()
+    clock.advance(timedelta(seconds=5))
+    other = ScriptedSender(clock)  # another replica takes the retry
+    await DeliveryWorker(services, {"slack": other}).run_once()
+    return [d.doubtful for d in other.delivered]
+
+
+async def test_an_unexpected_error_during_a_post_makes_the_retry_doubtful(
+    services: Services, clock: ManualClock
+) -> None:
+    assert await _retried_deliveries(services, clock, RuntimeError("socket gone")) == [True]
+
+
+async def test_a_sender_that_says_the_post_may_have_landed_makes_the_retry_doubtful(
+    services: Services, clock: ManualClock
+) -> None:
+    assert await _retried_deliveries(services, clock, RetryLater(None, "HTTP 502", uncertain=True)) == [True]
+    (row,) = await outbox_rows(services)
+    assert row.status == "sent" and row.claimed_at is None
+
+
+async def test_a_sender_that_cannot_tell_is_taken_to_mean_the_post_may_have_landed(
+    services: Services, clock: ManualClock
+) -> None:
+    assert await _retried_deliveries(services, clock, RetryLater(None, "reset", uncertain=None)) == [True]
+
+
+async def test_a_failure_known_to_be_before_sending_keeps_the_retry_plain(
+    services: Services, clock: ManualClock
+) -> None:
+    assert await _retried_deliveries(services, clock, RetryLater(None, "HTTP 503 from the platform")) == [False]
+
+
+async def test_the_sends_of_a_sweep_are_recorded_in_a_few_commits_not_one_each(
+    services: Services, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+
+    batches: list[int] = []
+
+    async def counting(services: Services, sent: list[Any]) -> list[Any]:
+        batches.append(len(sent))
+        return await settle.settle_sent(services, sent)
+
+    monkeypatch.setattr(delivery, "settle_sent", counting)
+    for n in range(8):
+        await enqueue(services, f"card {n}", channel=f"C{n}")
+    sender = ScriptedSender(clock)
+    assert await DeliveryWorker(services, {"slack": sender}, concurrency=8).run_once() == 8
+    assert sum(batches) == 8 and len(batches) < 8
+    rows = await outbox_rows(services)
+    assert all(r.status == "sent" and r.claimed_at is None and r.sent_at is not None for r in rows)
+
+
+async def test_a_commit_of_several_sends_that_fails_leaves_every_row_to_come_back_doubtful(
+    services: Services, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+
+    async def broken(services: Services, sent: list[Any]) -> list[Any]:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(delivery, "settle_sent", broken)
+    for n in range(3):
+        await enqueue(services, f"card {n}", channel=f"C{n}")
+    assert await DeliveryWorker(services, {"slack": ScriptedSender(clock)}).run_once() == 0
+    monkeypatch.undo()
+    clock.advance(timedelta(seconds=11))
+    again = ScriptedSender(clock)
+    assert await DeliveryWorker(services, {"slack": again}).run_once() == 3
+    assert [d.doubtful for d in again.delivered] == [True, True, True]

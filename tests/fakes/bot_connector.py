@@ -11,6 +11,11 @@ connector does at its worst:
     connector.fail(0, "", drop=True, landed=True)             # sent, then the socket closed
     connector.limit_conversations(rate=7, burst=7)            # per conversation (thread)
     connector.limit_tenant(rate=50, burst=50)                 # per app per tenant
+    connector.teams["19:team@thread.tacv2"] = ["19:team@thread.tacv2", "19:sales@thread.tacv2"]
+
+``GET /v3/teams/{teamId}/conversations`` lists a team's channels as the connector does
+(``{"conversations": [{"id", "name"}]}``, General first and without a name) for a team the bot
+is in, and answers 403 ``BotNotInConversationRoster`` for any other team.
 
 Limits are token buckets on the fake's own ``clock`` (seconds; wall time unless a test injects
 its manual clock); every request, answered or not, is in ``attempts`` with its time and
@@ -37,7 +42,7 @@ HTML_ERROR = "<html><body><h2>502 - Web server received an invalid response whil
 @dataclass
 class Call:
     method: str
-    kind: str  # send | reply | update | create | member
+    kind: str  # send | reply | update | create | member | channels
     conversation_id: str | None
     activity_id: str | None
     body: dict[str, Any]
@@ -74,6 +79,7 @@ class FakeConnector:
     server: TestServer | None = None
     clock: Callable[[], float] = time.time
     attempts: list[Call] = field(default_factory=list)
+    teams: dict[str, list[str]] = field(default_factory=dict)  # team id → its channel ids, General first
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1)
@@ -200,6 +206,15 @@ class FakeConnector:
             return web.json_response({"error": {"code": "MemberNotFoundInConversation", "message": "no"}}, status=404)
         return web.json_response(found)
 
+    async def team_channels(self, request: web.Request) -> web.Response:
+        team = request.match_info["team"]
+        self.calls.append(Call("GET", "channels", team, None, {}))
+        channels = self.teams.get(team)
+        if channels is None:
+            return self._error(403, "BotNotInConversationRoster")
+        listed = [{"id": c} if c == team else {"id": c, "name": c.split(":")[1].split("@")[0]} for c in channels]
+        return web.json_response({"conversations": listed})
+
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/v3/conversations", self.create)
@@ -207,6 +222,7 @@ class FakeConnector:
         app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self.reply)
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self.update)
         app.router.add_get("/v3/conversations/{conversation}/members/{member}", self.member)
+        app.router.add_get("/v3/teams/{team}/conversations", self.team_channels)
         return app
 
     async def start(self) -> FakeConnector:

@@ -232,8 +232,8 @@ async def test_two_replicas_do_each_piece_of_work_exactly_once(
         # other order can see no unsent rows, then the run that commits them a moment later.)
         if not await scalar(db, select(func.count()).select_from(PeriodicRun).where(PeriodicRun.job == "digest")):
             return False
-        digest_rows = select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.dedupe_key.like("slack:digest:%")
+        digest_rows = (
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.dedupe_key.like("slack:digest:%"))
         )
         unsent = await scalar(db, digest_rows.where(OutboxMessage.status != "sent"))
         return unsent == 0 and bool(await scalar(db, digest_rows))

@@ -193,3 +193,36 @@ async def test_a_dropped_answer_after_the_post_landed_is_not_posted_again(slack:
     await cards(slack, 1)
     await run_for(slack, 30)
     assert await landed_once(slack) and len(slack.fake.calls_to("chat.postMessage")) == 1
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [{"drop": True, "landed": True}, {"status": 502, "html": True, "landed": True}],
+    ids=["dropped-connection", "html-502"],
+)
+async def test_a_post_that_may_have_landed_is_looked_up_by_the_replica_that_retries_it(
+    slack: SlackDriver, failure: dict[str, object]
+) -> None:
+    # The first worker's post reaches Slack and is stored, but its answer is lost. Another
+    # replica, which has never seen this row, claims the retry: it must look before posting.
+    slack.fake.fail("chat.postMessage", **failure)  # type: ignore[arg-type]
+    await cards(slack, 1)
+    first = worker(slack)
+    await first.run_once()
+    (row,) = await rows(slack)
+    assert row.status == "pending" and row.claimed_at is not None  # kept doubtful in the database
+    await run_for(slack, 30, worker(slack))  # only the other replica sweeps from here on
+    assert await landed_once(slack)
+    assert len(slack.fake.calls_to("chat.postMessage")) == 1
+    assert slack.fake.calls_to("conversations.history")
+
+
+async def test_a_dropped_post_that_never_landed_is_looked_for_then_posted_once(slack: SlackDriver) -> None:
+    slack.fake.fail("chat.postMessage", drop=True)  # the socket closed before Slack stored anything
+    await cards(slack, 1)
+    await worker(slack).run_once()
+    (row,) = await rows(slack)
+    # A drop after the request was sent is ambiguous even when nothing landed: the retry looks first.
+    assert row.status == "pending" and row.claimed_at is not None
+    await run_for(slack, 30, worker(slack))
+    assert await landed_once(slack) and len(slack.fake.calls_to("chat.postMessage")) == 2

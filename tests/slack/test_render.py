@@ -65,7 +65,7 @@ def test_a_notice_with_too_many_lines_is_capped_at_50_blocks_keeping_its_buttons
     assert "more not shown" in str(blocks[-2])
 
 
-def test_a_reassign_button_with_choices_becomes_a_picker_carrying_the_offer_in_its_block_id() -> None:
+def test_a_reassign_button_with_choices_becomes_a_picker_whose_options_carry_the_offer() -> None:
     button = Button(
         action=Action.REASSIGN,
         label="Reassign to…",
@@ -74,8 +74,8 @@ def test_a_reassign_button_with_choices_becomes_a_picker_carrying_the_offer_in_i
     )
     (block,) = notice_blocks(Notice(title="Escalation", buttons=[button]))[1:]
     (select,) = block["elements"]
-    assert block["block_id"] == "baton_reassign|v1:3:4" and select["action_id"] == "baton:reassign"
-    assert select["options"][0]["value"] == "bob@example.com"
+    assert block["block_id"] == "baton_reassign" and select["action_id"] == "baton:reassign"
+    assert select["options"][0]["value"] == "v1:3:4:bob@example.com"
 
 
 def test_a_notice_renders_fields_and_tables_escaped() -> None:

@@ -140,6 +140,40 @@ def install_channel(connector: FakeConnector, channel: str, installer: str) -> d
     return body
 
 
+SALES_TEAM = "19:sales-general@thread.tacv2"  # a team's id is its General channel's id
+
+
+def team_event(
+    connector: FakeConnector, kind: str, installer: str, team: str = SALES_TEAM, **fields: Any
+) -> dict[str, Any]:
+    """An activity in a team's General channel, as Teams sends its install and channel events."""
+    body = activity(
+        connector,
+        kind,
+        user(installer),
+        {"isGroup": True, "id": team, "conversationType": "channel", "tenantId": TENANT},
+        **fields,
+    )
+    body["channelData"].update({"team": {"id": team, "name": "Sales", "aadGroupId": "group-sales"}})
+    return body
+
+
+def install_team(connector: FakeConnector, installer: str, team: str = SALES_TEAM) -> dict[str, Any]:
+    """Adding the app to a team: a conversationUpdate in General with ``eventType`` teamMemberAdded."""
+    body = team_event(connector, "conversationUpdate", installer, team, membersAdded=[{"id": BOT_ID}])
+    body["channelData"]["eventType"] = "teamMemberAdded"
+    return body
+
+
+def installation_update(
+    connector: FakeConnector, installer: str, action: str, team: str = SALES_TEAM
+) -> dict[str, Any]:
+    """The installationUpdate Teams sends beside it (``action`` add, remove, add-upgrade …)."""
+    body = team_event(connector, "installationUpdate", installer, team, action=action)
+    body["channelData"]["settings"] = {"selectedChannel": {"id": team}}
+    return body
+
+
 def message(connector: FakeConnector, email: str, text: str) -> dict[str, Any]:
     return activity(connector, "message", user(email), personal_conversation(email), text=text)
 

@@ -15,8 +15,9 @@ from bot.runtime import Runtime
 from bot.settings import ConfigError, load_settings
 from bot.teams.adapter import check_settings
 from bot.teams.component import TeamsComponent
-from bot.teams.gate import allowed_tenants
+from bot.teams.gate import allowed_tenants, pacing_tenant
 from handlers.clock import ManualClock
+from handlers.messaging.ports import Delivery
 from scoring.agreement import Agreement
 from store.db import Database
 from store.models import Conversation, Handoff
@@ -227,3 +228,33 @@ async def test_an_emulator_activity_without_a_service_url_gets_400(teams: Any, c
     del body["serviceUrl"]
     response = await teams.post("/api/messages", json=body)
     assert response.status == 400 and connector.calls == []
+
+
+def _teams_delivery() -> Delivery:
+    return Delivery(id=1, op="post", payload={"channel": "19:abc@thread.tacv2", "view": {}}, key=None)
+
+
+async def test_the_sender_paces_against_the_tenant_baton_serves(restricted: tuple[Runtime, Any]) -> None:
+    runtime, _ = restricted
+    component = TeamsComponent(runtime.settings, runtime.services)
+    assert component.sender.pacing_scopes(_teams_delivery()) == (
+        "teams:conversation:19:abc@thread.tacv2",
+        f"teams:tenant:{TENANT}",
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"microsoft_app_tenant_id": "Tenant-AAAA"}, "tenant-aaaa"),
+        ({"teams_allowed_tenants": "tenant-bbbb"}, "tenant-bbbb"),
+        ({"microsoft_app_tenant_id": "tenant-aaaa", "teams_allowed_tenants": "tenant-aaaa,tenant-bbbb"}, None),
+        ({"teams_allowed_tenants": "*"}, None),
+        ({}, None),
+    ],
+)
+def test_the_pacing_tenant_is_the_one_tenant_served_else_one_shared_bucket(
+    database_url: str, overrides: dict[str, object], expected: str | None
+) -> None:
+    settings = make_settings(database_url, teams_enabled=True, **overrides)
+    assert pacing_tenant(settings) == expected
