@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.runtime import Runtime
+from handlers.clock import ManualClock
 from scoring.agreement import Agreement
 from store.db import Database
 from store.models import AuditEvent, Handoff, Lead, OutboxMessage
@@ -26,7 +27,6 @@ from tests.api.source_helpers import (
 )
 from tests.conftest import auth
 from tests.factories import make_agreement
-from handlers.clock import ManualClock
 
 
 @pytest.fixture
