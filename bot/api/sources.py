@@ -11,6 +11,7 @@ Answers are in the source's own shape: JSON, or SOAP (``<Ack>true</Ack>``, or a 
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +32,7 @@ from scoring.sources import Source, map_record
 
 routes = web.RouteTableDef()
 _leads = TypeAdapter(list[LeadIn])
+_LEAD_PATH = re.compile(r"^leads\[(?P<i>\d+)\]\.(?P<rest>.+)$")
 _XML_TYPES = frozenset({"text/xml", "application/soap+xml"})
 
 
@@ -173,7 +175,7 @@ async def _take(request: web.Request, source: Source, records: list[Any], where:
             request.app[SERVICES], mapped, actor=f"source:{source.name}", chunk=request.app[SETTINGS].intake_batch
         )
     except InvalidActivities as exc:
-        raise Refused(422, "invalid activities; nothing was stored", [_split(p) for p in exc.problems]) from None
+        raise Refused(422, "invalid activities; nothing was stored", [_split(p, where) for p in exc.problems]) from None
     except intake.PartlyStored as exc:
         # 503, so the sender retries (HubSpot and Salesforce both do on 5xx): stored leads come back unchanged.
         raise Refused(
@@ -184,9 +186,14 @@ async def _take(request: web.Request, source: Source, records: list[Any], where:
     return [o.as_json() for o in outcomes]
 
 
-def _split(found: str) -> tuple[str, str]:
-    where, _, message = found.partition(": ")
-    return where, message
+def _split(found: str, where: Any) -> tuple[str, str]:
+    # Intake names the lead by its place in the batch ("leads[3].activities[0].type"); the
+    # sender knows it by its place in its own payload.
+    path, _, message = found.partition(": ")
+    lead = _LEAD_PATH.match(path)
+    if lead is not None:
+        path = _join(where(int(lead["i"])), lead["rest"])
+    return path, message
 
 
 def _join(prefix: str, field: str) -> str:

@@ -272,3 +272,14 @@ async def test_a_refused_source_request_leaves_the_counts_as_they_were(api: Any,
     before = await counts(db)
     await post_salesforce(api, salesforce_message(org_id="00D999999999999EAA"))
     assert await counts(db) == before
+
+
+async def test_an_unknown_activity_type_is_named_where_the_sender_put_it(api: Any, db: Database) -> None:
+    headers = {"Authorization": f"Bearer {JSON_TOKEN}", **JSON}
+    body = form_submission()
+    body["submission"]["events"] = [{"kind": "trade_show", "at": "2026-11-20T10:00:00Z"}]
+    response = await api.post("/api/sources/forms", json=[body], headers=headers)
+    answer = await response.json()
+    assert response.status == 422 and answer["problems"][0]["field"] == "[0].activities[0].type"
+    assert "unknown event type 'trade_show'" in answer["problems"][0]["message"]
+    await assert_nothing_written(db)
