@@ -90,6 +90,10 @@ class SlackComponent:
         # One connection pool for the process instead of a session per API call.
         self._session = aiohttp.ClientSession()
         self.client.session = self._session
+        if self.sender is not None:
+            # The sender's client was built before the session existed; without this every card
+            # opened (and, on the real Slack, TLS-handshook) a connection of its own.
+            self.sender.client.session = self._session
         if self.settings.slack_app_token:
             self.socket = CheckedSocketModeHandler(self.bolt, self.settings.slack_app_token)
             await self.socket.connect_async()  # type: ignore[no-untyped-call]
@@ -105,6 +109,8 @@ class SlackComponent:
             self.socket = None
         if self._session is not None:
             self.client.session = None
+            if self.sender is not None:
+                self.sender.client.session = None
             await self._session.close()
             self._session = None
 

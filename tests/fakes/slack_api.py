@@ -57,6 +57,7 @@ class Call:
     at: float = 0.0  # the fake's clock when the call arrived
     error: str | None = None  # the ok:false error, "ratelimited", "html" or "dropped"
     retry_after: str | None = None  # the Retry-After the fake answered with
+    peer: tuple[str, int] | None = None  # the caller's address and port: one per connection
 
     @property
     def channel(self) -> str | None:
@@ -201,7 +202,8 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         body = await self._body(request)
-        call = Call(method, body, dict(request.headers), at=self.clock())
+        peer = request.transport.get_extra_info("peername") if request.transport is not None else None
+        call = Call(method, body, dict(request.headers), at=self.clock(), peer=tuple(peer[:2]) if peer else None)
         self.calls.append(call)
         failure = self._next_failure(method)
         if failure is not None:
