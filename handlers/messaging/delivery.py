@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from handlers.messaging.claim import Claimed, claim
 from handlers.messaging.pacing import Pacing
 from handlers.messaging.ports import ConversationGone, Delivered, Delivery, PermanentFailure, RetryLater, Sender
-from handlers.messaging.scopes import paused_until
+from handlers.messaging.scopes import PauseChecks
 from handlers.messaging.settle import Outcome, RetryPolicy, Settled, release, renew, settle, settle_sent
 from handlers.services import Services
 from store.models import OutboxMessage
@@ -80,6 +80,7 @@ class DeliveryWorker:
         # Real seconds between lease renewals while sends are in flight: a third of the lease.
         self.renew_every = renew_every if renew_every is not None else max(lease.total_seconds() / 3, 0.05)
         self.pacing = pacing or Pacing.none()
+        self.pauses = PauseChecks(services.db)
         self.policy = policy or RetryPolicy()
         self.concurrency = max(concurrency, 1)
         # A send that has not answered by then is abandoned (senders time out sooner themselves);
@@ -152,28 +153,31 @@ class DeliveryWorker:
         self, rows: list[Claimed], held: dict[int, Claimed], paused: dict[str, datetime], gate: asyncio.Semaphore
     ) -> int:
         settled = 0
-        async with gate:
-            for claimed in rows:
-                try:
-                    result = await self._one(claimed, paused)
-                finally:
-                    held.pop(claimed.row.id, None)
-                settled += result.status in ("sent", "failed")
-                if self.on_result:
-                    self.on_result(result)
+        for claimed in rows:
+            try:
+                result = await self._one(claimed, paused, gate)
+            finally:
+                held.pop(claimed.row.id, None)
+            settled += result.status in ("sent", "failed")
+            if self.on_result:
+                self.on_result(result)
         return settled
 
-    async def _one(self, claimed: Claimed, paused: dict[str, datetime]) -> DeliveryResult:
-        now = self.services.clock.now()
+    async def _one(self, claimed: Claimed, paused: dict[str, datetime], gate: asyncio.Semaphore) -> DeliveryResult:
         row = claimed.row
-        waits = [paused[s] for s in claimed.scopes if s in paused and paused[s] > now]
-        if not waits and (elsewhere := await paused_until(self.services.db, claimed.scopes, now)):
-            waits.append(elsewhere)  # another worker or replica met the 429
+        # The gate bounds calls to the platform, not commits: a send waiting for its result to be
+        # recorded gives its place to another conversation's send meanwhile.
+        async with gate:
+            now = self.services.clock.now()
+            waits = [paused[s] for s in claimed.scopes if s in paused and paused[s] > now]
+            if not waits and (elsewhere := await self.pauses.paused_until(claimed.scopes, now)):
+                waits.append(elsewhere)  # another worker or replica met the 429
+            if not waits:
+                outcome = await self._send(claimed)
         if waits:
             # A 429 paused one of its scopes after it was claimed: not sent, not an attempt.
             await release(self.services, claimed, max(waits))
             return DeliveryResult(row.id, row.platform, "waiting", "its scope was paused by a rate limit")
-        outcome = await self._send(claimed)
         if outcome.pause:
             seconds = outcome.after if outcome.after is not None else self.policy.base
             until = now + timedelta(seconds=seconds)

@@ -8,11 +8,12 @@ claim transaction is the only writer (``BEGIN IMMEDIATE``), which serialises the
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.messaging.pacing import Limit, Pacing, allowed_at, reserve
@@ -114,18 +115,57 @@ async def pause(
         row.updated_at = now
 
 
-async def paused_until(db: Database, scopes: Sequence[str], now: datetime) -> datetime | None:
-    """The latest end of a pause on any of these scopes still running at ``now``, else None.
-    A read that waits for no writer: asked just before each send, so a 429 another worker or
-    replica met after this row was claimed still holds it back."""
-    if not scopes:
-        return None
-    async with db.read() as session:
-        return await session.scalar(
-            select(func.max(DeliveryScope.paused_until)).where(
-                DeliveryScope.scope.in_(list(scopes)), DeliveryScope.paused_until > now
-            )
-        )
+class PauseChecks:
+    """``paused_until`` for many sends at once, answered by as few reads as it can.
+
+    Asked just before every send, one read each was the largest cost of delivery under a
+    burst. Asks that arrive while a read is running wait for the next one, which starts after
+    they asked: so every answer still comes from a read begun after its question, and a pause
+    committed by another worker or replica before the ask is always seen."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._waiting: list[tuple[Sequence[str], datetime, asyncio.Future[datetime | None]]] = []
+        self._reading: asyncio.Task[None] | None = None
+
+    async def paused_until(self, scopes: Sequence[str], now: datetime) -> datetime | None:
+        if not scopes:
+            return None
+        answer: asyncio.Future[datetime | None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((scopes, now, answer))
+        if self._reading is None or self._reading.done():
+            self._reading = asyncio.create_task(self._read())
+        return await answer
+
+    async def _read(self) -> None:
+        while self._waiting:
+            asks, self._waiting = self._waiting, []
+            try:
+                wanted = sorted({scope for scopes, _, _ in asks for scope in scopes})
+                earliest = min(now for _, now, _ in asks)
+                async with self.db.read() as session:
+                    rows = (
+                        await session.execute(
+                            select(DeliveryScope.scope, DeliveryScope.paused_until).where(
+                                DeliveryScope.scope.in_(wanted), DeliveryScope.paused_until > earliest
+                            )
+                        )
+                    ).all()
+            except Exception as exc:
+                for _, _, answer in asks:
+                    if not answer.done():
+                        answer.set_exception(exc)
+                continue
+            pauses = {scope: _aware(until) for scope, until in rows if until is not None}
+            for scopes, now, answer in asks:
+                running = [pauses[s] for s in scopes if s in pauses and pauses[s] > now]
+                if not answer.done():
+                    answer.set_result(max(running, default=None))
+
+
+def _aware(at: datetime) -> datetime:
+    # SQLite hands back naive datetimes (stored as UTC).
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 async def forget_idle(db: Database, now: datetime, idle: timedelta = IDLE) -> int:

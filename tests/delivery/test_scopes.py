@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
 from handlers.clock import ManualClock
 from handlers.messaging.delivery import DeliveryWorker
 from handlers.messaging.ports import Delivered, Delivery, RetryLater
+from handlers.messaging.scopes import PauseChecks, pause
 from handlers.services import Services
 from store.db import Database
 from tests.delivery.conftest import ScriptedSender, enqueue, outbox_rows, paced, sweep_for
@@ -188,3 +191,46 @@ async def test_a_row_already_claimed_is_held_back_by_a_429_another_worker_met(
     assert slow.titles() == ["m0"]  # m1 was not sent into the paused workspace
     m1 = (await outbox_rows(services))[1]
     assert m1.status == "pending" and m1.next_attempt_at == clock.now() + timedelta(seconds=30)
+
+
+async def _record_pause(db: Database, scope: str, until: datetime, now: datetime) -> None:
+    async with db.transaction() as session:
+        await pause(session, [scope], until, "ratelimited", now, postgres=db.is_postgres)
+
+
+async def test_concurrent_pause_checks_each_get_their_own_scopes_answer(db: Database, clock: ManualClock) -> None:
+    now = clock.now()
+    await _record_pause(db, "slack:channel:C1", now + timedelta(seconds=30), now)
+    await _record_pause(db, "slack:channel:C2", now - timedelta(seconds=1), now - timedelta(seconds=2))
+    checks = PauseChecks(db)
+    asks = [["slack:channel:C1", "slack"], ["slack:channel:C2", "slack"], ["slack:channel:C3"]] * 10
+    answers = await asyncio.gather(*(checks.paused_until(scopes, now) for scopes in asks))
+    assert answers == [now + timedelta(seconds=30), None, None] * 10
+
+
+async def test_a_check_asked_while_a_read_runs_sees_a_pause_committed_before_it(
+    db: Database, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shared reads never answer a question from a snapshot older than the question."""
+    now, until = clock.now(), clock.now() + timedelta(seconds=30)
+    real_read = db.read
+    read_done, go_on = asyncio.Event(), asyncio.Event()
+
+    @asynccontextmanager
+    async def held_read() -> AsyncIterator[Any]:
+        async with real_read() as session:
+            yield session
+        if not read_done.is_set():  # the first read has its answer; hold it in flight
+            read_done.set()
+            await go_on.wait()
+
+    monkeypatch.setattr(db, "read", held_read)
+    checks = PauseChecks(db)
+    before = asyncio.create_task(checks.paused_until(["slack:channel:C1"], now))
+    await read_done.wait()
+    await _record_pause(db, "slack:channel:C1", until, now)  # another replica met a 429
+    after = asyncio.create_task(checks.paused_until(["slack:channel:C1"], now))
+    await asyncio.sleep(0)
+    go_on.set()
+    assert await before is None
+    assert await after == until

@@ -25,7 +25,7 @@ from bot.metrics import Metrics
 from bot.teams import references
 from bot.teams.current import current_card
 from handlers.followup import timers
-from handlers.messaging.scopes import paused_until
+from handlers.messaging.scopes import PauseChecks
 from handlers.queries.lead_lookup import answer_lead
 from handlers.queries.roles import Viewer
 from handlers.services import Services
@@ -87,7 +87,7 @@ async def test_a_lead_lookup_answers_while_another_connection_writes(services: S
 
 
 async def test_the_pause_check_before_a_send_answers_while_another_connection_writes(db: Database) -> None:
-    assert await while_writing(db, paused_until(db, ["slack"], START)) is None
+    assert await while_writing(db, PauseChecks(db).paused_until(["slack"], START)) is None
 
 
 async def test_teams_reference_lookups_answer_while_another_connection_writes(services: Services) -> None:
