@@ -74,3 +74,22 @@ async def insert_or_update(
     assert isinstance(table, Table)
     statement = _insert(dialect_of(session), table).values(dict(row))
     await session.execute(statement.on_conflict_do_update(index_elements=_columns(on), set_=dict(update)))
+
+
+async def insert_or_replace(
+    session: AsyncSession, model: type[Base], rows: Sequence[Mapping[str, Any]], *, on: str | tuple[str, ...]
+) -> None:
+    """Insert ``rows`` in one statement; a row colliding on ``on`` gets the new row's other columns.
+
+    Rows repeating a key keep the last (one statement may not change a row twice)."""
+    keys = _columns(on) or []
+    latest = {tuple(row[k] for k in keys): dict(row) for row in rows}
+    if not latest:
+        return
+    table = model.__table__
+    assert isinstance(table, Table)
+    statement = _insert(dialect_of(session), table).values(list(latest.values()))
+    others = [c for c in next(iter(latest.values())) if c not in keys]
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=keys, set_={c: statement.excluded[c] for c in others})
+    )

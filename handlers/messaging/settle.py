@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.messaging.alerts import alert_parked, target_of
 from handlers.messaging.claim import Claimed
@@ -23,6 +22,7 @@ from handlers.messaging.ports import Delivered
 from handlers.messaging.scopes import pause
 from handlers.services import Services
 from store.models import OutboxMessage, OutboxStatus, SentMessage
+from store.upsert import insert_or_replace
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ async def settle(services: Services, claimed: Claimed, outcome: Outcome, policy:
                 postgres=services.db.is_postgres,
             )
         if outcome.status == "sent":
-            await _mark_sent(session, fresh, row, outcome, now)
+            await insert_or_replace(session, SentMessage, _mark_sent(fresh, row, outcome, now), on="key")
             return Settled("sent", None, None)
         if not mine:
             log.info(
@@ -140,33 +140,36 @@ async def settle_sent(services: Services, sent: list[tuple[Claimed, Outcome]]) -
         if services.db.is_postgres:
             query = query.order_by(OutboxMessage.id).with_for_update()
         found = {r.id: r for r in (await session.scalars(query)).all()}
+        landed: list[dict[str, object]] = []
         for claimed, outcome in sent:
             fresh = found.get(claimed.row.id)
             if fresh is None or fresh.status != OutboxStatus.PENDING:
                 results.append(Settled("stale", outcome.error, outcome.code))
                 continue
-            await _mark_sent(session, fresh, claimed.row, outcome, now)
+            landed.extend(_mark_sent(fresh, claimed.row, outcome, now))
             results.append(Settled("sent", None, None))
+        # Where the messages landed, in one statement rather than a look-up and a write each.
+        await insert_or_replace(session, SentMessage, landed, on="key")
     return results
 
 
-async def _mark_sent(
-    session: AsyncSession, fresh: OutboxMessage, row: OutboxMessage, outcome: Outcome, now: datetime
-) -> None:
+def _mark_sent(fresh: OutboxMessage, row: OutboxMessage, outcome: Outcome, now: datetime) -> list[dict[str, object]]:
+    """Mark ``fresh`` sent; the ``SentMessage`` row to record where a post landed, if any."""
     # True whoever holds the row now: a worker that reclaimed it after our lease ran out
     # finds it sent (its own settle is then stale).
     fresh.status, fresh.sent_at, fresh.last_error, fresh.error_code = OutboxStatus.SENT, now, None, None
     fresh.claimed_at = None
     if outcome.delivered is not None and row.message_key and row.kind == "post":
-        await session.merge(
-            SentMessage(
-                key=f"{row.platform}:{row.message_key}",
-                platform=row.platform,
-                channel=outcome.delivered.channel,
-                message_id=outcome.delivered.message_id,
-                sent_at=now,
-            )
-        )
+        return [
+            {
+                "key": f"{row.platform}:{row.message_key}",
+                "platform": row.platform,
+                "channel": outcome.delivered.channel,
+                "message_id": outcome.delivered.message_id,
+                "sent_at": now,
+            }
+        ]
+    return []
 
 
 async def release(services: Services, claimed: Claimed, until: datetime) -> None:

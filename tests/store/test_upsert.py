@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from store.db import Database
 from store.models import Conversation, DeliveryScope
-from store.upsert import insert_ignoring, insert_or_update
+from store.upsert import insert_ignoring, insert_or_replace, insert_or_update
 
 AT = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,3 +76,21 @@ def test_only_the_store_imports_sqlalchemy_dialects() -> None:
                 if any(name == "sqlalchemy.dialects" or name.startswith("sqlalchemy.dialects.") for name in names):
                     offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+async def test_insert_or_replace_writes_many_rows_in_one_go_replacing_collisions_last_one_winning(
+    db: Database,
+) -> None:
+    async with db.transaction() as session:
+        await insert_or_replace(session, DeliveryScope, [scope("slack", "old")], on="scope")
+    async with db.transaction() as session:
+        await insert_or_replace(
+            session,
+            DeliveryScope,
+            [scope("slack", "new"), scope("teams", "first"), scope("teams", "last")],
+            on="scope",
+        )
+        await insert_or_replace(session, DeliveryScope, [], on="scope")
+    async with db.read() as session:
+        rows = {row.scope: row.reason for row in (await session.scalars(select(DeliveryScope))).all()}
+    assert rows == {"slack": "new", "teams": "last"}
