@@ -175,8 +175,9 @@ def _candidates(
             trace.append(f"skipped {email}: {reason}")
     in_hours = [r for r in available if is_working(now, WorkCalendar.for_rep(r, team, agreement))]
     if in_hours:
+        working = {id(rep) for rep in in_hours}  # by identity: comparing pydantic models is slow
         for rep in available:
-            if rep not in in_hours:
+            if id(rep) not in working:
                 skipped[rep.email.lower()] = SkippedRep(rep.email.lower(), "out of working hours")
                 trace.append(f"skipped {rep.email.lower()}: out of working hours")
         return in_hours
