@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.teams.markdown import escape
-from handlers.views.actions import Button
+from handlers.views.actions import Action, Button, ButtonData, InvalidButton, ReassignChoice
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.5"
@@ -73,10 +73,20 @@ def buttons(items: list[Button]) -> tuple[list[dict[str, Any]], list[dict[str, A
                     "label": button.label,
                     "isRequired": True,
                     "errorMessage": f"Choose someone to {button.label.lower()} to.",
-                    "choices": [{"title": c.label, "value": c.value} for c in button.choices],
+                    "choices": [{"title": c.label, "value": _choice_value(button, c.value)} for c in button.choices],
                 }
             )
         actions.append(
             execute(button.action.value, button.label, button.value, style=button.style, inputs=bool(button.choices))
         )
     return inputs, actions
+
+
+def _choice_value(button: Button, value: str) -> str:
+    """A Reassign option carries the typed ``ReassignChoice`` (offer and rep), as on Slack."""
+    if button.action is not Action.REASSIGN:
+        return value
+    try:
+        return ReassignChoice(ButtonData.unpack(button.value), value).pack()
+    except InvalidButton:
+        return value

@@ -22,7 +22,7 @@ from handlers.handoff import touch as touching
 from handlers.handoff.outcome import Outcome
 from handlers.services import Services
 from handlers.text.refusals import RefusalCode, refusal_text
-from handlers.views.actions import Action, ButtonData, InvalidButton
+from handlers.views.actions import Action, ButtonData, InvalidButton, ReassignChoice
 from handlers.views.reject_form import RejectForm
 
 SOURCE = "teams"
@@ -105,10 +105,23 @@ def _touch(action: Action) -> Handler:
     return touch
 
 
+def _reassign_to(button: ButtonData, chosen: str) -> str | None:
+    """The rep a Reassign choice names: a ``ReassignChoice`` for this very offer, or (cards posted
+    before choices were typed) a bare email; None for a choice that names another offer."""
+    try:
+        choice = ReassignChoice.unpack(chosen)
+    except InvalidButton:
+        return None if chosen.startswith("v1:") else chosen
+    return choice.to_rep if choice.offer == button else None
+
+
 async def _reassign(services: Services, button: ButtonData, actor: str, data: dict[str, Any]) -> dict[str, Any]:
-    to_rep = _string(data, f"{Action.REASSIGN.value}_choice")
-    if not to_rep:
+    chosen = _string(data, f"{Action.REASSIGN.value}_choice")
+    if not chosen:
         return message_response(refusal_text(RefusalCode.PICK_A_REP))
+    to_rep = _reassign_to(button, chosen)
+    if to_rep is None:
+        return error_response(refusal_text(RefusalCode.BUTTON_INVALID))
     return message_response((await reassigning.reassign(services, button, actor, to_rep, SOURCE)).message)
 
 

@@ -28,8 +28,8 @@ from handlers.views.notice import Field, Notice
 from scoring.agreement import Agreement, Rep, Team
 from store.models import Handoff, Lead, RepState
 
-# The actor of automatic steps in the audit trail.
-SLA_ACTOR = "baton:sla"
+# The actor of automatic steps in the audit trail (defined with the names people read).
+SLA_ACTOR = names.SLA_ACTOR
 
 
 def lead_name(lead: Lead) -> str:

@@ -7,7 +7,7 @@ retried requests included, exactly one wins and its side effects happen once.
 from __future__ import annotations
 
 from handlers.handoff import lifecycle
-from handlers.handoff.access import OfferContext, decide, load_offer, may_take, not_open
+from handlers.handoff.access import OfferContext, closed_offer, decide, load_offer, may_take
 from handlers.handoff.outcome import Outcome
 from handlers.services import Services
 from handlers.text import _
@@ -24,13 +24,13 @@ async def accept(services: Services, data: ButtonData, actor_email: str, source:
             return found
         lead, handoff = found.lead, found.handoff
         if handoff.state != HandoffState.OFFERED:
-            return not_open(services, handoff, actor)
+            return await closed_offer(session, services, handoff, actor)
         refusal = may_take(services, handoff, actor)
         if refusal:
             return refusal
         now = services.clock.now()
         if not await decide(session, handoff, lifecycle.Transition.ACCEPT, actor, now):
-            return not_open(services, handoff, actor)
+            return await closed_offer(session, services, handoff, actor)
         before = {"stage": lead.stage, "owner": lead.owner}
         to = lifecycle.accepted_stage(services.agreement.stages.skip_sal)
         lead.owner, lead.accepted_at, lead.updated_at = actor, now, now

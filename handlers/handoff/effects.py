@@ -12,12 +12,11 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.followup import sla
-from handlers.followup.escalation import SLA_ACTOR
 from handlers.handoff import notices
 from handlers.handoff.cards import build_card, card_key, lead_name, local_time, refresh_card
 from handlers.handoff.lifecycle import Effect, Move, Transition
 from handlers.messaging import events, outbox
-from handlers.names import person_name
+from handlers.names import actor_name, person_name
 from handlers.people import person_ref
 from handlers.services import Services
 from handlers.text import N_, _
@@ -110,14 +109,10 @@ async def _refresh(session: AsyncSession, services: Services, move: Move) -> Non
     await refresh_card(session, services, move.lead, _offer(move))
 
 
-def _who(services: Services, email: str) -> str:
-    return _("person.baton_sla") if email == SLA_ACTOR else person_name(services.agreement, email)
-
-
 def resolution(services: Services, move: Move) -> str:
     """What became of the offer, as its notices say it afterwards."""
     at = local_time(services.agreement, None, move.at or services.clock.now())
-    who = _who(services, move.actor)
+    who = actor_name(services.agreement, move.actor)
     if move.transition is Transition.REASSIGN:
         new = move.new_offer
         if new is not None and new.rep:

@@ -17,7 +17,7 @@ from handlers.audit import AuditAction
 from handlers.followup import sla
 from handlers.followup.escalation import SLA_ACTOR, eligible_reps, lead_name, manager_buttons, tell_managers
 from handlers.handoff import lifecycle
-from handlers.handoff.access import OfferContext, load_offer, not_open
+from handlers.handoff.access import OfferContext, closed_offer, load_offer
 from handlers.handoff.cards import refresh_card
 from handlers.handoff.outcome import Outcome
 from handlers.intake import routing_state
@@ -166,7 +166,7 @@ async def _open_offer(
     if refusal:
         return refusal
     if found.handoff.state != HandoffState.OFFERED:
-        return not_open(services, found.handoff, actor)
+        return await closed_offer(session, services, found.handoff, actor)
     return found
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from handlers.handoff import lifecycle
-from handlers.handoff.access import OfferContext, decide, load_offer, may_take, not_open
+from handlers.handoff.access import OfferContext, closed_offer, decide, load_offer, may_take
 from handlers.handoff.cards import lead_name
 from handlers.handoff.outcome import Outcome
 from handlers.people import person_ref
@@ -35,7 +35,7 @@ async def reject_form(services: Services, data: ButtonData, actor_email: str) ->
         if not isinstance(found, OfferContext):
             return found
         if found.handoff.state != HandoffState.OFFERED:
-            return not_open(services, found.handoff, actor_email)
+            return await closed_offer(session, services, found.handoff, actor_email)
         refusal = may_take(services, found.handoff, actor_email)
         if refusal:
             return refusal
@@ -84,7 +84,7 @@ async def reject(
             return RejectResult(False, found.message)
         lead, handoff = found.lead, found.handoff
         refusal = (
-            not_open(services, handoff, actor)
+            await closed_offer(session, services, handoff, actor)
             if handoff.state != HandoffState.OFFERED
             else may_take(services, handoff, actor)
         )
@@ -92,7 +92,7 @@ async def reject(
             return RejectResult(False, refusal.message)
         now = services.clock.now()
         if not await decide(session, handoff, lifecycle.Transition.REJECT, actor, now):
-            return RejectResult(False, not_open(services, handoff, actor).message)
+            return RejectResult(False, (await closed_offer(session, services, handoff, actor)).message)
         before = {"stage": lead.stage}
         to = Stage.RECYCLED if rejection.outcome == "recycle" else Stage.DISQUALIFIED
         lead.finished_at, lead.updated_at = now, now
