@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.teams.cards import CARD_CONTENT_TYPE, REFRESH_VERB, REJECT_SUBMIT_VERB, Card
+from bot.teams.cards import CARD_CONTENT_TYPE, FROM_NOTICE, REFRESH_VERB, REJECT_SUBMIT_VERB, Card
 from bot.teams.current import current_card
 from bot.teams.identity import not_configured
 from bot.teams.render import lead_card
@@ -68,8 +68,11 @@ def parse(value: Any) -> tuple[str, ButtonData, dict[str, Any]] | dict[str, Any]
     return verb, button, data
 
 
-async def _card_or(services: Services, button: ButtonData, outcome: Outcome) -> dict[str, Any]:
-    if not outcome.ok:
+async def _card_or(
+    services: Services, button: ButtonData, outcome: Outcome, data: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    if not outcome.ok or (data or {}).get(FROM_NOTICE) is True:
+        # Pressed on a nudge: say what happened there; the outbox updates the notice and the card.
         return message_response(outcome.message)
     card = await current_card(services, button)
     return card_response(lead_card(card)) if card else message_response(outcome.message)
@@ -86,7 +89,7 @@ async def _refresh(services: Services, button: ButtonData, actor: str, data: dic
 
 
 async def _accept(services: Services, button: ButtonData, actor: str, data: dict[str, Any]) -> dict[str, Any]:
-    return await _card_or(services, button, await accepting.accept(services, button, actor, SOURCE))
+    return await _card_or(services, button, await accepting.accept(services, button, actor, SOURCE), data)
 
 
 async def _reject_form(services: Services, button: ButtonData, actor: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -100,7 +103,8 @@ async def _reject_submit(services: Services, button: ButtonData, actor: str, dat
 
 def _touch(action: Action) -> Handler:
     async def touch(services: Services, button: ButtonData, actor: str, data: dict[str, Any]) -> dict[str, Any]:
-        return await _card_or(services, button, await touching.log_touch(services, button, actor, action, SOURCE))
+        outcome = await touching.log_touch(services, button, actor, action, SOURCE)
+        return await _card_or(services, button, outcome, data)
 
     return touch
 

@@ -74,5 +74,5 @@ def notice_card(view: Notice, *, image_png_b64: str | None = None) -> Card:
         body.append(text("(The chart is too large for a Teams message; ask for `stats` instead.)", isSubtle=True))
     if view.context:
         body.append(text(escape(view.context), isSubtle=True, size="Small"))
-    inputs, actions = buttons(view.buttons)
+    inputs, actions = buttons(view.buttons, notice=True)
     return card(body + inputs, actions, fallback=view.plain_text())

@@ -124,3 +124,25 @@ async def test_the_reassign_picker_carries_a_typed_choice_and_a_forged_one_is_re
     assert "Bob Example" in (await done.json())["value"]
     async with teams_runtime.db.transaction() as session:
         assert (await session.scalars(select(Handoff.rep).order_by(Handoff.id))).all() == [ALICE, "bob@example.com"]
+
+
+async def test_accept_pressed_on_the_nudge_answers_there_and_the_nudge_is_settled(
+    teams: Any, teams_runtime: Runtime, connector: FakeConnector, clock: ManualClock
+) -> None:
+    await post(teams, install_personal(connector, ALICE))
+    await offered_card(teams, teams_runtime, connector)
+    clock.advance(timedelta(minutes=16))
+    await timers.sweep(teams_runtime.services)
+    await deliver(teams_runtime, clock)
+    (nudge,) = [c for c in sent_to(connector, ALICE_CHAT) if "Reminder" in str(c.card)]
+    assert nudge.card is not None
+    data = dict(next(a for a in nudge.card["actions"] if a["verb"] == "accept")["data"])
+    value = data.pop("value")
+    assert data == {"from_notice": True}  # what Teams sends back with the press
+    answer = await (await post(teams, card_action(connector, ALICE, "accept", value, **data))).json()
+    # A message on the nudge, not the lead card swapped in where the reminder was.
+    assert answer["type"] == "application/vnd.microsoft.activity.message" and "accepted" in answer["value"].lower()
+    await deliver(teams_runtime, clock)
+    (updated,) = [u for u in connector.of_kind("update") if u.activity_id == nudge.response_id]
+    assert updated.card is not None and "actions" not in updated.card
+    assert "Accepted by Alice Example" in str(updated.card["body"])
