@@ -122,6 +122,13 @@ async def test_the_reassign_picker_carries_a_typed_choice_and_a_forged_one_is_re
     assert (await forged.json())["statusCode"] == 400
     done = await post(teams, card_action(connector, MORGAN, "reassign", value, reassign_choice=choice))
     assert "Bob Example" in (await done.json())["value"]
+    await deliver(teams_runtime, clock)
+    nudge = next(c for c in sent_to(connector, ALICE_CHAT) if "Reminder" in str(c.card))
+    (channel,) = sent_to(connector, MANAGERS_CHANNEL)
+    for posted in (nudge, dm, channel):  # every notice, on the manager's Reassign too
+        (updated,) = [u for u in connector.of_kind("update") if u.activity_id == posted.response_id]
+        assert updated.card is not None and "actions" not in updated.card
+        assert "Reassigned to Bob Example by Morgan Manager" in str(updated.card["body"])
     async with teams_runtime.db.transaction() as session:
         assert (await session.scalars(select(Handoff.rep).order_by(Handoff.id))).all() == [ALICE, "bob@example.com"]
 
