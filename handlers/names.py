@@ -7,6 +7,9 @@ from handlers.text import _
 from scoring.agreement import Agreement
 from store.models import Lead
 
+# The actor of the SLA's automatic steps in the audit trail; people read it as person.baton_sla.
+SLA_ACTOR = "baton:sla"
+
 
 def lead_name(lead: Lead, *, company: bool = False) -> str:
     """The person's name as people say it, else their email, else the forgotten marker.
@@ -25,3 +28,10 @@ def person_name(agreement: Agreement, email: str | None, fallback: str | None = 
     if ref:
         return ref.name
     return fallback if fallback is not None else (email or _("person.someone"))
+
+
+def actor_name(agreement: Agreement, email: str | None) -> str:
+    """Who did something, as people read it: the SLA (or an offer closed by nobody) is "Baton (SLA)"."""
+    if email is None or email == SLA_ACTOR:
+        return _("person.baton_sla")
+    return person_name(agreement, email)

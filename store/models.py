@@ -293,6 +293,22 @@ class SentMessage(Base):
     sent_at: Mapped[datetime]
 
 
+class NoticeSent(Base):
+    """A nudge or escalation posted about an offer (one row per outbox message key), so that when
+    the offer is accepted, taken over, reassigned or closed every such notice can be updated."""
+
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id", ondelete="CASCADE"))
+    message_key: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_notices_handoff", "handoff_id"),)
+
+
 class Timer(Base):
     """A pending SLA step. It fires only while ``fence`` equals its handoff's fence."""
 

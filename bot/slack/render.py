@@ -159,7 +159,14 @@ def notice_blocks(notice: Notice) -> list[Block]:
     head = f"*{escape(notice.title)}*"
     if notice.mention:
         head += f"\n{_who(notice.mention)}"
+    # The people it notifies (managers on an escalation), unless already mentioned above.
+    others = [p for p in notice.notify if p.slack_id and (notice.mention is None or p.email != notice.mention.email)]
+    if others:
+        head += "\n" + _("notice.slack_mentions", people=", ".join(_who(p) for p in others))
     blocks: list[Block] = [section(head)]
+    if notice.resolved:
+        # A live notice once the offer is settled: what happened, where the buttons were.
+        blocks.append(section(f":white_check_mark: *{escape(notice.resolved)}*"))
     blocks += [section(escape(line)) for line in notice.lines if line]
     blocks += fields_sections([(f.label, escape(f.value)) for f in notice.fields])
     for table in notice.tables:

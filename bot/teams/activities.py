@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from botbuilder.schema import Activity, ActivityTypes, Attachment
+from typing import Any
+
+from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccount, Mention
 
 from bot.teams.cards import CARD_CONTENT_TYPE, Card
 
@@ -14,9 +16,12 @@ def card_activity(
     activity_id: str | None = None,
     image_png_b64: str | None = None,
     image_name: str = "chart.png",
+    text: str | None = None,
+    entities: list[dict[str, Any]] | None = None,
 ) -> Activity:
     """A message holding ``content`` (and, if given, an inline PNG after it); ``summary`` is the
-    notification text; ``activity_id`` names the message an update replaces."""
+    notification text; ``activity_id`` names the message an update replaces; ``text`` and
+    ``entities`` carry real mentions (``bot.teams.mentions``)."""
     attachments = [Attachment(content_type=CARD_CONTENT_TYPE, content=content)]
     if image_png_b64:
         attachments.append(
@@ -28,4 +33,15 @@ def card_activity(
         summary=summary[:200],
         attachment_layout="list",
         attachments=attachments,
+        text=text,
+        text_format="markdown" if text else None,
+        entities=[_mention(e) for e in entities] if entities else None,
+    )
+
+
+def _mention(entity: dict[str, Any]) -> Mention:
+    # botbuilder's Mention keeps ``mentioned`` when serialised (a bare Entity drops it).
+    mentioned = entity["mentioned"]
+    return Mention(
+        mentioned=ChannelAccount(id=mentioned["id"], name=mentioned["name"]), text=entity["text"], type="mention"
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.teams.markdown import escape
-from handlers.views.actions import Button
+from handlers.views.actions import Action, Button, ButtonData, InvalidButton, ReassignChoice
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.5"
@@ -44,9 +44,17 @@ def facts(pairs: list[tuple[str, str | None]]) -> dict[str, Any] | None:
     return {"type": "FactSet", "facts": shown} if shown else None
 
 
-def execute(verb: str, title: str, value: str, *, style: str | None = None, inputs: bool = True) -> dict[str, Any]:
+# Marks a button pressed on a notice (a nudge), not on the lead card: the answer must not swap the
+# lead card in where the notice was.
+FROM_NOTICE = "from_notice"
+
+
+def execute(
+    verb: str, title: str, value: str, *, style: str | None = None, inputs: bool = True, notice: bool = False
+) -> dict[str, Any]:
     """An ``Action.Execute`` (Universal Actions): Teams sends an ``adaptiveCard/action`` invoke."""
-    action: dict[str, Any] = {"type": "Action.Execute", "title": title, "verb": verb, "data": {"value": value}}
+    data: dict[str, Any] = {"value": value, FROM_NOTICE: True} if notice else {"value": value}
+    action: dict[str, Any] = {"type": "Action.Execute", "title": title, "verb": verb, "data": data}
     if style in _STYLE:
         action["style"] = _STYLE[style]
     if not inputs:
@@ -59,8 +67,8 @@ def choice_input_id(button: Button) -> str:
     return f"{button.action.value}_choice"
 
 
-def buttons(items: list[Button]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Body inputs (pickers) and card actions for ``items``."""
+def buttons(items: list[Button], *, notice: bool = False) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Body inputs (pickers) and card actions for ``items`` (``notice``: on a notice, not a lead card)."""
     inputs: list[dict[str, Any]] = []
     actions: list[dict[str, Any]] = []
     for button in items:
@@ -73,10 +81,27 @@ def buttons(items: list[Button]) -> tuple[list[dict[str, Any]], list[dict[str, A
                     "label": button.label,
                     "isRequired": True,
                     "errorMessage": f"Choose someone to {button.label.lower()} to.",
-                    "choices": [{"title": c.label, "value": c.value} for c in button.choices],
+                    "choices": [{"title": c.label, "value": _choice_value(button, c.value)} for c in button.choices],
                 }
             )
         actions.append(
-            execute(button.action.value, button.label, button.value, style=button.style, inputs=bool(button.choices))
+            execute(
+                button.action.value,
+                button.label,
+                button.value,
+                style=button.style,
+                inputs=bool(button.choices),
+                notice=notice,
+            )
         )
     return inputs, actions
+
+
+def _choice_value(button: Button, value: str) -> str:
+    """A Reassign option carries the typed ``ReassignChoice`` (offer and rep), as on Slack."""
+    if button.action is not Action.REASSIGN:
+        return value
+    try:
+        return ReassignChoice(ButtonData.unpack(button.value), value).pack()
+    except InvalidButton:
+        return value

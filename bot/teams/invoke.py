@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.teams.cards import CARD_CONTENT_TYPE, REFRESH_VERB, REJECT_SUBMIT_VERB, Card
+from bot.teams.cards import CARD_CONTENT_TYPE, FROM_NOTICE, REFRESH_VERB, REJECT_SUBMIT_VERB, Card
 from bot.teams.current import current_card
 from bot.teams.identity import not_configured
 from bot.teams.render import lead_card
@@ -22,7 +22,7 @@ from handlers.handoff import touch as touching
 from handlers.handoff.outcome import Outcome
 from handlers.services import Services
 from handlers.text.refusals import RefusalCode, refusal_text
-from handlers.views.actions import Action, ButtonData, InvalidButton
+from handlers.views.actions import Action, ButtonData, InvalidButton, ReassignChoice
 from handlers.views.reject_form import RejectForm
 
 SOURCE = "teams"
@@ -68,8 +68,11 @@ def parse(value: Any) -> tuple[str, ButtonData, dict[str, Any]] | dict[str, Any]
     return verb, button, data
 
 
-async def _card_or(services: Services, button: ButtonData, outcome: Outcome) -> dict[str, Any]:
-    if not outcome.ok:
+async def _card_or(
+    services: Services, button: ButtonData, outcome: Outcome, data: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    if not outcome.ok or (data or {}).get(FROM_NOTICE) is True:
+        # Pressed on a nudge: say what happened there; the outbox updates the notice and the card.
         return message_response(outcome.message)
     card = await current_card(services, button)
     return card_response(lead_card(card)) if card else message_response(outcome.message)
@@ -86,7 +89,7 @@ async def _refresh(services: Services, button: ButtonData, actor: str, data: dic
 
 
 async def _accept(services: Services, button: ButtonData, actor: str, data: dict[str, Any]) -> dict[str, Any]:
-    return await _card_or(services, button, await accepting.accept(services, button, actor, SOURCE))
+    return await _card_or(services, button, await accepting.accept(services, button, actor, SOURCE), data)
 
 
 async def _reject_form(services: Services, button: ButtonData, actor: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -100,15 +103,29 @@ async def _reject_submit(services: Services, button: ButtonData, actor: str, dat
 
 def _touch(action: Action) -> Handler:
     async def touch(services: Services, button: ButtonData, actor: str, data: dict[str, Any]) -> dict[str, Any]:
-        return await _card_or(services, button, await touching.log_touch(services, button, actor, action, SOURCE))
+        outcome = await touching.log_touch(services, button, actor, action, SOURCE)
+        return await _card_or(services, button, outcome, data)
 
     return touch
 
 
+def _reassign_to(button: ButtonData, chosen: str) -> str | None:
+    """The rep a Reassign choice names: a ``ReassignChoice`` for this very offer, or (cards posted
+    before choices were typed) a bare email; None for a choice that names another offer."""
+    try:
+        choice = ReassignChoice.unpack(chosen)
+    except InvalidButton:
+        return None if chosen.startswith("v1:") else chosen
+    return choice.to_rep if choice.offer == button else None
+
+
 async def _reassign(services: Services, button: ButtonData, actor: str, data: dict[str, Any]) -> dict[str, Any]:
-    to_rep = _string(data, f"{Action.REASSIGN.value}_choice")
-    if not to_rep:
+    chosen = _string(data, f"{Action.REASSIGN.value}_choice")
+    if not chosen:
         return message_response(refusal_text(RefusalCode.PICK_A_REP))
+    to_rep = _reassign_to(button, chosen)
+    if to_rep is None:
+        return error_response(refusal_text(RefusalCode.BUTTON_INVALID))
     return message_response((await reassigning.reassign(services, button, actor, to_rep, SOURCE)).message)
 
 

@@ -47,6 +47,9 @@ def notice_card(view: Notice, *, image_png_b64: str | None = None) -> Card:
     body: list[dict[str, Any]] = [text(bold(view.title), size="Medium", weight="Bolder")]
     if view.mention:
         body.append(text(f"For {bold(view.mention.name)}", spacing="None", isSubtle=True))
+    if view.resolved:
+        # A live notice once the offer is settled: what happened, where the buttons were.
+        body.append(text(f"✅ {bold(view.resolved)}", spacing="Medium", color="Good"))
     body += [text(escape(line)) for line in view.lines]
     if view.fields:
         body.append(
@@ -71,5 +74,5 @@ def notice_card(view: Notice, *, image_png_b64: str | None = None) -> Card:
         body.append(text("(The chart is too large for a Teams message; ask for `stats` instead.)", isSubtle=True))
     if view.context:
         body.append(text(escape(view.context), isSubtle=True, size="Small"))
-    inputs, actions = buttons(view.buttons)
+    inputs, actions = buttons(view.buttons, notice=True)
     return card(body + inputs, actions, fallback=view.plain_text())

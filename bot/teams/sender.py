@@ -35,7 +35,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
-from bot.teams import references
+from bot.teams import mentions, references
 from bot.teams.activities import card_activity
 from bot.teams.conversations import open_personal_chat
 from bot.teams.gone import alert_gone
@@ -45,6 +45,7 @@ from bot.teams.team_channels import discover
 from handlers.messaging.ports import ConversationGone, Delivered, Delivery, PermanentFailure, RetryLater, retry_after
 from handlers.services import Services
 from handlers.views import load_view
+from handlers.views.notice import Notice
 from store.models import Conversation
 
 log = logging.getLogger(__name__)
@@ -86,13 +87,26 @@ class TeamsSender:
             raise PermanentFailure(f"not a Baton view: {exc}") from None
         image = payload.get("image_b64") if isinstance(payload.get("image_b64"), str) else None
         content = render_view(view, image_png_b64=image)
+        # People a notice notifies are real mentions in the text beside the card (an update keeps
+        # them, so the message keeps its shape; Teams notifies on the post only).
+        found = await mentions.resolve(self.services, view.notify) if isinstance(view, Notice) else []
+        text = mentions.text_with(found, view.title) if found and isinstance(view, Notice) else None
+        entities = [m.entity() for m in found] or None
         if delivery.op == "update":
             return await self._update(
-                delivery, card_activity(content, summary(view), activity_id=delivery.target_message)
+                delivery,
+                card_activity(
+                    content, summary(view), activity_id=delivery.target_message, text=text, entities=entities
+                ),
             )
         beside = image if image_placement(image) == "attachment" else None
         activity = card_activity(
-            content, summary(view), image_png_b64=beside, image_name=str(payload.get("image_name") or "chart.png")
+            content,
+            summary(view),
+            image_png_b64=beside,
+            image_name=str(payload.get("image_name") or "chart.png"),
+            text=text,
+            entities=entities,
         )
         row = await self._conversation(delivery)
         return await self._post(row, self._who(payload), activity, conversation_scope(delivery))

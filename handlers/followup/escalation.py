@@ -18,16 +18,18 @@ from handlers import names
 from handlers.audit import AuditAction
 from handlers.followup import sla
 from handlers.handoff.cards import card_key, local_time, refresh_card
-from handlers.messaging import events, outbox
+from handlers.handoff.notices import post_notice
+from handlers.messaging import events
 from handlers.people import person_ref
 from handlers.services import Services
 from handlers.views.actions import Action, Button, ButtonData, Choice
+from handlers.views.lead_card import follow_up_buttons, offer_buttons
 from handlers.views.notice import Field, Notice
 from scoring.agreement import Agreement, Rep, Team
 from store.models import Handoff, Lead, RepState
 
-# The actor of automatic steps in the audit trail.
-SLA_ACTOR = "baton:sla"
+# The actor of automatic steps in the audit trail (defined with the names people read).
+SLA_ACTOR = names.SLA_ACTOR
 
 
 def lead_name(lead: Lead) -> str:
@@ -100,13 +102,19 @@ def _fields(lead: Lead) -> list[Field]:
 async def tell_managers(
     session: AsyncSession, services: Services, handoff: Handoff, notice: Notice, dedupe: str
 ) -> list[str]:
-    """DM every manager and post to the managers channel; returns the managers' emails."""
+    """DM every manager and post to the managers channel, notifying the managers; returns their emails.
+
+    Each copy is a live notice (``handlers.handoff.notices``): the lifecycle updates it when the
+    offer is settled."""
     managers = manager_emails(services.agreement, handoff)
+    notice = notice.model_copy(
+        update={"notify": [ref for ref in (person_ref(services.agreement, m) for m in managers) if ref]}
+    )
     for email in managers:
-        await outbox.post(session, services, notice, to_person=email, dedupe=f"{dedupe}:dm:{email}")
+        await post_notice(session, services, handoff, notice, f"{dedupe}:dm:{email}", to_person=email)
     channel = services.agreement.channels.managers
     if channel is not None:
-        await outbox.post(session, services, notice, to_channel=channel, dedupe=f"{dedupe}:managers")
+        await post_notice(session, services, handoff, notice, f"{dedupe}:managers", to_channel=channel)
     return managers
 
 
@@ -125,24 +133,29 @@ async def nudge(
     else:
         title = f"Reminder: first touch for {lead_name(lead)}"
         line = f"Accepted {elapsed(now - start)} ago and no call or email is logged yet.{deadline_text}"
+    mention = person_ref(agreement, who)
+    # The card's own buttons, so the reminder can be acted on where it is read.
+    data = ButtonData(lead_id=lead.id, handoff_id=handoff.id)
     notice = Notice(
         title=title,
-        mention=person_ref(agreement, who),
+        mention=mention,
         lines=[line],
         fields=_fields(lead),
+        buttons=offer_buttons(data, handoff.mode) if chain == "accept" else follow_up_buttons(data),
         link_key=card_key(handoff),
         context=f"Lead {lead.external_id}",
+        notify=[mention] if mention else [],
     )
     team = agreement.team(handoff.team)
     if who:
-        await outbox.post(session, services, notice, to_person=who, dedupe=f"{dedupe}:dm:{who}")
+        await post_notice(session, services, handoff, notice, f"{dedupe}:dm:{who}", to_person=who)
         note = f"to {person_ref(agreement, who).name}"  # type: ignore[union-attr]
     elif team is not None and team.channel is not None and handoff.mode == "channel":
-        await outbox.post(session, services, notice, to_channel=team.channel, dedupe=f"{dedupe}:team")
+        await post_notice(session, services, handoff, notice, f"{dedupe}:team", to_channel=team.channel)
         note = f"to the {team.name} channel"
     elif agreement.channels.managers is not None:
-        await outbox.post(
-            session, services, notice, to_channel=agreement.channels.managers, dedupe=f"{dedupe}:managers"
+        await post_notice(
+            session, services, handoff, notice, f"{dedupe}:managers", to_channel=agreement.channels.managers
         )
         note = "to the managers channel"
     else:

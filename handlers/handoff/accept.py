@@ -6,13 +6,9 @@ retried requests included, exactly one wins and its side effects happen once.
 
 from __future__ import annotations
 
-from handlers.audit import AuditAction
-from handlers.followup import sla
 from handlers.handoff import lifecycle
-from handlers.handoff.access import OfferContext, decide, load_offer, may_take, not_open
-from handlers.handoff.cards import refresh_card
+from handlers.handoff.access import OfferContext, closed_offer, decide, load_offer, may_take
 from handlers.handoff.outcome import Outcome
-from handlers.messaging import events
 from handlers.services import Services
 from handlers.text import _
 from handlers.views.actions import ButtonData
@@ -28,31 +24,21 @@ async def accept(services: Services, data: ButtonData, actor_email: str, source:
             return found
         lead, handoff = found.lead, found.handoff
         if handoff.state != HandoffState.OFFERED:
-            return not_open(services, handoff, actor)
+            return await closed_offer(session, services, handoff, actor)
         refusal = may_take(services, handoff, actor)
         if refusal:
             return refusal
         now = services.clock.now()
         if not await decide(session, handoff, lifecycle.Transition.ACCEPT, actor, now):
-            return not_open(services, handoff, actor)
+            return await closed_offer(session, services, handoff, actor)
         before = {"stage": lead.stage, "owner": lead.owner}
         to = lifecycle.accepted_stage(services.agreement.stages.skip_sal)
-        lifecycle.move_lead(lead, lifecycle.Transition.ACCEPT, to)
         lead.owner, lead.accepted_at, lead.updated_at = actor, now, now
-        if lead.stage == Stage.SQL:
+        if to == Stage.SQL:
             lead.sql_at = now
-        await sla.cancel_timers(session, handoff.id, "accept")
-        await sla.start_chain(session, services, handoff, "first_touch", now)
-        await events.record(
-            session,
-            services,
-            lead,
-            actor,
-            AuditAction.ACCEPTED,
-            before,
-            {"stage": lead.stage, "owner": actor, "handoff_id": handoff.id, "source": source},
-        )
-        await refresh_card(session, services, lead, handoff)
+        after = {"stage": to, "owner": actor, "handoff_id": handoff.id, "source": source}
+        move = lifecycle.Move(lifecycle.Transition.ACCEPT, lead, handoff, actor, to=to, before=before, after=after)
+        await lifecycle.apply(session, services, move)
         label = services.agreement.stages.text[Stage(lead.stage)].label
     services.wake_delivery()
     return Outcome.done(_("done.accepted", name=lead.data.get("first_name") or _("lead.the_lead"), stage=label))

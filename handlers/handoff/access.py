@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.handoff import lifecycle
 from handlers.handoff.outcome import Outcome
-from handlers.names import person_name
+from handlers.names import actor_name, person_name
 from handlers.services import Services
 from handlers.text import _
 from handlers.text.refusals import RefusalCode, refuse
@@ -87,3 +87,23 @@ async def decide(
     )
     await session.refresh(handoff)
     return bool(won.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def closed_offer(session: AsyncSession, services: Services, handoff: Handoff, actor_email: str) -> Outcome:
+    """``not_open``, and for a reassigned offer who moved it and to whom (the next offer's rep):
+    a click on a notice or card left from before gets the truth, not a guess."""
+    if handoff.state != HandoffState.REASSIGNED:
+        return not_open(services, handoff, actor_email)
+    after = await session.scalar(
+        select(Handoff).where(Handoff.lead_id == handoff.lead_id, Handoff.id > handoff.id).order_by(Handoff.id).limit(1)
+    )
+    if after is None:
+        return not_open(services, handoff, actor_email)
+    agreement = services.agreement
+    if after.rep:
+        to = person_name(agreement, after.rep)
+    elif after.mode == "channel":
+        to = _("notice.resolved.team_channel", team=after.team)
+    else:
+        to = _("notice.resolved.managers_channel")
+    return refuse(RefusalCode.ALREADY_REASSIGNED, who=actor_name(agreement, handoff.decided_by), to=to)

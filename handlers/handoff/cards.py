@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import names
 from handlers.audit import AuditAction
 from handlers.messaging import outbox
-from handlers.people import person_ref
+from handlers.names import actor_name
+from handlers.people import PersonRef, person_ref
 from handlers.services import Services
 from handlers.views.actions import ButtonData
 from handlers.views.lead_card import LeadCard, ScoreLineView, follow_up_buttons, offer_buttons
@@ -51,6 +52,9 @@ def build_card(agreement: Agreement, lead: Lead, handoff: Handoff, notes: list[s
     status: str = handoff.state
     buttons = []
     status_by = person_ref(agreement, handoff.decided_by)
+    if status_by is None and handoff.state == HandoffState.REASSIGNED:
+        # Nobody decided it: the SLA's reassign step did ("Baton (SLA)", not "someone").
+        status_by = PersonRef(name=actor_name(agreement, None), email=names.SLA_ACTOR)
     status_text = None
     if handoff.state == HandoffState.OFFERED:
         buttons = offer_buttons(buttons_for, handoff.mode)

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.audit import AuditAction
 from handlers.followup import sla
 from handlers.handoff import lifecycle
-from handlers.handoff.cards import build_card, card_key
-from handlers.messaging import events, outbox
 from handlers.services import Services
 from scoring.agreement import Stage
 from scoring.route import RoutingDecision
@@ -87,38 +84,19 @@ def prepare_offer(
 
 
 async def complete_offer(session: AsyncSession, services: Services, lead: Lead, handoff: Handoff, actor: str) -> None:
-    """Start the SLA, enqueue the card and audit the offer."""
-    agreement = services.agreement
-    team = agreement.team(handoff.team)
-    assert team is not None
-    await sla.start_chain(session, services, handoff, "accept", handoff.offered_at)
-    card = build_card(agreement, lead, handoff)
-    key = card_key(handoff)
-    if handoff.mode == "direct" and handoff.rep:
-        await outbox.post(session, services, card, to_person=handoff.rep, key=key)
-    elif handoff.mode == "channel" and team.channel:
-        await outbox.post(session, services, card, to_channel=team.channel, key=key)
-    elif agreement.channels.managers:
-        # Nobody could take it: the managers see it rather than nobody.
-        await outbox.post(session, services, card, to_channel=agreement.channels.managers, key=key)
-    else:
-        # No managers channel either: the team's first manager (else the first admin) by DM, so the
-        # lead still reaches a person. One person: a card key tracks one message per platform.
-        people = fallback_people(services, team.name)
-        if people:
-            await outbox.post(session, services, card, to_person=people[0], key=key)
-    await events.record(
-        session,
-        services,
+    """The OFFER transition's effects (the lead was moved by ``prepare_offer``): start the SLA,
+    enqueue the card, audit the offer."""
+    move = lifecycle.Move(
+        lifecycle.Transition.OFFER,
         lead,
+        handoff,
         actor,
-        AuditAction.OFFERED,
-        None,
-        {
+        after={
             "handoff_id": handoff.id,
-            "team": team.name,
+            "team": handoff.team,
             "rep": handoff.rep,
             "mode": handoff.mode,
             "due_at": handoff.due_at.isoformat() if handoff.due_at else None,
         },
     )
+    await lifecycle.apply(session, services, move)

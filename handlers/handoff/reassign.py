@@ -17,9 +17,8 @@ from handlers.audit import AuditAction
 from handlers.followup import sla
 from handlers.followup.escalation import SLA_ACTOR, eligible_reps, lead_name, manager_buttons, tell_managers
 from handlers.handoff import lifecycle
-from handlers.handoff.access import OfferContext, load_offer, not_open
+from handlers.handoff.access import OfferContext, closed_offer, load_offer
 from handlers.handoff.cards import refresh_card
-from handlers.handoff.offer import make_offer
 from handlers.handoff.outcome import Outcome
 from handlers.intake import routing_state
 from handlers.messaging import events
@@ -49,15 +48,6 @@ async def _route_excluding(
     return route(LeadData.model_validate(lead.data), services.agreement, state, services.clock.now())
 
 
-async def _close(session: AsyncSession, services: Services, handoff: Handoff, by: str | None) -> None:
-    lifecycle.move_handoff(handoff, lifecycle.Transition.REASSIGN)
-    handoff.fence += 1
-    handoff.decided_at, handoff.decided_by = services.clock.now(), by
-    # Flush before the new offer: at most one open offer per lead is a unique index.
-    await session.flush()
-    await sla.cancel_timers(session, handoff.id)
-
-
 async def hand_over(
     session: AsyncSession,
     services: Services,
@@ -68,20 +58,23 @@ async def hand_over(
     previous: list[str],
     note: str,
 ) -> Handoff:
-    """Close ``handoff`` and offer the lead as ``decision`` says; audit and refresh the old card."""
-    await _close(session, services, handoff, None if actor == SLA_ACTOR else actor)
-    new = await make_offer(session, services, lead, decision, actor, previous_reps=previous)
-    await events.record(
-        session,
-        services,
+    """Close ``handoff`` and offer the lead as ``decision`` says (the REASSIGN transition)."""
+    handoff.decided_at, handoff.decided_by = services.clock.now(), None if actor == SLA_ACTOR else actor
+    move = lifecycle.Move(
+        lifecycle.Transition.REASSIGN,
         lead,
+        handoff,
         actor,
-        AuditAction.REASSIGNED,
-        {"rep": handoff.rep},
-        {"from_handoff": handoff.id, "handoff_id": new.id, "rep": new.rep, "mode": new.mode, "note": note},
+        offer=True,
+        before={"rep": handoff.rep},
+        after={"from_handoff": handoff.id},
+        note=note,
+        decision=decision,
+        previous=previous,
     )
-    await refresh_card(session, services, lead, handoff)
-    return new
+    await lifecycle.apply(session, services, move)
+    assert move.new_offer is not None
+    return move.new_offer
 
 
 async def move_on(
@@ -173,7 +166,7 @@ async def _open_offer(
     if refusal:
         return refusal
     if found.handoff.state != HandoffState.OFFERED:
-        return not_open(services, found.handoff, actor)
+        return await closed_offer(session, services, found.handoff, actor)
     return found
 
 
@@ -220,14 +213,10 @@ async def take_over(services: Services, data: ButtonData, actor_email: str, sour
             return found
         lead, handoff = found.lead, found.handoff
         now = services.clock.now()
-        lifecycle.move_handoff(handoff, lifecycle.Transition.TAKE_OVER)
-        handoff.fence += 1
         handoff.decided_at, handoff.decided_by = now, actor
-        await sla.cancel_timers(session, handoff.id)
         before = {"stage": lead.stage, "owner": lead.owner}
         # The manager accepts it like a rep would, so the stage follows the same rule as Accept.
         stage = lifecycle.accepted_stage(services.agreement.stages.skip_sal)
-        lifecycle.move_lead(lead, lifecycle.Transition.TAKE_OVER, stage)
         lead.owner, lead.accepted_at, lead.updated_at = actor, now, now
         if stage == Stage.SQL:
             lead.sql_at = now
@@ -238,11 +227,18 @@ async def take_over(services: Services, data: ButtonData, actor_email: str, sour
             "source": source,
             "taken_over_from": handoff.rep,
         }
-        await events.record(session, services, lead, actor, AuditAction.ACCEPTED, before, after)
-        await events.record(
-            session, services, lead, actor, AuditAction.TAKEN_OVER, before, {**after, "note": _name(services, actor)}
+        move = lifecycle.Move(
+            lifecycle.Transition.TAKE_OVER,
+            lead,
+            handoff,
+            actor,
+            to=stage,
+            offer=True,
+            before=before,
+            after=after,
+            note=_name(services, actor),
         )
-        await refresh_card(session, services, lead, handoff)
+        await lifecycle.apply(session, services, move)
     services.wake_delivery()
     return Outcome.done(_("done.took_over", lead=lead_name(lead)))
 

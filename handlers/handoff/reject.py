@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from handlers.audit import AuditAction
-from handlers.followup import sla
 from handlers.handoff import lifecycle
-from handlers.handoff.access import OfferContext, decide, load_offer, may_take, not_open
-from handlers.handoff.cards import lead_name, refresh_card
+from handlers.handoff.access import OfferContext, closed_offer, decide, load_offer, may_take
+from handlers.handoff.cards import lead_name
 from handlers.handoff.outcome import Outcome
-from handlers.messaging import events, outbox
 from handlers.people import person_ref
 from handlers.services import Services
 from handlers.text import _
@@ -38,7 +35,7 @@ async def reject_form(services: Services, data: ButtonData, actor_email: str) ->
         if not isinstance(found, OfferContext):
             return found
         if found.handoff.state != HandoffState.OFFERED:
-            return not_open(services, found.handoff, actor_email)
+            return await closed_offer(session, services, found.handoff, actor_email)
         refusal = may_take(services, found.handoff, actor_email)
         if refusal:
             return refusal
@@ -87,7 +84,7 @@ async def reject(
             return RejectResult(False, found.message)
         lead, handoff = found.lead, found.handoff
         refusal = (
-            not_open(services, handoff, actor)
+            await closed_offer(session, services, handoff, actor)
             if handoff.state != HandoffState.OFFERED
             else may_take(services, handoff, actor)
         )
@@ -95,10 +92,9 @@ async def reject(
             return RejectResult(False, refusal.message)
         now = services.clock.now()
         if not await decide(session, handoff, lifecycle.Transition.REJECT, actor, now):
-            return RejectResult(False, not_open(services, handoff, actor).message)
+            return RejectResult(False, (await closed_offer(session, services, handoff, actor)).message)
         before = {"stage": lead.stage}
         to = Stage.RECYCLED if rejection.outcome == "recycle" else Stage.DISQUALIFIED
-        lifecycle.move_lead(lead, lifecycle.Transition.REJECT, to)
         lead.finished_at, lead.updated_at = now, now
         session.add(
             Feedback(
@@ -113,26 +109,9 @@ async def reject(
                 created_at=now,
             )
         )
-        await sla.cancel_timers(session, handoff.id)
-        await events.record(
-            session,
-            services,
-            lead,
-            actor,
-            AuditAction.REJECTED,
-            before,
-            {"stage": lead.stage, "reason": rejection.code, "note": note, "source": source},
-        )
-        await refresh_card(session, services, lead, handoff)
-        channel = services.agreement.channels.marketing_feedback
-        if channel:
-            await outbox.post(
-                session,
-                services,
-                feedback_notice(services, lead, actor, rejection.label, note),
-                to_channel=channel,
-                key=f"feedback:{lead.id}:{handoff.id}",
-            )
+        after = {"stage": to, "reason": rejection.code, "note": note, "source": source}
+        move = lifecycle.Move(lifecycle.Transition.REJECT, lead, handoff, actor, to=to, before=before, after=after)
+        await lifecycle.apply(session, services, move)
         stage_label = services.agreement.stages.text[Stage(lead.stage)].label
     services.wake_delivery()
     return RejectResult(True, f"Rejected: {rejection.label}. Marketing has your feedback; the lead is {stage_label}.")

@@ -4,20 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.audit import AuditAction
-from handlers.followup import sla
 from handlers.followup.cadence import cadence_met
 from handlers.handoff import lifecycle
 from handlers.handoff.access import OfferContext, load_offer
-from handlers.handoff.cards import lead_name, refresh_card
 from handlers.handoff.outcome import Outcome
-from handlers.messaging import events, outbox
 from handlers.people import person_ref
 from handlers.services import Services
 from handlers.text import N_, _
 from handlers.text.refusals import RefusalCode, refuse
 from handlers.views.actions import Action, ButtonData
-from handlers.views.notice import Field, Notice
 from scoring.agreement import Stage
 from store.models import Handoff, HandoffState, Lead, Touch
 
@@ -52,8 +47,6 @@ async def log_touch(services: Services, data: ButtonData, actor_email: str, acti
             outcome = await _unreachable(session, services, lead, handoff, actor, source)
         else:
             outcome = await _touch(session, services, lead, handoff, actor, action)
-        if outcome.ok:
-            await refresh_card(session, services, lead, handoff)
     services.wake_delivery()
     return outcome
 
@@ -66,24 +59,25 @@ async def _touch(
     session.add(Touch(lead_id=lead.id, rep=actor, kind=kind, created_at=now))
     if lead.first_touch_at is None:
         lead.first_touch_at = now
-        await sla.cancel_timers(session, handoff.id, "first_touch")
     before = {"stage": lead.stage}
     lead.updated_at = now
     who = person_ref(services.agreement, actor)
-    await events.record(
-        session,
-        services,
+    touched = lifecycle.Move(
+        lifecycle.Transition.TOUCH,
         lead,
+        handoff,
         actor,
-        AuditAction.TOUCHED,
-        before,
-        {"kind": kind, "note": f"{kind} by {who.name if who else actor}"},
+        before=before,
+        after={"kind": kind, "note": f"{kind} by {who.name if who else actor}"},
     )
     if action is Action.MEETING_BOOKED and lead.stage != Stage.SQL:
-        lifecycle.move_lead(lead, lifecycle.Transition.SQL, Stage.SQL)
         lead.sql_at = now
-        await events.record(session, services, lead, actor, AuditAction.SQL, before, {"stage": Stage.SQL})
+        booked = lifecycle.Move(
+            lifecycle.Transition.SQL, lead, handoff, actor, to=Stage.SQL, before=before, after={"stage": Stage.SQL}
+        )
+        await lifecycle.apply(session, services, touched, booked)
         return Outcome.done(_("done.meeting_booked", stage=services.agreement.stages.text[Stage.SQL].label))
+    await lifecycle.apply(session, services, touched)
     return Outcome.done(_(_LOGGED[kind]))
 
 
@@ -96,26 +90,15 @@ async def _unreachable(
         return refuse(RefusalCode.NOT_YET_UNREACHABLE, progress=progress)
     now = services.clock.now()
     before = {"stage": lead.stage}
-    lifecycle.move_lead(lead, lifecycle.Transition.UNREACHABLE, Stage.UNREACHABLE)
     lead.finished_at, lead.updated_at = now, now
-    await sla.cancel_timers(session, handoff.id)
-    await events.record(
-        session,
-        services,
+    move = lifecycle.Move(
+        lifecycle.Transition.UNREACHABLE,
         lead,
+        handoff,
         actor,
-        AuditAction.UNREACHABLE,
-        before,
-        {"stage": Stage.UNREACHABLE, "attempts": progress, "source": source},
+        to=Stage.UNREACHABLE,
+        before=before,
+        after={"stage": Stage.UNREACHABLE, "attempts": progress, "source": source},
     )
-    channel = services.agreement.channels.marketing_feedback
-    if channel:
-        notice = Notice(
-            title=f"Unreachable: {lead_name(lead)}",
-            mention=person_ref(services.agreement, actor),
-            lines=["Moved to the unreachable nurture programme after the agreed attempts."],
-            fields=[Field(label="Attempts", value=progress), Field(label="Source", value=str(lead.source or "—"))],
-            context=f"Lead {lead.external_id}",
-        )
-        await outbox.post(session, services, notice, to_channel=channel, key=f"unreachable:{lead.id}")
+    await lifecycle.apply(session, services, move)
     return Outcome.done(_("done.unreachable"))

@@ -38,6 +38,12 @@ CHUNK = 100  # leads committed together in one transaction
 # A lead in one of these stages may (re)qualify and be offered; later stages belong to sales.
 _MAY_QUALIFY = {Stage.CAPTURED, Stage.RECYCLED}
 
+# The audit actions of the moves decided in memory, and their transitions.
+_TRANSITIONS = {
+    AuditAction.QUALIFIED: lifecycle.Transition.QUALIFY,
+    AuditAction.STAGE_CHANGED: lifecycle.Transition.CAPTURE,
+}
+
 
 __all__ = ["ActivityIn", "InvalidActivities", "LeadIn", "add_activities", "ingest", "lead_summary"]
 
@@ -335,7 +341,13 @@ class _Batch:
                         skip_conflict_on=("lead_id", "key"),
                     )
             for lead, action, was, became in self.events:
-                await events.record(session, services, lead, self.actor, action, was, became)
+                transition = _TRANSITIONS.get(action)
+                if transition is None:  # the lead was captured: not a move of its stage
+                    await events.record(session, services, lead, self.actor, action, was, became)
+                    continue
+                # The stage was moved while the batch was decided; the lifecycle audits it.
+                move = lifecycle.Move(transition, lead, None, self.actor, before=was, after=became)
+                await lifecycle.apply(session, services, move)
             for lead, outcome, handoff in self.offers:
                 await complete_offer(session, services, lead, handoff, self.actor)
                 outcome.offered, outcome.routing = True, lead.routing

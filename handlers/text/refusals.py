@@ -27,6 +27,7 @@ class RefusalCode(StrEnum):
     ALREADY_ACCEPTED = "already_accepted"
     ALREADY_REJECTED = "already_rejected"
     OFFER_REASSIGNED = "offer_reassigned"
+    ALREADY_REASSIGNED = "already_reassigned"
     OFFER_CLOSED = "offer_closed"
     # Reassigning.
     NOT_A_TEAM_REP = "not_a_team_rep"
@@ -71,6 +72,7 @@ _KINDS = {
     RefusalCode.ALREADY_ACCEPTED: "already_taken",
     RefusalCode.ALREADY_REJECTED: "finished",
     RefusalCode.OFFER_REASSIGNED: "finished",
+    RefusalCode.ALREADY_REASSIGNED: "finished",
     RefusalCode.OFFER_CLOSED: "finished",
     RefusalCode.ACCEPT_FIRST: "finished",
     RefusalCode.BELONGS_TO: "not_allowed",

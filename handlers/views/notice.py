@@ -38,10 +38,14 @@ class Notice(BaseModel):
     link_key: str | None = None  # a sent message to link to (e.g. the lead card)
     image_title: str | None = None
     context: str | None = None
+    # People to notify: Slack mentions them (<@U…>), Teams sends real mention entities.
+    notify: list[PersonRef] = []
+    # What became of the lead since (a live notice updated in place); its buttons are gone then.
+    resolved: str | None = None
 
     def plain_text(self) -> str:
         """The notice as plain text: notifications fall back to it, and the CLI prints it."""
-        parts = [self.title, *self.lines]
+        parts = [self.title, *([self.resolved] if self.resolved else []), *self.lines]
         parts += [f"{f.label}: {f.value}" for f in self.fields]
         for table in self.tables:
             parts.append(" | ".join(table.columns))

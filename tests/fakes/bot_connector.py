@@ -51,6 +51,32 @@ class Call:
     status: int = 0  # what the fake answered (0: the connection was dropped)
 
     @property
+    def mentions(self) -> list[tuple[str, str]]:
+        """(id, name) of each mention Teams would honour, as the connector's contract says: an
+        entity of type ``mention`` whose ``text`` is a portion of the activity's ``text`` and whose
+        ``mentioned`` names someone (a ``29:`` id, an AAD object id or a UPN). Any other mention
+        entity is ignored, as Teams ignores it; a bare ``<at>`` in the text notifies nobody."""
+        text = self.body.get("text")
+        found: list[tuple[str, str]] = []
+        for entity in self.body.get("entities") or []:
+            if not isinstance(entity, dict) or entity.get("type") != "mention" or not isinstance(text, str):
+                continue
+            said, mentioned = entity.get("text"), entity.get("mentioned")
+            if not isinstance(said, str) or not said.startswith("<at>") or said not in text:
+                continue
+            if not isinstance(mentioned, dict):
+                continue
+            who, name = mentioned.get("id"), mentioned.get("name")
+            if isinstance(who, str) and who.strip() and isinstance(name, str) and name.strip():
+                found.append((who, name))
+        return found
+
+    @property
+    def notified(self) -> list[str]:
+        """Who this call notifies: the mentions of a new message (an edit notifies nobody)."""
+        return [who for who, _ in self.mentions] if self.kind in ("send", "reply") else []
+
+    @property
     def card(self) -> dict[str, Any] | None:
         """The first Adaptive Card the activity carries."""
         for item in self.body.get("attachments") or []:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,29 @@ def test_no_transition_reaches_withdrawn() -> None:
 
 def test_every_transition_has_a_row() -> None:
     assert set(lifecycle.TABLE) == set(Transition)
+
+
+def test_every_effect_has_its_function() -> None:
+    from handlers.handoff import effects
+
+    assert set(effects.RUN) == set(Effect)
+    assert set(lifecycle.BEFORE_AUDIT) | set(lifecycle.AFTER_AUDIT) | {Effect.WEBHOOK} == set(Effect)
+
+
+def test_the_table_says_which_transitions_reach_the_crm() -> None:
+    from handlers.messaging.events import WEBHOOK_EVENTS
+
+    for transition, rule in lifecycle.TABLE.items():
+        audited = {a for a in (rule.action, rule.also) if a is not None}
+        assert (Effect.WEBHOOK in rule.effects) == bool(audited & set(WEBHOOK_EVENTS)), transition
+
+
+async def test_the_table_is_what_runs(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A newcomer who wants Take over to start the first-touch chain edits its row, and only that.
+    rule = lifecycle.TABLE[Transition.TAKE_OVER]
+    edited = dataclasses.replace(rule, effects=(*rule.effects, Effect.START_FIRST_TOUCH_TIMER))
+    monkeypatch.setitem(lifecycle.TABLE, Transition.TAKE_OVER, edited)
+    data = await offer(services)
+    assert (await take_over(services, data, MORGAN, source="test")).ok
+    pending = await rows(services, Timer, Timer.status == "pending")
+    assert "first_touch" in {t.chain for t in pending}

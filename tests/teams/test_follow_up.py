@@ -11,6 +11,7 @@ from bot.runtime import Runtime
 from handlers.clock import ManualClock
 from handlers.digest.weekly import run_weekly_digest
 from handlers.followup import timers
+from handlers.views.actions import ButtonData, ReassignChoice
 from store.models import Handoff
 from tests.fakes.bot_connector import FakeConnector
 from tests.teams.conftest import (
@@ -57,8 +58,11 @@ async def test_an_unanswered_offer_nudges_the_rep_then_escalates_to_the_manager_
     card_validator.validate(escalation)
     assert [a["verb"] for a in escalation["actions"]] == ["reassign", "take_over"]
     picker = next(item for item in escalation["body"] if item["type"] == "Input.ChoiceSet")
-    assert [c["value"] for c in picker["choices"]] == ["bob@example.com"]
     value = escalation["actions"][0]["data"]["value"]
+    # Each option is a typed ReassignChoice, as on Slack; a bare email (cards posted before) still works.
+    assert [c["value"] for c in picker["choices"]] == [
+        ReassignChoice(ButtonData.unpack(value), "bob@example.com").pack()
+    ]
     body = await (
         await post(
             teams,

@@ -153,7 +153,7 @@ def test_an_escalation_notice_has_a_rep_picker_reassign_and_take_over(card_valid
     card_validator.validate(card)
     picker = next(i for i in card["body"] if i["type"] == "Input.ChoiceSet")
     assert picker["id"] == "reassign_choice" and picker["choices"] == [
-        {"title": "Bob Example", "value": "bob@example.com"}
+        {"title": "Bob Example", "value": "v1:7:9:bob@example.com"}
     ]
     assert [a.get("associatedInputs") for a in card["actions"]] == [None, "none"]
 
