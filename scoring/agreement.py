@@ -41,6 +41,10 @@ class Stage(StrEnum):
     RECYCLED = "recycled"
     DISQUALIFIED = "disqualified"
     UNREACHABLE = "unreachable"
+    # After SQL, reported by the CRM (POST /api/leads/{external_id}/outcome).
+    OPPORTUNITY = "opportunity"
+    WON = "won"
+    LOST = "lost"
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -116,6 +120,9 @@ _STAGE_TEXT = {
     Stage.RECYCLED: ("Recycled", "Not ready to buy; back in marketing nurture."),
     Stage.DISQUALIFIED: ("Disqualified", "Not a fit; will not be offered again."),
     Stage.UNREACHABLE: ("Unreachable", "Not reached after the agreed touches; in the unreachable nurture programme."),
+    Stage.OPPORTUNITY: ("Opportunity", "The CRM opened an opportunity (a deal) for the lead."),
+    Stage.WON: ("Won", "The opportunity was won: the lead bought."),
+    Stage.LOST: ("Lost", "The opportunity was lost."),
 }
 
 
@@ -437,6 +444,9 @@ WebhookEvent = Literal[
     "lead.sql",
     "lead.unreachable",
     "lead.escalated",
+    "lead.opportunity",
+    "lead.won",
+    "lead.lost",
 ]
 
 

@@ -45,12 +45,18 @@ class Transition(StrEnum):
     TAKE_OVER = "take_over"
     SQL = "sql"
     UNREACHABLE = "unreachable"
+    OPPORTUNITY = "opportunity"
+    WON = "won"
+    LOST = "lost"
 
 
 _ANY_STAGE = frozenset(Stage)
 _OPEN = frozenset({HandoffState.OFFERED})
 # Captured leads, and recycled ones back from nurture, may qualify (again).
 _MAY_QUALIFY = frozenset({Stage.CAPTURED, Stage.RECYCLED})
+# Outcomes the CRM reports (handlers/intake/outcomes.py) for a lead sales accepted; won and lost are final.
+_SALES_OWNED = frozenset({Stage.SAL, Stage.SQL, Stage.UNREACHABLE})
+_MAY_CLOSE = _SALES_OWNED | {Stage.OPPORTUNITY}
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,24 @@ TABLE: dict[Transition, Rule] = {
         frozenset({Stage.UNREACHABLE}),
         AuditAction.UNREACHABLE,
         effects=(Effect.CANCEL_ALL_TIMERS, Effect.REFRESH_CARD, Effect.WEBHOOK),
+    ),
+    Transition.OPPORTUNITY: Rule(
+        _SALES_OWNED,
+        frozenset({Stage.OPPORTUNITY}),
+        AuditAction.OPPORTUNITY,
+        effects=(Effect.CANCEL_ALL_TIMERS, Effect.WEBHOOK),
+    ),
+    Transition.WON: Rule(
+        _MAY_CLOSE,
+        frozenset({Stage.WON}),
+        AuditAction.WON,
+        effects=(Effect.CANCEL_ALL_TIMERS, Effect.WEBHOOK),
+    ),
+    Transition.LOST: Rule(
+        _MAY_CLOSE,
+        frozenset({Stage.LOST}),
+        AuditAction.LOST,
+        effects=(Effect.CANCEL_ALL_TIMERS, Effect.WEBHOOK),
     ),
 }
 

@@ -30,6 +30,9 @@ WEBHOOK_EVENTS = {
     AuditAction.UNREACHABLE: "lead.unreachable",
     "lead.escalated": "lead.escalated",
     AuditAction.SLA_ESCALATED: "lead.escalated",
+    AuditAction.OPPORTUNITY: "lead.opportunity",
+    AuditAction.WON: "lead.won",
+    AuditAction.LOST: "lead.lost",
 }
 
 
