@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from scoring.conditions import Condition
+from scoring.crm_actions import CrmAction
 from scoring.durations import Duration
 from scoring.platforms import clean_ids, known_names
 from scoring.sources import Source
@@ -279,6 +280,8 @@ class Person(_Model):
     # Platform → the person's id there; built from ``slack_id``/``teams_id`` (any ``<platform>_id``).
     chat_ids: dict[str, str] = Field(default_factory=dict)
     timezone: str = "UTC"
+    # The person's user id in the CRM ({crm_id} in [[crm_actions]]: HubSpot owner id, Salesforce User Id).
+    crm_id: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -479,6 +482,19 @@ class Agreement(_Model):
     retention: Retention = Field(default_factory=Retention)
     import_columns: dict[str, str] = Field(default_factory=dict, alias="import")
     sources: list[Source] = Field(default_factory=list)
+    crm_actions: list[CrmAction] = Field(default_factory=list)
+
+    @field_validator("crm_actions")
+    @classmethod
+    def _unique_crm_actions(cls, value: list[CrmAction]) -> list[CrmAction]:
+        names = [a.name for a in value]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"crm action names must be unique: {', '.join(repeated)}")
+        return value
+
+    def crm_action(self, name: str) -> CrmAction | None:
+        return next((a for a in self.crm_actions if a.name == name), None)
 
     @field_validator("sources")
     @classmethod
