@@ -11,6 +11,7 @@ from bot.runtime import Runtime
 from handlers.clock import ManualClock
 from handlers.digest.weekly import build_digests
 from handlers.handoff.accept import accept
+from handlers.privacy.erasure import forget
 from handlers.queries import roles
 from handlers.queries.conversion import add_conversion, conversion
 from handlers.views.actions import ButtonData
@@ -187,3 +188,14 @@ async def test_bad_bodies_name_the_field(api: Any, runtime: Runtime, db: Databas
         assert await session.scalar(select(func.count()).select_from(Outcome)) == 0
         lead = (await session.scalars(select(Lead).where(Lead.external_id == "x"))).one()
     assert lead.stage == "sal"
+
+
+async def test_forgetting_a_lead_scrubs_the_reason_the_crm_gave(api: Any, runtime: Runtime, db: Database) -> None:
+    await _lead(api, "gone", email="pat.gone@prospect.example", last_name="Gonzales")
+    await _accept(runtime, "gone")
+    reason = {"outcome": "lost", "reason": "Pat Gonzales (pat.gone@prospect.example) chose a competitor"}
+    assert (await _outcome(api, "gone", reason)).status == 200
+    assert (await forget(runtime.services, "pat.gone@prospect.example", actor="admin@example.com")).ok
+    async with db.read() as session:
+        row = (await session.scalars(select(Outcome))).one()
+    assert row.reason is not None and "pat.gone@" not in row.reason and "Gonzales" not in row.reason
