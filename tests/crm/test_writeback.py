@@ -10,6 +10,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -327,3 +329,44 @@ async def test_the_settings_read_the_crm_secrets_and_serve_plugs_the_sender_in(d
     add_components(runtime)
     assert "crm" in runtime.worker.senders
     await runtime.db.dispose()
+
+
+async def test_a_custom_action_fills_its_templates_and_reads_its_secret_when_sending(
+    db: Database, clock: ManualClock
+) -> None:
+    seen: list[tuple[str, str, dict[str, str], Any]] = []
+
+    async def receive(request: web.Request) -> web.Response:
+        seen.append((request.method, request.raw_path, dict(request.headers), await request.json()))
+        return web.json_response({"ok": True}, status=201)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", receive)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    action = {
+        "name": "custom",
+        "events": ["lead.qualified", "lead.accepted"],
+        "method": "POST",
+        "url": f"http://127.0.0.1:{server.port}/leads/{{external_id}}/events",
+        "headers": {"Authorization": "Token ${BATON_CRM_CUSTOM}", "X-Event": "baton"},
+        "body": {"owner": "{crm_id}", "status": "{crm_status}", "note": "{event} for lead {lead_id}", "keep": [1]},
+        "status_map": {"mql": "new", "sal": "working"},
+    }
+    services = Services(
+        db=db, agreement=crm_agreement([action], {"alice@example.com": "A-1", "bob@example.com": "B-1"}), clock=clock
+    )
+    rep = await accepted_lead(services, "a/b c")  # a path separator and a space in the CRM's id
+    sender = CrmSender(services.agreement.crm_actions, clock, {"BATON_CRM_CUSTOM": "s3cret-token-value"})
+    worker = DeliveryWorker(services, {"crm": sender}, policy=RetryPolicy(max_age=timedelta(days=3)))
+    await worker.run_once()
+    await sender.close()
+    await server.close()
+    assert [r.status for r in await crm_rows(db)] == ["sent", "sent"]
+    (m1, path1, headers1, qualified), (_m2, _path2, _headers2, accepted_body) = seen
+    assert (m1, path1) == ("POST", "/leads/a%2Fb%20c/events")
+    assert headers1["Authorization"] == "Token s3cret-token-value" and headers1["X-Event"] == "baton"
+    assert qualified["status"] == "new" and "owner" not in qualified and qualified["keep"] == [1]
+    assert qualified["note"].startswith("lead.qualified for lead ")
+    owner = "A-1" if rep == "alice@example.com" else "B-1"
+    assert accepted_body["owner"] == owner and accepted_body["status"] == "working"
