@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tomllib
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -33,7 +34,7 @@ from scoring.agreement_check import AgreementError
 from store.db import Database
 from store.models import Handoff, OutboxMessage
 from tests.conftest import make_settings
-from tests.factories import agreement_data, lead_payload, make_agreement
+from tests.factories import EXAMPLE_CONFIG, agreement_data, lead_payload, make_agreement
 from tests.fakes.crm_apis import HubSpotFake, SalesforceFake
 
 HUBSPOT_TOKEN = "pat-na1-00000000-0000-0000-0000-000000000000"
@@ -370,3 +371,12 @@ async def test_a_custom_action_fills_its_templates_and_reads_its_secret_when_sen
     assert qualified["note"].startswith("lead.qualified for lead ")
     owner = "A-1" if rep == "alice@example.com" else "B-1"
     assert accepted_body["owner"] == owner and accepted_body["status"] == "working"
+
+
+def test_the_commented_example_in_baton_example_toml_loads_when_uncommented() -> None:
+    text = EXAMPLE_CONFIG.read_text(encoding="utf-8")
+    block = text[text.index("# [[crm_actions]]") : text.index("# Sources: CRMs posting")].splitlines()
+    lines = [line.removeprefix("# ").split("  #")[0] if line != "#" else "" for line in block]
+    data = tomllib.loads("\n".join(lines))
+    names = [a.name for a in make_agreement(crm_actions=data["crm_actions"]).crm_actions]
+    assert names == ["hubspot", "salesforce", "custom-crm"]
