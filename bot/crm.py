@@ -35,7 +35,9 @@ from aiohttp import web
 from bot.logs import mask_secrets
 from bot.settings import ConfigError
 from handlers.clock import Clock
+from handlers.messaging.crm import render_now
 from handlers.messaging.ports import Delivered, Delivery, PermanentFailure, RetryLater, retry_after
+from scoring.agreement import Agreement
 from scoring.crm_actions import CrmAction, OAuthClientCredentials
 
 if TYPE_CHECKING:
@@ -68,12 +70,13 @@ class CrmSender:
 
     def __init__(
         self,
-        actions: list[CrmAction],
+        agreement: Agreement,
         clock: Clock,
         secrets: Mapping[str, str],
         timeout: aiohttp.ClientTimeout = TIMEOUT,
     ) -> None:
-        self.actions = {a.name: a for a in actions}
+        self.agreement = agreement
+        self.actions = {a.name: a for a in agreement.crm_actions}
         self.clock = clock
         self.secrets = dict(secrets)
         self.timeout = timeout
@@ -105,13 +108,16 @@ class CrmSender:
 
     async def send(self, delivery: Delivery) -> Delivered | None:
         payload = delivery.payload
-        if payload.get("refused"):
-            raise PermanentFailure(str(payload["refused"]), code="crm_unmapped")
         name = str(payload.get("action", ""))
         action = self.actions.get(name)
-        url, method = payload.get("url"), payload.get("method")
         if action is None:
             raise PermanentFailure(f"crm action {name!r} is no longer in the agreement", code="crm_action_gone")
+        if isinstance(payload.get("values"), dict):
+            # Filled again with the agreement this process runs: a fixed crm_id or status applies.
+            payload = render_now(self.agreement, action, payload["values"])
+        if payload.get("refused"):
+            raise PermanentFailure(str(payload["refused"]), code="crm_unmapped")
+        url, method = payload.get("url"), payload.get("method")
         if not isinstance(url, str) or method not in ("POST", "PUT", "PATCH"):
             raise PermanentFailure("crm row has no url or method", code="crm_bad_row")
         await self.start()
@@ -263,8 +269,8 @@ class CrmComponent:
 
     name = "crm"
 
-    def __init__(self, actions: list[CrmAction], clock: Clock, secrets: Mapping[str, str]) -> None:
-        self.crm = CrmSender(actions, clock, secrets)
+    def __init__(self, agreement: Agreement, clock: Clock, secrets: Mapping[str, str]) -> None:
+        self.crm = CrmSender(agreement, clock, secrets)
         self.sender = self.crm
 
     def mount(self, app: web.Application) -> None:
@@ -291,4 +297,4 @@ def add_crm(runtime: Runtime, secrets: Mapping[str, str] | None = None) -> None:
     if missing:
         raise ConfigError("environment", missing)
     mask_secrets(secrets.get(name) for action in actions for name in action.secrets())
-    runtime.add(CrmComponent(actions, runtime.clock, secrets))
+    runtime.add(CrmComponent(runtime.agreement, runtime.clock, secrets))

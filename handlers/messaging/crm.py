@@ -4,11 +4,14 @@
 webhooks; ``bot/crm.py`` (platform ``crm``) sends the rows with the same retries, backoff and
 parking as every other outbox row, so a refused write shows in ``baton outbox list``.
 
-A row carries the method, the filled URL and body, and the header templates: secrets stay
-``${NAME}`` in the database and are read from the environment only when sending. When the URL
-or a text needs a value the lead does not have (an owner without ``crm_id`` in the agreement),
-the row is queued already refused: the sender parks it at once with the reason, and the admins
-are told, instead of writing a half-filled record.
+A row carries the lead's values at the event (``values``: its stage, owner, ids) and, filled
+from them, the method, URL and body, and the header templates: secrets stay ``${NAME}`` in the
+database and are read from the environment only when sending. The sender fills the request
+again from ``values`` with the agreement it runs (``render_now``), so a fix to the agreement (a
+rep's ``crm_id``, a status) reaches rows that wait or are retried. When the URL or a text needs
+a value the lead does not have (an owner without ``crm_id``), the row is refused: the sender
+parks it at once with the reason, and the admins are told, instead of writing a half-filled
+record.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.audit import AuditAction
 from handlers.messaging import outbox
 from handlers.services import Services
+from scoring.agreement import Agreement
 from scoring.crm_actions import CrmAction, Unfilled, fill, fill_body
 from store.models import Lead
 
@@ -51,15 +55,13 @@ def subscribed(services: Services, action: str) -> list[tuple[int, CrmAction]]:
     return [(i, a) for i, a in enumerate(services.agreement.crm_actions) if event in a.events]
 
 
-def values_for(services: Services, lead: Lead, event: str, at: datetime) -> dict[str, Any]:
-    owner = services.agreement.person_by(email=lead.owner) if lead.owner else None
-    stage = str(lead.stage)
+def values_for(lead: Lead, event: str, at: datetime) -> dict[str, Any]:
+    """What the templates may use, as the lead was at the event (``crm_id`` comes from the agreement)."""
     return {
         "external_id": lead.external_id,
         "lead_id": lead.id,
         "owner": lead.owner,
-        "crm_id": owner.crm_id if owner is not None else None,
-        "stage": stage,
+        "stage": str(lead.stage),
         "team": lead.team,
         "score": lead.score,
         "event": event,
@@ -67,12 +69,21 @@ def values_for(services: Services, lead: Lead, event: str, at: datetime) -> dict
     }
 
 
+def render_now(agreement: Agreement, action: CrmAction, values: dict[str, Any]) -> dict[str, Any]:
+    """The outbox payload of ``action`` for the event's ``values``, with the agreement's ``crm_id``
+    of the owner and ``status_map`` of the stage."""
+    owner = agreement.person_by(email=str(values["owner"])) if values.get("owner") else None
+    return render(action, {**values, "crm_id": owner.crm_id if owner is not None else None})
+
+
 def render(action: CrmAction, values: dict[str, Any]) -> dict[str, Any]:
     """The outbox payload of ``action`` for ``values`` (which ``crm_status`` is added to)."""
+    event_values = {k: v for k, v in values.items() if k != "crm_id"}
     values = {**values, "crm_status": action.status_map.get(str(values.get("stage")))}
     payload: dict[str, Any] = {
         "action": action.name,
         "event": values["event"],
+        "values": event_values,
         "method": action.method,
         "headers": dict(action.headers),
     }
@@ -106,6 +117,7 @@ async def enqueue(
     event = CRM_EVENTS.get(action)
     if event is None:
         return
-    values = values_for(services, lead, event, at)
+    values = values_for(lead, event, at)
     for index, crm_action in subscribed(services, action):
-        await outbox.crm_action(session, services, render(crm_action, values), dedupe=f"{event_id}:{index}")
+        payload = render_now(services.agreement, crm_action, values)
+        await outbox.crm_action(session, services, payload, dedupe=f"{event_id}:{index}")

@@ -14,7 +14,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.cli import cli
 from bot.components import add_components
@@ -90,7 +90,7 @@ ENV = {
 
 
 def worker_for(services: Services, max_age: timedelta = timedelta(days=3)) -> tuple[DeliveryWorker, CrmSender]:
-    sender = CrmSender(services.agreement.crm_actions, services.clock, ENV)
+    sender = CrmSender(services.agreement, services.clock, ENV)
     return DeliveryWorker(services, {"crm": sender}, policy=RetryPolicy(max_age=max_age)), sender
 
 
@@ -257,7 +257,7 @@ async def test_bad_client_credentials_are_retried_with_the_token_endpoints_reaso
 ) -> None:
     services = salesforce_services(db, clock, salesforce)
     await accepted_lead(services, "00Q000000000001")
-    sender = CrmSender(services.agreement.crm_actions, clock, {**ENV, "BATON_CRM_SALESFORCE_CLIENT_SECRET": "wrong"})
+    sender = CrmSender(services.agreement, clock, {**ENV, "BATON_CRM_SALESFORCE_CLIENT_SECRET": "wrong"})
     worker = DeliveryWorker(services, {"crm": sender}, policy=RetryPolicy(max_age=timedelta(days=3)))
     await worker.run_once()
     await sender.close()
@@ -269,7 +269,7 @@ async def test_bad_client_credentials_are_retried_with_the_token_endpoints_reaso
     )
 
 
-async def test_an_owner_without_a_crm_id_is_parked_at_once_and_names_the_fix(
+async def test_an_owner_without_a_crm_id_is_parked_at_once_and_a_retry_after_the_fix_writes_it(
     db: Database, clock: ManualClock, salesforce: SalesforceFake
 ) -> None:
     services = salesforce_services(db, clock, salesforce, crm_ids={})
@@ -277,9 +277,21 @@ async def test_an_owner_without_a_crm_id_is_parked_at_once_and_names_the_fix(
     worker, sender = worker_for(services)
     await worker.run_once()
     await sender.close()
-    crm = [r for r in await crm_rows(db)]
-    assert [r.status for r in crm] == ["failed"] and not salesforce.received
-    assert crm[0].last_error == f"no CRM user id for {rep}: add crm_id to that person in the agreement"
+    (row,) = await crm_rows(db)
+    assert row.status == "failed" and not salesforce.received
+    assert row.last_error == f"no CRM user id for {rep}: add crm_id to that person in the agreement"
+    # The admin adds the crm_id, restarts, and sends the parked row again.
+    fixed = salesforce_services(db, clock, salesforce)
+    async with db.transaction() as session:  # what `baton outbox retry` does, at the test's clock
+        await session.execute(
+            update(OutboxMessage).values(status="pending", attempts=0, next_attempt_at=clock.now(), error_code=None)
+        )
+    worker, sender = worker_for(fixed)
+    await worker.run_once()
+    await sender.close()
+    owner = ALICE_SF if rep == "alice@example.com" else BOB_SF
+    assert [r.status for r in await crm_rows(db)] == ["sent"]
+    assert salesforce.received[-1].json() == {"OwnerId": owner, "Status": "Working - Contacted"}
 
 
 def test_the_agreement_refuses_unknown_placeholders_and_an_incomplete_preset() -> None:
@@ -358,7 +370,7 @@ async def test_a_custom_action_fills_its_templates_and_reads_its_secret_when_sen
         db=db, agreement=crm_agreement([action], {"alice@example.com": "A-1", "bob@example.com": "B-1"}), clock=clock
     )
     rep = await accepted_lead(services, "a/b c")  # a path separator and a space in the CRM's id
-    sender = CrmSender(services.agreement.crm_actions, clock, {"BATON_CRM_CUSTOM": "s3cret-token-value"})
+    sender = CrmSender(services.agreement, clock, {"BATON_CRM_CUSTOM": "s3cret-token-value"})
     worker = DeliveryWorker(services, {"crm": sender}, policy=RetryPolicy(max_age=timedelta(days=3)))
     await worker.run_once()
     await sender.close()
