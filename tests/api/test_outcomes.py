@@ -12,7 +12,7 @@ from handlers.clock import ManualClock
 from handlers.digest.weekly import build_digests
 from handlers.handoff.accept import accept
 from handlers.privacy.erasure import forget
-from handlers.queries import roles
+from handlers.queries import answer, roles
 from handlers.queries.conversion import add_conversion, conversion
 from handlers.views.actions import ButtonData
 from handlers.views.notice import Notice
@@ -199,3 +199,14 @@ async def test_forgetting_a_lead_scrubs_the_reason_the_crm_gave(api: Any, runtim
     async with db.read() as session:
         row = (await session.scalars(select(Outcome))).one()
     assert row.reason is not None and "pat.gone@" not in row.reason and "Gonzales" not in row.reason
+
+
+async def test_stats_in_chat_shows_the_funnel_and_who_sees_the_rule_table(api: Any, runtime: Runtime) -> None:
+    await _seed(api, runtime)
+    admin = await answer(runtime.services, "stats this week", "revops@example.com")
+    shown = {f.label: f.value for f in admin.fields}
+    assert shown["Funnel"].startswith("MQL 4 → SAL 3 → SQL 1 → Opportunity 1 → Won 1")
+    assert any(t.columns[0] == "Scoring rule" for t in admin.tables)
+    rep = await answer(runtime.services, "stats this week", "alice@example.com")
+    assert "Funnel" in {f.label for f in rep.fields}
+    assert not any(t.columns[0] == "Scoring rule" for t in rep.tables)  # a rep sees no per-rule table
