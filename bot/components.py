@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from bot.crm import add_crm
 from bot.runtime import Runtime
 from bot.webhooks import add_webhooks
 
@@ -11,9 +12,11 @@ log = logging.getLogger(__name__)
 
 
 def add_components(runtime: Runtime) -> None:
-    """Plug in webhooks and every registered chat platform the settings enable."""
+    """Plug in webhooks, the CRM write-back and every registered chat platform the settings enable."""
     if runtime.agreement.webhooks:
         add_webhooks(runtime)
+    if runtime.agreement.crm_actions:
+        add_crm(runtime)
     for platform in runtime.platforms:
         if platform.enabled(runtime.settings):
             runtime.add(platform.component(runtime))

@@ -42,7 +42,7 @@ class Registry:
             self.register(platform)
 
     def register(self, platform: Platform) -> Registry:
-        if platform.name in self._platforms or platform.name in {"none", "webhook"}:
+        if platform.name in self._platforms or platform.name in {"none", "webhook", "crm"}:
             raise ValueError(f"a platform named {platform.name!r} is already registered")
         self._platforms[platform.name] = platform
         return self

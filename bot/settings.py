@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, Setting
 from handlers.messaging.pacing import Pacing, PacingError, parse_duration, parse_limits
 from scoring.agreement import Agreement
 from scoring.agreement_check import AgreementError, format_validation_errors, load_agreement
+from scoring.crm_actions import SECRET_PREFIX as CRM_SECRET_PREFIX
 from scoring.platforms import ChatPlatform
 from scoring.sources import SECRET_PREFIX
 from store import DEFAULT_URL
@@ -160,6 +161,16 @@ class Settings(BaseSettings):
         self._source_secrets = {k: v for k, v in secrets.items() if k.startswith(SECRET_PREFIX) and v}
         return self
 
+    _crm_secrets: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def crm_secrets(self) -> dict[str, str]:
+        """The ``BATON_CRM_*`` variables (secrets of ``[[crm_actions]]``, ``bot/crm.py``)."""
+        return dict(self._crm_secrets)
+
+    def with_crm_secrets(self, secrets: Mapping[str, str]) -> Settings:
+        self._crm_secrets = {k: v for k, v in secrets.items() if k.startswith(CRM_SECRET_PREFIX) and v}
+        return self
+
     @property
     def slack_enabled(self) -> bool:
         return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
@@ -206,7 +217,7 @@ def load_settings(
     except ValidationError as exc:
         # Errors are located by alias: each line names the variable to fix.
         raise ConfigError("environment", format_validation_errors(exc)) from None
-    return settings.with_source_secrets(environment)
+    return settings.with_source_secrets(environment).with_crm_secrets(environment)
 
 
 def load_agreement_file(path: Path, platforms: Iterable[ChatPlatform] | None = None) -> Agreement:

@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from scoring.conditions import Condition
+from scoring.crm_actions import CrmAction
 from scoring.durations import Duration
 from scoring.platforms import clean_ids, known_names
 from scoring.sources import Source
@@ -41,6 +42,10 @@ class Stage(StrEnum):
     RECYCLED = "recycled"
     DISQUALIFIED = "disqualified"
     UNREACHABLE = "unreachable"
+    # After SQL, reported by the CRM (POST /api/leads/{external_id}/outcome).
+    OPPORTUNITY = "opportunity"
+    WON = "won"
+    LOST = "lost"
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -116,6 +121,9 @@ _STAGE_TEXT = {
     Stage.RECYCLED: ("Recycled", "Not ready to buy; back in marketing nurture."),
     Stage.DISQUALIFIED: ("Disqualified", "Not a fit; will not be offered again."),
     Stage.UNREACHABLE: ("Unreachable", "Not reached after the agreed touches; in the unreachable nurture programme."),
+    Stage.OPPORTUNITY: ("Opportunity", "The CRM opened an opportunity (a deal) for the lead."),
+    Stage.WON: ("Won", "The opportunity was won: the lead bought."),
+    Stage.LOST: ("Lost", "The opportunity was lost."),
 }
 
 
@@ -272,6 +280,8 @@ class Person(_Model):
     # Platform → the person's id there; built from ``slack_id``/``teams_id`` (any ``<platform>_id``).
     chat_ids: dict[str, str] = Field(default_factory=dict)
     timezone: str = "UTC"
+    # The person's user id in the CRM ({crm_id} in [[crm_actions]]: HubSpot owner id, Salesforce User Id).
+    crm_id: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -437,6 +447,9 @@ WebhookEvent = Literal[
     "lead.sql",
     "lead.unreachable",
     "lead.escalated",
+    "lead.opportunity",
+    "lead.won",
+    "lead.lost",
 ]
 
 
@@ -469,6 +482,19 @@ class Agreement(_Model):
     retention: Retention = Field(default_factory=Retention)
     import_columns: dict[str, str] = Field(default_factory=dict, alias="import")
     sources: list[Source] = Field(default_factory=list)
+    crm_actions: list[CrmAction] = Field(default_factory=list)
+
+    @field_validator("crm_actions")
+    @classmethod
+    def _unique_crm_actions(cls, value: list[CrmAction]) -> list[CrmAction]:
+        names = [a.name for a in value]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"crm action names must be unique: {', '.join(repeated)}")
+        return value
+
+    def crm_action(self, name: str) -> CrmAction | None:
+        return next((a for a in self.crm_actions if a.name == name), None)
 
     @field_validator("sources")
     @classmethod

@@ -363,3 +363,29 @@ class Conversation(Base):
     tenant_id: Mapped[str | None] = mapped_column(String(64))
     gone: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime]
+
+
+class Outcome(Base):
+    """What became of a lead after SQL, as the CRM reports it: one row per lead and kind.
+
+    ``kind`` is ``opportunity``, ``won`` or ``lost``; a resend of the same kind corrects the row
+    instead of adding one, so amounts are never counted twice. ``amount`` is a decimal kept as
+    text (exact on every database; summed with ``decimal.Decimal``)."""
+
+    __tablename__ = "outcomes"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[str | None] = mapped_column(String(40))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    reason: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("uq_outcomes_lead_kind", "lead_id", "kind", unique=True),
+        Index("ix_outcomes_kind_occurred", "kind", "occurred_at"),
+    )

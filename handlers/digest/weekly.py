@@ -19,6 +19,7 @@ from handlers.digest.chart import digest_chart
 from handlers.messaging import outbox
 from handlers.messaging.periodic import once_per_period
 from handlers.queries import roles
+from handlers.queries.conversion import add_marketing_conversion, conversion, funnel_fields
 from handlers.queries.feedback import recent_notes
 from handlers.queries.figures import Figures, gather, rejection_reasons
 from handlers.queries.lists import OfferLine, acceptance_by_source, sla_misses, still_open
@@ -123,6 +124,7 @@ async def _manager_digest(
         tables=[rep_table(agreement, figures.reps)],
         image_title="Funnel and rejection reasons",
     )
+    notice.fields += funnel_fields(agreement, await conversion(session, scope, period.start, period.end))
     notice.lines = [f"SLA missed: {_offer_text(agreement, line, now, email)}" for line in missed_lines]
     notice.lines += [f"Waiting: {_offer_text(agreement, line, now, email)}" for line in waiting_lines]
     return DigestMessage(
@@ -170,6 +172,7 @@ async def _marketing_digest(
             rows=[[s.source, s.campaign, str(s.offers), pct(s.accepted, s.offers), str(s.rejected)] for s in sources],
         ),
     ]
+    await add_marketing_conversion(session, agreement, notice, scope, period, quarter)
     notice.lines = [f"“{n.note}” ({reason_label(agreement, n.reason)}, {person_name(agreement, n.rep)})" for n in notes]
     return DigestMessage("marketing", key, notice, _chart(agreement, title, figures), to_channel=channel)
 

@@ -40,7 +40,9 @@ async def _cancel_first_touch(session: AsyncSession, services: Services, move: M
 
 
 async def _cancel_all(session: AsyncSession, services: Services, move: Move) -> None:
-    await sla.cancel_timers(session, _offer(move).id)
+    if move.handoff is None:  # an outcome for a lead whose offer is already closed: no timers run
+        return
+    await sla.cancel_timers(session, move.handoff.id)
 
 
 async def _start_accept(session: AsyncSession, services: Services, move: Move) -> None:

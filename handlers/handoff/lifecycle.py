@@ -77,12 +77,18 @@ class Transition(StrEnum):
     SQL = "sql"
     UNREACHABLE = "unreachable"
     TOUCH = "touch"
+    OPPORTUNITY = "opportunity"
+    WON = "won"
+    LOST = "lost"
 
 
 _ANY_STAGE = frozenset(Stage)
 _OPEN = frozenset({HandoffState.OFFERED})
 # Captured leads, and recycled ones back from nurture, may qualify (again).
 _MAY_QUALIFY = frozenset({Stage.CAPTURED, Stage.RECYCLED})
+# Outcomes the CRM reports (handlers/intake/outcomes.py) for a lead sales accepted; won and lost are final.
+_SALES_OWNED = frozenset({Stage.SAL, Stage.SQL, Stage.UNREACHABLE})
+_MAY_CLOSE = _SALES_OWNED | {Stage.OPPORTUNITY}
 
 
 @dataclass(frozen=True)
@@ -172,6 +178,24 @@ TABLE: dict[Transition, Rule] = {
         frozenset({Stage.SAL, Stage.SQL}),
         AuditAction.TOUCHED,
         effects=(Effect.CANCEL_FIRST_TOUCH_TIMER, Effect.REFRESH_CARD, Effect.WEBHOOK),
+    ),
+    Transition.OPPORTUNITY: Rule(
+        _SALES_OWNED,
+        frozenset({Stage.OPPORTUNITY}),
+        AuditAction.OPPORTUNITY,
+        effects=(Effect.CANCEL_ALL_TIMERS, Effect.WEBHOOK),
+    ),
+    Transition.WON: Rule(
+        _MAY_CLOSE,
+        frozenset({Stage.WON}),
+        AuditAction.WON,
+        effects=(Effect.CANCEL_ALL_TIMERS, Effect.WEBHOOK),
+    ),
+    Transition.LOST: Rule(
+        _MAY_CLOSE,
+        frozenset({Stage.LOST}),
+        AuditAction.LOST,
+        effects=(Effect.CANCEL_ALL_TIMERS, Effect.WEBHOOK),
     ),
 }
 

@@ -22,7 +22,7 @@ from store.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 ALERT_DEDUPE = "delivery-alert:"
-_PLATFORMS = {"slack": "Slack", "teams": "Teams", "webhook": "a CRM webhook"}
+_PLATFORMS = {"slack": "Slack", "teams": "Teams", "webhook": "a CRM webhook", "crm": "the CRM (write-back)"}
 
 
 def is_alert(row: OutboxMessage) -> bool:
@@ -33,7 +33,7 @@ def is_alert(row: OutboxMessage) -> bool:
 def target_of(row: OutboxMessage, target_channel: str | None = None) -> str:
     """Where the row was going, for people: a channel, a person or a webhook's host."""
     payload = row.payload or {}
-    if row.kind == "webhook":
+    if row.kind in ("webhook", "crm_action"):
         url = str(payload.get("url") or "")
         return url.split("://", 1)[-1].split("/", 1)[0] or "a webhook"
     for key in ("channel", "email", "user"):

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from handlers.audit import AuditAction
-from handlers.messaging import outbox
+from handlers.messaging import crm, outbox
 from handlers.services import RecordedEvent, Services
 from store.models import AuditEvent, Lead
 from store.rows import buffer_of
@@ -30,6 +30,9 @@ WEBHOOK_EVENTS = {
     AuditAction.UNREACHABLE: "lead.unreachable",
     "lead.escalated": "lead.escalated",
     AuditAction.SLA_ESCALATED: "lead.escalated",
+    AuditAction.OPPORTUNITY: "lead.opportunity",
+    AuditAction.WON: "lead.won",
+    AuditAction.LOST: "lead.lost",
 }
 
 
@@ -59,16 +62,21 @@ async def record(
         if webhook_event and lead is not None
         else []
     )
+    write_back = crm.subscribed(services, action) if lead is not None else []
     buffer = buffer_of(session)
-    if buffer is not None and not subscribers:
+    if buffer is not None and not subscribers and not write_back:
         buffer.add(AuditEvent, row)
         return
     event = AuditEvent(**row)
     session.add(event)
-    if not subscribers:
+    if not subscribers and not write_back:
         return
     assert lead is not None
-    await session.flush()  # the webhook names the event by its id
+    await session.flush()  # the webhook and the write-back name the event by its id
+    if write_back:
+        await crm.enqueue(session, services, lead, action, event.id, now)
+    if not subscribers:
+        return
     body = {
         "event": webhook_event,
         "occurred_at": now.isoformat(),

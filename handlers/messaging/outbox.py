@@ -179,3 +179,12 @@ async def webhook(
             "dedupe_key": f"webhook:{dedupe}" if dedupe else None,
         },
     )
+
+
+async def crm_action(session: AsyncSession, services: Services, payload: dict[str, Any], dedupe: str) -> None:
+    """A write-back to the CRM (``handlers.messaging.crm``), delivered by platform ``crm``."""
+    await _insert(
+        session,
+        services,
+        {"platform": "crm", "kind": "crm_action", "payload": payload, "dedupe_key": f"crm:{dedupe}"},
+    )

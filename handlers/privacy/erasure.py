@@ -2,7 +2,7 @@
 
 What identifies a person: the lead's email, names, phone, website and title.
 They are removed from ``leads.data`` and, wherever they were copied (score
-explanation, routing trace, feedback notes, audit before/after, outbox payloads
+explanation, routing trace, feedback notes, outcome reasons, audit before/after, outbox payloads
 and errors, webhook bodies), replaced by ``[forgotten]``. Cards already posted
 in Slack or Teams are re-rendered without them. What stats need stays: stage,
 score, team, owner (a rep), times, source, campaign, company facts.
@@ -31,6 +31,7 @@ from handlers.services import Services
 from handlers.text import _, n_
 from handlers.text.refusals import RefusalCode, refuse
 from store.models import AuditEvent, Feedback, Handoff, Lead, OutboxMessage
+from store.models import Outcome as LeadOutcome
 
 IDENTIFYING_FIELDS = ("email", "first_name", "last_name", "phone", "website", "title")
 FORGOTTEN = "[forgotten]"
@@ -182,6 +183,8 @@ async def erase(session: AsyncSession, services: Services, leads: Sequence[Lead]
         lead_id = person.lead.id
         notes = (await session.scalars(select(Feedback).where(Feedback.lead_id == lead_id))).all()
         changed += _scrub_rows(notes, [person.pattern], ("note",))
+        reported = (await session.scalars(select(LeadOutcome).where(LeadOutcome.lead_id == lead_id))).all()
+        changed += _scrub_rows(reported, [person.pattern], ("reason",))
         audit = (await session.scalars(select(AuditEvent).where(AuditEvent.lead_id == lead_id))).all()
         person.event_ids = {event.id for event in audit}
         changed += _scrub_rows(audit, [person.pattern], ("before", "after"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from handlers.queries import roles
+from handlers.queries.conversion import add_conversion
 from handlers.queries.figures import Figures, Scope, gather, handoff_scope
 from handlers.queries.parser import StatsQuery
 from handlers.queries.periods import Period, quarter_period, resolve, span_text
@@ -137,6 +138,7 @@ async def answer_stats(services: Services, query: StatsQuery, viewer: Viewer) ->
             await _own_team_line(services, notice, viewer, period)
     elif decided.rep_rows and figures.reps:
         notice.tables = [rep_table(agreement, figures.reps)]
+    await add_conversion(services, notice, scope, period.start, period.end, tables=decided.rep_rows)
     return notice
 
 

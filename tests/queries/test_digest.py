@@ -61,7 +61,7 @@ async def test_marketing_digest_has_volume_reasons_notes_and_sources(services: S
     got = values(marketing)
     assert got["MQLs this week"].startswith("7 (target to date 46")
     assert got["Rejected"] == "2"
-    reasons, sources = marketing.notice.tables
+    reasons, sources, *_won = marketing.notice.tables  # then wins by source (and per rule)
     assert reasons.rows == [["No budget", "1"], ["No fit (size, title, geography)", "1"]]
     assert ["ebook", "Pricing guide", "1", "100%", "0"] in sources.rows
     assert ["webinar", "Q4 webinar", "6", "50%", "2"] in sources.rows
