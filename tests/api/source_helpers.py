@@ -40,6 +40,17 @@ SOURCES: list[dict[str, Any]] = [
         "defaults": {"source": "website form", "country": "US"},
     },
     {
+        "name": "forms-each",
+        "auth": {"kind": "bearer", "secret_env": "BATON_SOURCE_FORMS_TOKEN"},
+        "per_lead": True,
+        "fields": {
+            "external_id": "submission.id",
+            "email": "submission.contact.email",
+            "employees": "submission.company.size",
+        },
+        "defaults": {"title": "VP Sales", "industry": "software", "country": "US", "company": "Prospect A"},
+    },
+    {
         "name": "signed",
         "auth": {"kind": "hmac", "secret_env": "BATON_SOURCE_SIGNED_SECRET"},
         "fields": {"external_id": "id", "email": "email"},
@@ -93,3 +104,29 @@ def salesforce_message(count: int = 1, org_id: str = ORG_ID, **fields: str | Non
 
 
 XML = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'}
+
+
+async def kept_failures(db: Any) -> list[Any]:
+    """The intake failures kept, oldest first."""
+    from sqlalchemy import select
+
+    from store.models import IntakeFailure
+
+    async with db.transaction() as session:
+        return list((await session.scalars(select(IntakeFailure).order_by(IntakeFailure.id))).all())
+
+
+async def assert_no_lead_written(db: Any) -> None:
+    """Nothing intake writes for a lead; only intake failures and the admins' alert about them."""
+    from sqlalchemy import select
+
+    from store.models import OutboxMessage
+    from tests.api.intake_helpers import WRITTEN, counts
+
+    found = await counts(db)
+    async with db.transaction() as session:
+        keys = list(await session.scalars(select(OutboxMessage.dedupe_key)))
+    assert all(k and ":delivery-alert:intake:" in f":{k}" for k in keys), keys
+    assert {k: v for k, v in found.items() if k != "OutboxMessage"} == dict.fromkeys(
+        (m.__name__ for m in WRITTEN if m.__name__ != "OutboxMessage"), 0
+    )
