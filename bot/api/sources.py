@@ -81,12 +81,12 @@ async def post_source(request: web.Request) -> web.Response:
         results = await _take(request, source, records, lambda i: f"[{i}]" if listed else "")
     except Refused as exc:
         _count(request, source, "unauthorized" if exc.status in (401, 403) else "refused")
-        body: dict[str, Any] = {"error": exc.error}
+        answer: dict[str, Any] = {"error": exc.error}
         if exc.problems:
-            body["problems"] = [{"field": where, "message": message} for where, message in exc.problems]
+            answer["problems"] = [{"field": where, "message": message} for where, message in exc.problems]
         if exc.failures:
-            body["failures"] = exc.failures
-        return web.json_response(body, status=exc.status)
+            answer["failures"] = exc.failures
+        return web.json_response(answer, status=exc.status)
     stored = sum(1 for r in results if r.get("status") != "refused")
     _count(request, source, "accepted", stored)
     return web.json_response({"results": results}, status=202)

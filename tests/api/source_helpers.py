@@ -51,6 +51,13 @@ SOURCES: list[dict[str, Any]] = [
         "defaults": {"title": "VP Sales", "industry": "software", "country": "US", "company": "Prospect A"},
     },
     {
+        "name": "dialer",
+        "auth": {"kind": "bearer", "secret_env": "BATON_SOURCE_FORMS_TOKEN"},
+        "per_lead": True,
+        "fields": {"external_id": "lead.external_id", "email": "lead.email"},
+        "touches": "calls[].{kind: 'call', rep: agent_email, at: started_at, outcome: disposition, id: call_id}",
+    },
+    {
         "name": "signed",
         "auth": {"kind": "hmac", "secret_env": "BATON_SOURCE_SIGNED_SECRET"},
         "fields": {"external_id": "id", "email": "email"},
