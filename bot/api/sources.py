@@ -27,6 +27,7 @@ from handlers.intake import leads as intake
 from handlers.intake.leads import InvalidActivities
 from handlers.intake.source_records import check_record
 from handlers.intake.touches import TouchRefused, log_touches
+from handlers.text import _, n_
 from scoring.agreement_check import format_path
 from scoring.sources import Source
 
@@ -63,7 +64,7 @@ async def post_source(request: web.Request) -> web.Response:
     if not source.auth.allows(_client_address(request)):
         # Kept nowhere, like a bad signature: the caller is not on the source's allow-list.
         _count(request, source, "unauthorized")
-        error = f"this address may not call source {source.name!r} (its allow_ips); nothing was kept"
+        error = _("api.sources.address_refused", source=source.name)
         if source.preset == "salesforce":
             return web.Response(text=soap.fault(error, []), status=403, content_type="text/xml", charset="utf-8")
         return problem(403, error)
@@ -192,10 +193,10 @@ async def _take(request: web.Request, source: Source, records: list[Any], where:
         request.app[RUNTIME].metrics.source_leads_refused.labels(source.name).inc(len(refused))
     problems = [(_join(where(i), found), message) for i, c in refused for found, message in c.problems]
     if refused and (not source.takes_each_lead or len(refused) == len(records)):
-        kept = f"; kept as intake failure{'s' if len(refused) > 1 else ''} {', '.join(map(str, failure_ids))}"
+        kept = n_("api.sources.kept", len(refused), ids=", ".join(map(str, failure_ids)))
         raise Refused(
             422,
-            f"the payload does not map to valid leads for source {source.name!r}; nothing was stored" + kept,
+            _("api.sources.refused", source=source.name) + kept,
             problems,
             failures=failure_ids,
         )

@@ -21,6 +21,7 @@ from bot.keys import SERVICES
 from handlers.intake.resend import Answer
 from handlers.intake.touch_input import TouchIn
 from handlers.intake.touches import MAX_TOUCHES, TouchRefused, log_touches
+from handlers.text import _
 
 routes = web.RouteTableDef()
 _touches = TypeAdapter(list[TouchIn])
@@ -39,9 +40,9 @@ async def post_touches(request: web.Request) -> web.Response:
         if single:
             items = [items]
         if not isinstance(items, list):
-            return answer(422, 'send a touch, a list of touches, or {"touches": [...]} and nothing else')
+            return answer(422, _("api.touches.shape"))
         if not 1 <= len(items) <= MAX_TOUCHES:
-            return answer(422, f"send between 1 and {MAX_TOUCHES} touches")
+            return answer(422, _("api.touches.count", most=MAX_TOUCHES))
         try:
             touches = _touches.validate_python(items)
         except ValidationError as exc:
@@ -49,7 +50,7 @@ async def post_touches(request: web.Request) -> web.Response:
             if single:  # one touch: its fields by name, not "[0].kind"
                 for p in found:
                     p["field"] = p["field"].removeprefix("[0].").removeprefix("[0]") or "(top level)"
-            return answer(422, "invalid touches; nothing was stored", found)
+            return answer(422, _("api.touches.invalid"), found)
         try:
             logged = await log_touches(request.app[SERVICES], external_id, touches)
         except TouchRefused as exc:

@@ -20,6 +20,7 @@ from handlers.handoff.cards import refresh_card
 from handlers.handoff.touch import record_touch
 from handlers.intake.touch_input import TouchIn
 from handlers.services import Services
+from handlers.text import _
 from scoring.agreement import Agreement, Person, Stage
 from store.models import Handoff, HandoffState, Lead, Touch
 
@@ -64,9 +65,9 @@ async def log_touches(services: Services, external_id: str, touches: Sequence[To
     async with services.db.transaction() as session:
         lead = await session.scalar(select(Lead).where(Lead.external_id == external_id))
         if lead is None:
-            raise TouchRefused(404, f"no lead with external_id {external_id!r}")
+            raise TouchRefused(404, _("api.touches.no_lead", external_id=external_id))
         if lead.forgotten_at is not None:
-            raise TouchRefused(410, f"lead {external_id!r} was forgotten on request; it takes no more touches")
+            raise TouchRefused(410, _("api.touches.forgotten", external_id=external_id))
         handoff = await session.scalar(
             select(Handoff)
             .where(Handoff.lead_id == lead.id, Handoff.state == HandoffState.ACCEPTED)
@@ -74,27 +75,22 @@ async def log_touches(services: Services, external_id: str, touches: Sequence[To
             .limit(1)
         )
         if handoff is None or lead.stage not in (Stage.SAL, Stage.SQL):
-            raise TouchRefused(
-                409,
-                f"lead {external_id!r} is at stage {lead.stage} and not accepted by a rep: touches count from "
-                "acceptance (accept it in Slack or Teams first)",
-            )
+            raise TouchRefused(409, _("api.touches.not_accepted", external_id=external_id, stage=lead.stage))
         problems: list[tuple[str, str]] = []
         reps: list[str] = []
         for i, touch in enumerate(touches):
             field = "rep" if touch.rep is not None else "rep_crm_id"
             person = find_rep(agreement, touch)
             if person is None:
-                problems.append((f"[{i}].{field}", f"no person with this {'email' if touch.rep else 'crm_id'}"))
+                message = _("api.touches.no_such_rep") if touch.rep else _("api.touches.no_such_crm_id")
+                problems.append((f"[{i}].{field}", message))
                 continue
             email = person.email.lower()
             if not _may_work(agreement, lead, email):
-                problems.append(
-                    (f"[{i}].{field}", f"{person.name} is neither the lead's owner nor a manager of its team")
-                )
+                problems.append((f"[{i}].{field}", _("api.touches.not_owner", name=person.name)))
             reps.append(email)
         if problems:
-            raise TouchRefused(422, "invalid touches; nothing was stored", problems)
+            raise TouchRefused(422, _("api.touches.invalid"), problems)
         ids = {t.id for t in touches if t.id is not None}
         stored = set()
         if ids:

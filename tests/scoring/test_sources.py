@@ -83,7 +83,8 @@ def test_the_commented_example_in_baton_example_toml_loads_when_uncommented() ->
     text = EXAMPLE_CONFIG.read_text(encoding="utf-8")
     tail = text[text.index("# [[sources]]") :].splitlines()
     data = tomllib.loads("\n".join(line.removeprefix("# ") if line != "#" else "" for line in tail))
-    assert [s.name for s in make_agreement(sources=data["sources"]).sources] == ["hubspot", "salesforce", "forms"]
+    names = [s.name for s in make_agreement(sources=data["sources"], retention=data["retention"]).sources]
+    assert names == ["hubspot", "salesforce", "forms", "salesforce-flow", "marketo", "dialer"]
 
 
 @pytest.mark.parametrize(
