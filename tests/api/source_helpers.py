@@ -43,6 +43,8 @@ SOURCES: list[dict[str, Any]] = [
         "activities": "submission.events[].{type: kind, occurred_at: at}",
         "defaults": {"source": "website form", "country": "US"},
     },
+    {"name": "flow", "preset": "salesforce_flow", "auth": {"kind": "bearer", "secret_env": "BATON_SOURCE_FLOW"}},
+    {"name": "marketo", "preset": "marketo", "auth": {"kind": "bearer", "secret_env": "BATON_SOURCE_MARKETO"}},
     {
         "name": "forms-each",
         "auth": {"kind": "bearer", "secret_env": "BATON_SOURCE_FORMS_TOKEN"},

@@ -30,7 +30,16 @@ def bearer(**extra: Any) -> dict[str, Any]:
 
 def test_the_example_sources_load() -> None:
     agreement = make_agreement(sources=SOURCES)
-    assert [s.name for s in agreement.sources] == ["hubspot", "salesforce", "forms", "forms-each", "dialer", "signed"]
+    assert [s.name for s in agreement.sources] == [
+        "hubspot",
+        "salesforce",
+        "forms",
+        "flow",
+        "marketo",
+        "forms-each",
+        "dialer",
+        "signed",
+    ]
     assert agreement.source("nope") is None
 
 

@@ -38,8 +38,6 @@ from tests.timers.conftest import rows
 
 PRESETS: list[dict[str, Any]] = [
     *SOURCES,
-    {"name": "flow", "preset": "salesforce_flow", "auth": {"kind": "bearer", "secret_env": "BATON_SOURCE_FLOW"}},
-    {"name": "marketo", "preset": "marketo", "auth": {"kind": "bearer", "secret_env": "BATON_SOURCE_MARKETO"}},
     {
         "name": "sf-listed",
         "preset": "salesforce",

@@ -236,8 +236,8 @@ async def test_a_baton_signed_source_takes_a_signed_request_once(api: Any, clock
 
 
 async def test_an_unknown_source_is_404(api: Any, db: Database) -> None:
-    response = await api.post("/api/sources/marketo", json={}, headers=JSON)
-    assert response.status == 404 and "marketo" in (await response.json())["error"]
+    response = await api.post("/api/sources/pipedrive", json={}, headers=JSON)
+    assert response.status == 404 and "pipedrive" in (await response.json())["error"]
     await assert_nothing_written(db)
 
 

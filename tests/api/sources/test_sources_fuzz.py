@@ -16,7 +16,15 @@ from handlers.clock import ManualClock
 from store.db import Database
 from store.models import OutboxMessage
 from tests.api.intake_helpers import counts
-from tests.api.source_helpers import XML, hubspot_contact, hubspot_headers, salesforce_message
+from tests.api.source_helpers import (
+    FIXTURES,
+    FLOW_TOKEN,
+    MARKETO_TOKEN,
+    XML,
+    hubspot_contact,
+    hubspot_headers,
+    salesforce_message,
+)
 from tests.api.test_intake_fuzz import FUZZ, hostile_text, json_values
 
 
@@ -84,3 +92,31 @@ async def test_any_salesforce_body_is_answered_in_soap_without_a_5xx(
 ) -> None:
     text = await check(api, db, caplog, "/api/sources/salesforce", body, XML)
     assert "<Ack>true</Ack>" in text or "<soapenv:Fault>" in text
+
+
+marketo_fields = st.dictionaries(
+    st.sampled_from(["id", "email", "firstName", "numberOfEmployees", "annualRevenue", "country", "website"])
+    | hostile_text,
+    json_values,
+    max_size=6,
+)
+
+
+def marketo_lead(changes: dict[str, Any]) -> dict[str, Any]:
+    lead: dict[str, Any] = json.loads((FIXTURES / "marketo_webhook_lead.json").read_text())
+    return {**lead, **changes}
+
+
+@FUZZ
+@given(
+    value=json_values
+    | marketo_fields.map(marketo_lead)
+    | st.lists(marketo_fields.map(marketo_lead), max_size=3).map(lambda leads: {"leads": leads})
+)
+async def test_any_marketo_or_flow_body_is_answered_without_a_5xx(
+    api: Any, db: Database, caplog: pytest.LogCaptureFixture, value: Any
+) -> None:
+    body = json.dumps(value).encode()
+    for name, token in (("marketo", MARKETO_TOKEN), ("flow", FLOW_TOKEN)):
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        json.loads(await check(api, db, caplog, f"/api/sources/{name}", body, headers))
