@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Text, cast, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.intake import leads as intake
 from handlers.intake.source_records import Checked, check_record, identity
+from handlers.intake.touches import TouchRefused, log_touches
 from handlers.messaging import outbox
 from handlers.messaging.alerts import ALERT_DEDUPE
 from handlers.services import Services
@@ -195,9 +196,12 @@ async def _replay_one(services: Services, row: IntakeFailure) -> Replayed:
         return result
     (outcome,) = await intake.ingest(services, [checked.lead], actor=f"source:{source.name}")
     if checked.touches:
-        from handlers.intake.touches import log_touches  # noqa: PLC0415 - touches import intake
-
-        await log_touches(services, outcome.external_id, checked.touches)
+        try:
+            await log_touches(services, outcome.external_id, checked.touches)
+        except TouchRefused as exc:  # the lead is stored; its touches are told, as the source's answer tells them
+            result.problems = [{"field": f"touches{f}", "message": m} for f, m in exc.problems] or [
+                {"field": "touches", "message": exc.error}
+            ]
     async with services.db.transaction() as session:
         await session.execute(
             update(IntakeFailure)
@@ -236,11 +240,16 @@ async def purge_expired(services: Services) -> int:
 
 
 async def forget_email(session: AsyncSession, services: Services, email: str) -> int:
-    """A person's erasure: drop every kept failure that carries their email, now."""
+    """A person's erasure: drop every kept failure that carries their email, now: as the mapped
+    email, or anywhere in the payload (a record is often refused because its email is not where
+    the mapping looks)."""
+    email = email.strip().lower()
+    pattern = "%" + email.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     chosen = list(
         await session.scalars(
             select(IntakeFailure.id).where(
-                IntakeFailure.email == email.strip().lower(), IntakeFailure.purged_at.is_(None)
+                IntakeFailure.purged_at.is_(None),
+                or_(IntakeFailure.email == email, cast(IntakeFailure.record, Text).ilike(pattern, escape="\\")),
             )
         )
     )

@@ -218,3 +218,14 @@ def test_the_cli_lists_and_replays_failures(database_url: str, tmp_path: Any, db
     assert (
         "no open intake failures" in runner.invoke(cli, ["intake", "failures", "--config", str(config)], env=env).output
     )
+
+
+async def test_forgetting_finds_the_email_anywhere_in_a_kept_payload(
+    api: Any, db: Database, clock: ManualClock, runtime: Runtime
+) -> None:
+    await post_hubspot(api, clock, work_email_contact(60))  # refused: the address is in work_email
+    await post_hubspot(api, clock, work_email_contact(61))
+    outcome = await forget(runtime.services, "Buyer60@prospect-co.example", "test")
+    assert outcome.ok, outcome.message
+    gone, kept = await kept_failures(db)
+    assert gone.record is None and kept.record is not None  # buyer61's stays
