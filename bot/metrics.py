@@ -114,6 +114,12 @@ class Metrics:
         self.source_leads = Counter(
             "baton_source_leads", "Leads mapped from a source and taken by intake, by source.", ["source"], registry=r
         )
+        self.source_leads_refused = Counter(
+            "baton_source_leads_refused",
+            "Records from a source that did not map to a valid lead, kept as intake failures, by source.",
+            ["source"],
+            registry=r,
+        )
         self.http = Histogram(
             "baton_http_request_seconds", "HTTP request latency, by route.", ["route", "method", "status"], registry=r
         )

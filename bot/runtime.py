@@ -225,7 +225,7 @@ class Runtime:
         return run
 
     def web_app(self) -> web.Application:
-        from bot.api import health, leads, outcomes, sources
+        from bot.api import health, leads, outcomes, sources, touches
         from bot.api.errors import json_errors
         from bot.keys import MAX_BODY as MAX_BODY_KEY
         from bot.keys import RUNTIME, SERVICES, SETTINGS
@@ -239,6 +239,7 @@ class Runtime:
         app.add_routes(leads.routes)
         app.add_routes(sources.routes)
         app.add_routes(outcomes.routes)
+        app.add_routes(touches.routes)
         app.add_routes(metrics_routes)
         for component in self.components:
             component.mount(app)

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     # catch up: about 12 ms a firing on SQLite against under 1 ms in batches of 100).
     timer_batch: int = Field(default=100, ge=1, le=1000, validation_alias="BATON_TIMER_BATCH")
     # Leads of one request committed together; 1 gives every lead a transaction of its own.
+    # A header a trusted reverse proxy sets to the caller's address (e.g. X-Forwarded-For; its last
+    # entry is used): read for a source's allow_ips only when set, else the connection's address.
+    trusted_proxy_header: str | None = Field(None, validation_alias="BATON_TRUSTED_PROXY_HEADER")
     intake_batch: int = Field(default=100, ge=1, le=1000, validation_alias="BATON_INTAKE_BATCH")
     # How long an Idempotency-Key's answer is kept and replayed to a retry of the same request.
     idempotency_hours: float = Field(default=24.0, gt=0, le=24 * 30, validation_alias="BATON_IDEMPOTENCY_HOURS")

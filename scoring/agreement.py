@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date, time
+from datetime import date, time, timedelta
 from enum import StrEnum
 from functools import cached_property
 from typing import Literal
@@ -280,8 +280,9 @@ class Person(_Model):
     # Platform → the person's id there; built from ``slack_id``/``teams_id`` (any ``<platform>_id``).
     chat_ids: dict[str, str] = Field(default_factory=dict)
     timezone: str = "UTC"
-    # The person's user id in the CRM ({crm_id} in [[crm_actions]]: HubSpot owner id, Salesforce User Id).
-    crm_id: str | None = None
+    # The person's user id in the CRM (a HubSpot owner id, a Salesforce 005… user id): touches
+    # logged there name the rep by it, and {crm_id} in [[crm_actions]] writes the owner back.
+    crm_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[^\s]+$")
 
     @model_validator(mode="before")
     @classmethod
@@ -460,6 +461,9 @@ class Webhook(_Model):
 
 class Retention(_Model):
     contact_details_after: Duration | None = None
+    # How long a refused lead's payload is kept as an intake failure (issue 15); contact details
+    # go sooner if contact_details_after is shorter.
+    intake_failures_for: Duration = timedelta(days=30)
 
 
 class Agreement(_Model):

@@ -10,6 +10,7 @@ mapping does not name are ignored.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any, Literal
 
 import jmespath
@@ -19,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from scoring.lead import LEAD_FIELDS, CustomValue
 
-Preset = Literal["json", "hubspot", "salesforce"]
+Preset = Literal["json", "hubspot", "salesforce", "salesforce_flow", "marketo"]
 AuthKind = Literal["bearer", "hmac", "hubspot", "salesforce"]
 _NUMERIC = frozenset({"employees", "revenue"})
 # Secrets live in the environment under this prefix, so the settings can collect them without
@@ -72,8 +73,52 @@ _SALESFORCE = {
     "phone": "Phone",
     "website": "Website",
 }
-PRESET_FIELDS: dict[str, dict[str, str]] = {"json": {}, "hubspot": _HUBSPOT, "salesforce": _SALESFORCE}
-PRESET_AUTH: dict[str, AuthKind] = {"json": "bearer", "hubspot": "hubspot", "salesforce": "salesforce"}
+# Marketo: the webhook's payload template is ours (README, "Connect Marketo"); its keys are the
+# lead fields' REST API names, each a token Marketo fills in (an empty token arrives as "").
+_MARKETO = {
+    "external_id": "id",
+    "email": "email",
+    "first_name": "firstName",
+    "last_name": "lastName",
+    "title": "title",
+    "company": "company",
+    "employees": "numberOfEmployees",
+    "revenue": "annualRevenue",
+    "industry": "industry",
+    "country": "country",
+    "source": "leadSource",
+    "campaign": "campaign",
+    "phone": "phone",
+    "website": "website",
+}
+PRESET_FIELDS: dict[str, dict[str, str]] = {
+    "json": {},
+    "hubspot": _HUBSPOT,
+    "salesforce": _SALESFORCE,
+    # A Flow HTTP callout sends the Lead as its JSON (the sObject's API names, as the SOAP message).
+    "salesforce_flow": _SALESFORCE,
+    "marketo": _MARKETO,
+}
+PRESET_AUTH: dict[str, AuthKind] = {
+    "json": "bearer",
+    "hubspot": "hubspot",
+    "salesforce": "salesforce",
+    "salesforce_flow": "bearer",
+    "marketo": "bearer",
+}
+# Where a preset's records are in its body: a Flow sends {"leads": [...]} (or one Lead).
+PRESET_RECORDS: dict[str, str | None] = {"salesforce_flow": "leads"}
+# Senders that never retry a 4xx lose a refused request: their leads are taken one by one, and
+# a refused one is kept as an intake failure (HubSpot's workflow webhooks, Marketo's webhooks, a
+# Flow callout). Salesforce's Outbound Messages retry until acknowledged: a batch is all or nothing.
+PRESET_PER_LEAD: dict[str, bool] = {
+    "json": False,
+    "hubspot": True,
+    "salesforce": False,
+    "salesforce_flow": True,
+    "marketo": True,
+}
+TOUCH_KINDS = ("call", "email", "meeting")
 
 
 def compile_expression(expression: str) -> ParsedResult:
@@ -91,6 +136,27 @@ class SourceAuth(BaseModel):
     kind: AuthKind
     secret_env: str | None = Field(default=None, pattern=rf"^{SECRET_PREFIX}[A-Z0-9_]+$")
     organization_id: str | None = Field(default=None, pattern=r"^00D[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?$")
+    # Only these networks may call (CIDRs, e.g. Salesforce's published ranges); empty: any.
+    allow_ips: list[str] = Field(default_factory=list, max_length=200)
+
+    @field_validator("allow_ips")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError:
+                raise ValueError(f"not an IP network: {cidr!r} (write e.g. 13.108.0.0/14)") from None
+        return value
+
+    def allows(self, address: str | None) -> bool:
+        if not self.allow_ips:
+            return True
+        try:
+            ip = ipaddress.ip_address((address or "").strip())
+        except ValueError:
+            return False
+        return any(ip in ipaddress.ip_network(cidr, strict=False) for cidr in self.allow_ips)
 
     @model_validator(mode="after")
     def _needs(self) -> SourceAuth:
@@ -114,6 +180,12 @@ class Source(BaseModel):
     custom: dict[str, str] = Field(default_factory=dict, max_length=50)  # custom key -> expression
     activities: str | None = None  # expression giving a list of {type, occurred_at?, id?}
     defaults: dict[str, CustomValue] = Field(default_factory=dict)  # lead field -> value when missing
+    # Expression giving a list of touches {kind, at?, rep?|rep_crm_id?, outcome?, id?} (issue 15).
+    touches: str | None = None
+    # Where the records are in the body (a list); None: the body, or each item of a list body.
+    records: str | None = None
+    # Each lead taken or refused on its own, refused ones kept as intake failures (None: the preset's).
+    per_lead: bool | None = None
 
     @field_validator("fields", "defaults")
     @classmethod
@@ -130,7 +202,7 @@ class Source(BaseModel):
             compile_expression(expression)
         return value
 
-    @field_validator("activities")
+    @field_validator("activities", "touches", "records")
     @classmethod
     def _activities(cls, value: str | None) -> str | None:
         if value is not None:
@@ -145,12 +217,28 @@ class Source(BaseModel):
             raise ValueError(f"the {self.preset} preset authenticates with kind = {wanted!r}")
         if self.preset == "json" and self.auth.kind == "salesforce":
             raise ValueError("salesforce authentication is for the salesforce preset")
+        if self.per_lead is not None and self.preset == "salesforce" and self.per_lead:
+            raise ValueError("a Salesforce Outbound Message is acknowledged whole: per_lead must stay false")
         if self.preset == "json" and not {"external_id", "email"} <= set(self.fields) | set(self.defaults):
             raise ValueError("a json source maps at least external_id and email in [sources.fields]")
         return self
 
     def mapping(self) -> dict[str, str]:
         return {**PRESET_FIELDS[self.preset], **self.fields}
+
+    @property
+    def takes_each_lead(self) -> bool:
+        return PRESET_PER_LEAD[self.preset] if self.per_lead is None else self.per_lead
+
+    def records_in(self, body: Any) -> list[Any]:
+        """The records of a parsed JSON body: the ``records`` expression's list, a list body's
+        items, or the body itself."""
+        expression = self.records or PRESET_RECORDS.get(self.preset)
+        if expression is not None and isinstance(body, dict):
+            found = compile_expression(expression).search(body)
+            if isinstance(found, list):
+                return found
+        return body if isinstance(body, list) else [body]
 
 
 def _missing(value: Any) -> bool:
@@ -186,3 +274,11 @@ def map_record(source: Source, record: Any) -> dict[str, Any]:
         if not _missing(activities):
             lead["activities"] = activities
     return lead
+
+
+def map_touches(source: Source, record: Any) -> Any:
+    """The touches ``record`` carries (as the touches API's JSON), or None; validation is the caller's."""
+    if source.touches is None:
+        return None
+    found = compile_expression(source.touches).search(record)
+    return None if _missing(found) else found

@@ -202,8 +202,15 @@ class Touch(Base):
     rep: Mapped[str] = mapped_column(String(320))
     kind: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
+    # Touches logged through the API or a source (issue 15): the CRM's outcome ("connected",
+    # "left voicemail") and its id for the touch, which makes a resent touch a duplicate.
+    outcome: Mapped[str | None] = mapped_column(String(200), default=None)
+    external_id: Mapped[str | None] = mapped_column(String(128), default=None)
 
-    __table_args__ = (Index("ix_touches_rep_created", "rep", "created_at"),)
+    __table_args__ = (
+        Index("ix_touches_rep_created", "rep", "created_at"),
+        Index("uq_touches_lead_external", "lead_id", "external_id", unique=True),
+    )
 
 
 class AuditEvent(Base):
@@ -388,4 +395,37 @@ class Outcome(Base):
     __table_args__ = (
         Index("uq_outcomes_lead_kind", "lead_id", "kind", unique=True),
         Index("ix_outcomes_kind_occurred", "kind", "occurred_at"),
+    )
+
+
+class IntakeFailure(Base):
+    """A record a source sent that could not be taken as a lead, with its problems (issue 15).
+
+    ``fingerprint`` (a hash of the source and the record) makes a resent record the same row,
+    seen again. ``record`` is the payload as the mapping saw it, kept until the retention job
+    purges it (``purged_at``); ``email`` lets a person's erasure find it. A replay that stores
+    the lead sets ``resolved_at`` and ``lead_id``.
+    """
+
+    __tablename__ = "intake_failures"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(40))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str | None] = mapped_column(String(128))
+    email: Mapped[str | None] = mapped_column(String(320))
+    record: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    problems: Mapped[list[Any]]
+    seen: Mapped[int] = mapped_column(Integer, default=1)
+    replays: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"))
+    purged_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("uq_intake_failures_source_fingerprint", "source", "fingerprint", unique=True),
+        Index("ix_intake_failures_open", "resolved_at", "created_at"),
+        Index("ix_intake_failures_email", "email"),
     )

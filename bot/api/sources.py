@@ -10,38 +10,41 @@ Answers are in the source's own shape: JSON, or SOAP (``<Ack>true</Ack>``, or a 
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
-from pydantic import TypeAdapter, ValidationError
 
 from bot.api import soap
 from bot.api.auth import SIGNATURE_WINDOW
 from bot.api.body import BodyError, check_content_type, parse
-from bot.api.errors import problem, validation_problems
+from bot.api.errors import problem
 from bot.api.source_auth import baton_ok, hubspot_ok, salesforce_org_ok, token_ok
 from bot.keys import RUNTIME, SERVICES, SETTINGS
+from handlers.intake import failures, resend
 from handlers.intake import leads as intake
-from handlers.intake import resend
-from handlers.intake.leads import InvalidActivities, LeadIn
+from handlers.intake.leads import InvalidActivities
+from handlers.intake.source_records import check_record
+from handlers.intake.touches import TouchRefused, log_touches
+from handlers.text import _, n_
 from scoring.agreement_check import format_path
-from scoring.sources import Source, map_record
+from scoring.sources import Source
 
 routes = web.RouteTableDef()
-_leads = TypeAdapter(list[LeadIn])
 _LEAD_PATH = re.compile(r"^leads\[(?P<i>\d+)\]\.(?P<rest>.+)$")
 _XML_TYPES = frozenset({"text/xml", "application/soap+xml"})
 
 
 class Refused(Exception):
-    """The request is not taken: ``status``, a summary and each problem as ``(where, message)``."""
+    """The request is not taken: ``status``, a summary, each problem as ``(where, message)`` and
+    the intake failures its refused records were kept as."""
 
-    def __init__(self, status: int, error: str, problems: list[tuple[str, str]] | None = None) -> None:
+    def __init__(
+        self, status: int, error: str, problems: list[tuple[str, str]] | None = None, failures: list[int] | None = None
+    ) -> None:
         super().__init__(error)
-        self.status, self.error, self.problems = status, error, problems or []
+        self.status, self.error, self.problems, self.failures = status, error, problems or [], failures or []
 
 
 def _count(request: web.Request, source: Source, outcome: str, leads: int = 0) -> None:
@@ -58,6 +61,13 @@ async def post_source(request: web.Request) -> web.Response:
     if source is None:
         return problem(404, f"no source named {name[:60]!r} in the agreement's [[sources]]")
     body = await request.read()  # bounded by the app's client_max_size
+    if not source.auth.allows(_client_address(request)):
+        # Kept nowhere, like a bad signature: the caller is not on the source's allow-list.
+        _count(request, source, "unauthorized")
+        error = _("api.sources.address_refused", source=source.name)
+        if source.preset == "salesforce":
+            return web.Response(text=soap.fault(error, []), status=403, content_type="text/xml", charset="utf-8")
+        return problem(403, error)
     if source.preset == "salesforce":
         return await _salesforce(request, source, body)
     try:
@@ -67,13 +77,19 @@ async def post_source(request: web.Request) -> web.Response:
             data = parse(body)
         except BodyError as exc:
             raise Refused(exc.status, exc.error, [(format_path(path), m) for path, m in exc.problems]) from None
-        records = data if isinstance(data, list) else [data]
-        results = await _take(request, source, records, lambda i: f"[{i}]" if isinstance(data, list) else "")
+        records = source.records_in(data)
+        listed = not (len(records) == 1 and records[0] is data)
+        results = await _take(request, source, records, lambda i: f"[{i}]" if listed else "")
     except Refused as exc:
-        _count(request, source, "unauthorized" if exc.status == 401 else "refused")
-        found = [{"field": where, "message": message} for where, message in exc.problems]
-        return problem(exc.status, exc.error, found or None)
-    _count(request, source, "accepted", len(results))
+        _count(request, source, "unauthorized" if exc.status in (401, 403) else "refused")
+        answer: dict[str, Any] = {"error": exc.error}
+        if exc.problems:
+            answer["problems"] = [{"field": where, "message": message} for where, message in exc.problems]
+        if exc.failures:
+            answer["failures"] = exc.failures
+        return web.json_response(answer, status=exc.status)
+    stored = sum(1 for r in results if r.get("status") != "refused")
+    _count(request, source, "accepted", stored)
     return web.json_response({"results": results}, status=202)
 
 
@@ -93,7 +109,7 @@ async def _salesforce(request: web.Request, source: Source, body: bytes) -> web.
         records = [n.record for n in message.notifications]
         results = await _take(request, source, records, lambda i: f"Notification[{i}]")
     except Refused as exc:
-        _count(request, source, "unauthorized" if exc.status == 401 else "refused")
+        _count(request, source, "unauthorized" if exc.status in (401, 403) else "refused")
         problems = [f"{where}: {message}" if where else message for where, message in exc.problems]
         return web.Response(
             text=soap.fault(exc.error, problems), status=exc.status, content_type="text/xml", charset="utf-8"
@@ -141,6 +157,17 @@ async def _first_use(services: Any, signature: str, until: datetime) -> None:
         raise Refused(401, "this signed request was received before (a replay)")
 
 
+def _client_address(request: web.Request) -> str | None:
+    """The caller's address: the connection's, or (only when configured) the last entry of the
+    header the trusted proxy in front of Baton sets."""
+    header = request.app[SETTINGS].trusted_proxy_header
+    if header:
+        forwarded = request.headers.get(header)
+        if forwarded:
+            return forwarded.split(",")[-1].strip()
+    return request.remote
+
+
 def _public_uri(request: web.Request) -> str:
     # The URL as the sender called it: behind a proxy, the scheme and host it forwarded (the
     # signature still needs the secret, so trusting these headers forges nothing).
@@ -150,31 +177,36 @@ def _public_uri(request: web.Request) -> str:
 
 
 async def _take(request: web.Request, source: Source, records: list[Any], where: Any) -> list[dict[str, Any]]:
-    """Map and validate every record, then store them all (or refuse naming each problem)."""
+    """Map and validate every record, then store them: all or none, or (a source that does not
+    retry a 4xx) each on its own. Every refused record is kept as an intake failure."""
     if not records:
         raise Refused(400, "no records in the request; nothing was stored")
     if len(records) > intake.MAX_BATCH:
         raise Refused(413, f"{len(records):,} records in one request; the limit is {intake.MAX_BATCH:,}")
-    mapped, problems = [], []
-    for i, record in enumerate(records):
-        if not isinstance(record, dict):
-            problems.append((where(i) or "(top level)", "not an object; each record is a JSON object"))
-            continue
-        lead = map_record(source, record)
-        try:
-            mapped.append(LeadIn.model_validate(lead))
-        except ValidationError as exc:
-            for found in validation_problems(exc):
-                problems.append((_join(where(i), found["field"]), found["message"] + _mapped_from(source, found)))
-    if problems:
+    services = request.app[SERVICES]
+    now = services.clock.now()
+    checked = [check_record(services.agreement, now, source, record) for record in records]
+    refused = [(i, c) for i, c in enumerate(checked) if c.lead is None]
+    failure_ids = await failures.keep(services, source, [c for _, c in refused]) if refused else []
+    failure_of = {i: failure_ids[n] for n, (i, _) in enumerate(refused)}
+    if refused:
+        request.app[RUNTIME].metrics.source_leads_refused.labels(source.name).inc(len(refused))
+    problems = [(_join(where(i), found), message) for i, c in refused for found, message in c.problems]
+    if refused and (not source.takes_each_lead or len(refused) == len(records)):
+        kept = n_("api.sources.kept", len(refused), ids=", ".join(map(str, failure_ids)))
         raise Refused(
-            422, f"the payload does not map to valid leads for source {source.name!r}; nothing was stored", problems
+            422,
+            _("api.sources.refused", source=source.name) + kept,
+            problems,
+            failures=failure_ids,
         )
+    good = [c for c in checked if c.lead is not None]
+    leads = [c.lead for c in good if c.lead is not None]
     try:
         outcomes = await intake.ingest(
-            request.app[SERVICES], mapped, actor=f"source:{source.name}", chunk=request.app[SETTINGS].intake_batch
+            services, leads, actor=f"source:{source.name}", chunk=request.app[SETTINGS].intake_batch
         )
-    except InvalidActivities as exc:
+    except InvalidActivities as exc:  # checked per record above; kept for a change of agreement between
         raise Refused(422, "invalid activities; nothing was stored", [_split(p, where) for p in exc.problems]) from None
     except intake.PartlyStored as exc:
         # 503, so the sender retries (HubSpot and Salesforce both do on 5xx): stored leads come back unchanged.
@@ -183,7 +215,25 @@ async def _take(request: web.Request, source: Source, records: list[Any], where:
             f"{len(exc.failed)} leads could not be stored because of an error on Baton's side; "
             "the others were stored, and sending the request again is safe",
         ) from None
-    return [o.as_json() for o in outcomes]
+    answers = iter(outcomes)
+    results: list[dict[str, Any]] = []
+    for i, c in enumerate(checked):
+        if c.lead is None:
+            found = [{"field": f, "message": m} for f, m in c.problems]
+            results.append({"status": "refused", "failure_id": failure_of[i], "problems": found})
+            continue
+        result = next(answers).as_json()
+        if c.touches:
+            try:
+                logged = await log_touches(services, result["external_id"], c.touches)
+                result["touches"] = [t.as_json() for t in logged]
+            except TouchRefused as exc:
+                result["touches"] = {
+                    "error": exc.error,
+                    "problems": [{"field": f, "message": m} for f, m in exc.problems],
+                }
+        results.append(result)
+    return results
 
 
 def _split(found: str, where: Any) -> tuple[str, str]:
@@ -198,8 +248,3 @@ def _split(found: str, where: Any) -> tuple[str, str]:
 
 def _join(prefix: str, field: str) -> str:
     return f"{prefix}.{field}" if prefix and field != "(top level)" else (prefix or field)
-
-
-def _mapped_from(source: Source, found: dict[str, str]) -> str:
-    expression = source.mapping().get(found["field"].split(".")[0].split("[")[0])
-    return f" (mapped from {json.dumps(expression)})" if expression else ""

@@ -23,6 +23,11 @@ COMMANDS = {
         "import_leads",
         "Import leads from a CSV file (column mapping in the [import] section of the config).",
     ),
+    "intake": LazyCommand(
+        "bot.cli.intake_cmd",
+        "intake",
+        "Leads a source sent that could not be taken: list them, and run them again after a fix.",
+    ),
     "lead": LazyCommand("bot.cli.lead_cmd", "lead", "Work with one lead."),
     "manifest": LazyCommand(
         "bot.cli.manifest_cmd", "manifest", "Print an app manifest to paste into the platform's developer console."

@@ -1,5 +1,6 @@
 """The retention job: once a day, erase contact details of leads finished long enough ago
-(when ``[retention]`` asks for it) and forget rate-limit scopes idle for a day.
+(when ``[retention]`` asks for it), drop the payload of intake failures kept long enough
+(``[retention] intake_failures_for``) and forget rate-limit scopes idle for a day.
 
 The job runs hourly on every replica; ``claim_period`` lets exactly one of them
 do each day's purge, and a day missed while every replica was down is caught up
@@ -12,6 +13,7 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from handlers.intake.failures import purge_expired as purge_failures
 from handlers.messaging.periodic import claim_period
 from handlers.messaging.scopes import forget_idle
 from handlers.privacy.erasure import purge_expired
@@ -32,6 +34,9 @@ async def run_retention(services: Services) -> int | None:
     forgotten = await forget_idle(services.db, services.clock.now())
     if forgotten:
         log.info("retention: forgot %d rate-limit scopes idle for a day", forgotten)
+    purged = await purge_failures(services)
+    if purged:
+        log.info("retention: dropped the payload of %d intake failures kept long enough", purged)
     if services.agreement.retention.contact_details_after is None:
         return 0
     erased = await purge_expired(services)

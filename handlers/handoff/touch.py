@@ -51,14 +51,29 @@ async def log_touch(services: Services, data: ButtonData, actor_email: str, acti
     return outcome
 
 
+async def record_touch(
+    session: AsyncSession, services: Services, lead: Lead, handoff: Handoff, actor: str, kind: str, touch: Touch
+) -> Outcome:
+    """A touch logged outside chat (the touches API, a source): what the button does, with the
+    ``touch`` row the caller built (its time, outcome and CRM id). The caller checks who may."""
+    action = next(a for a, k in _KIND.items() if k == kind)
+    return await _touch(session, services, lead, handoff, actor, action, touch)
+
+
 async def _touch(
-    session: AsyncSession, services: Services, lead: Lead, handoff: Handoff, actor: str, action: Action
+    session: AsyncSession,
+    services: Services,
+    lead: Lead,
+    handoff: Handoff,
+    actor: str,
+    action: Action,
+    touch: Touch | None = None,
 ) -> Outcome:
     now = services.clock.now()
     kind = _KIND[action]
-    session.add(Touch(lead_id=lead.id, rep=actor, kind=kind, created_at=now))
+    session.add(touch or Touch(lead_id=lead.id, rep=actor, kind=kind, created_at=now))
     if lead.first_touch_at is None:
-        lead.first_touch_at = now
+        lead.first_touch_at = touch.created_at if touch is not None else now
     before = {"stage": lead.stage}
     lead.updated_at = now
     who = person_ref(services.agreement, actor)

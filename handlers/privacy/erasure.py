@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.audit import AuditAction
 from handlers.handoff.cards import refresh_card
 from handlers.handoff.outcome import Outcome
+from handlers.intake.failures import forget_email as forget_failures
 from handlers.messaging import events
 from handlers.services import Services
 from handlers.text import _, n_
@@ -86,8 +87,12 @@ async def forget(services: Services, email: str, actor: str) -> Outcome:
     if not _EMAIL.fullmatch(email):
         return refuse(RefusalCode.NOT_AN_EMAIL, email=email or _("email.empty"))
     async with services.db.transaction() as session:
+        # Refused leads kept as intake failures carry the person's details too (issue 15).
+        failures = await forget_failures(session, services, email)
         lead = await session.scalar(select(Lead).where(Lead.email == email).with_for_update())
         if lead is None:
+            if failures:
+                return Outcome.done(n_("done.forgot_intake_failures", failures, email=email))
             return refuse(RefusalCode.NO_LEAD_WITH_EMAIL, email=email)
         changed = await erase(session, services, [lead], actor, "request")
         external_id = lead.external_id

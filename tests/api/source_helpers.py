@@ -14,7 +14,11 @@ HUBSPOT_SECRET = "fake-hubspot-client-secret-0000"
 JSON_TOKEN = "fake-json-source-token-0000"
 HMAC_SECRET = "fake-hmac-source-secret-0000"
 ORG_ID = "00D000000000062EAA"
+FLOW_TOKEN = "fake-flow-token-0000"
+MARKETO_TOKEN = "fake-marketo-token-0000"
 SECRETS = {
+    "BATON_SOURCE_FLOW": FLOW_TOKEN,
+    "BATON_SOURCE_MARKETO": MARKETO_TOKEN,
     "BATON_SOURCE_HUBSPOT_SECRET": HUBSPOT_SECRET,
     "BATON_SOURCE_FORMS_TOKEN": JSON_TOKEN,
     "BATON_SOURCE_SIGNED_SECRET": HMAC_SECRET,
@@ -38,6 +42,26 @@ SOURCES: list[dict[str, Any]] = [
         "custom": {"utm_medium": "submission.utm.medium"},
         "activities": "submission.events[].{type: kind, occurred_at: at}",
         "defaults": {"source": "website form", "country": "US"},
+    },
+    {"name": "flow", "preset": "salesforce_flow", "auth": {"kind": "bearer", "secret_env": "BATON_SOURCE_FLOW"}},
+    {"name": "marketo", "preset": "marketo", "auth": {"kind": "bearer", "secret_env": "BATON_SOURCE_MARKETO"}},
+    {
+        "name": "forms-each",
+        "auth": {"kind": "bearer", "secret_env": "BATON_SOURCE_FORMS_TOKEN"},
+        "per_lead": True,
+        "fields": {
+            "external_id": "submission.id",
+            "email": "submission.contact.email",
+            "employees": "submission.company.size",
+        },
+        "defaults": {"title": "VP Sales", "industry": "software", "country": "US", "company": "Prospect A"},
+    },
+    {
+        "name": "dialer",
+        "auth": {"kind": "bearer", "secret_env": "BATON_SOURCE_FORMS_TOKEN"},
+        "per_lead": True,
+        "fields": {"external_id": "lead.external_id", "email": "lead.email"},
+        "touches": "calls[].{kind: 'call', rep: agent_email, at: started_at, outcome: disposition, id: call_id}",
     },
     {
         "name": "signed",
@@ -93,3 +117,29 @@ def salesforce_message(count: int = 1, org_id: str = ORG_ID, **fields: str | Non
 
 
 XML = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'}
+
+
+async def kept_failures(db: Any) -> list[Any]:
+    """The intake failures kept, oldest first."""
+    from sqlalchemy import select
+
+    from store.models import IntakeFailure
+
+    async with db.transaction() as session:
+        return list((await session.scalars(select(IntakeFailure).order_by(IntakeFailure.id))).all())
+
+
+async def assert_no_lead_written(db: Any) -> None:
+    """Nothing intake writes for a lead; only intake failures and the admins' alert about them."""
+    from sqlalchemy import select
+
+    from store.models import OutboxMessage
+    from tests.api.intake_helpers import WRITTEN, counts
+
+    found = await counts(db)
+    async with db.transaction() as session:
+        keys = list(await session.scalars(select(OutboxMessage.dedupe_key)))
+    assert all(k and ":delivery-alert:intake:" in f":{k}" for k in keys), keys
+    assert {k: v for k, v in found.items() if k != "OutboxMessage"} == dict.fromkeys(
+        (m.__name__ for m in WRITTEN if m.__name__ != "OutboxMessage"), 0
+    )

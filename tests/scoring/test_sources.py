@@ -30,7 +30,16 @@ def bearer(**extra: Any) -> dict[str, Any]:
 
 def test_the_example_sources_load() -> None:
     agreement = make_agreement(sources=SOURCES)
-    assert [s.name for s in agreement.sources] == ["hubspot", "salesforce", "forms", "signed"]
+    assert [s.name for s in agreement.sources] == [
+        "hubspot",
+        "salesforce",
+        "forms",
+        "flow",
+        "marketo",
+        "forms-each",
+        "dialer",
+        "signed",
+    ]
     assert agreement.source("nope") is None
 
 
@@ -83,4 +92,50 @@ def test_the_commented_example_in_baton_example_toml_loads_when_uncommented() ->
     text = EXAMPLE_CONFIG.read_text(encoding="utf-8")
     tail = text[text.index("# [[sources]]") :].splitlines()
     data = tomllib.loads("\n".join(line.removeprefix("# ") if line != "#" else "" for line in tail))
-    assert [s.name for s in make_agreement(sources=data["sources"]).sources] == ["hubspot", "salesforce", "forms"]
+    names = [s.name for s in make_agreement(sources=data["sources"], retention=data["retention"]).sources]
+    assert names == ["hubspot", "salesforce", "forms", "salesforce-flow", "marketo", "dialer"]
+
+
+@pytest.mark.parametrize(
+    ("source", "named"),
+    [
+        (
+            {
+                "name": "sf",
+                "preset": "salesforce",
+                "auth": {"kind": "salesforce", "organization_id": "00D000000000062EAA", "allow_ips": ["13.108.0.0/99"]},
+            },
+            "not an IP network",
+        ),
+        (
+            {
+                "name": "sf",
+                "preset": "salesforce",
+                "per_lead": True,
+                "auth": {"kind": "salesforce", "organization_id": "00D000000000062EAA"},
+            },
+            "per_lead must stay false",
+        ),
+        ({"name": "m", "preset": "marketo", "auth": {"kind": "hubspot", "secret_env": "BATON_SOURCE_M"}}, "bearer"),
+        (bearer(touches="calls[?"), "not a JMESPath expression"),
+    ],
+)
+def test_new_source_settings_are_checked_at_load(source: dict[str, Any], named: str) -> None:
+    assert named in refusal([source])
+
+
+def test_the_allow_list_matches_addresses_in_its_networks() -> None:
+    source = Source.model_validate(
+        {
+            "name": "sf",
+            "preset": "salesforce",
+            "auth": {"kind": "salesforce", "organization_id": "00D000000000062EAA", "allow_ips": ["13.108.0.0/14"]},
+        }
+    )
+    assert source.auth.allows("13.110.1.1") and not source.auth.allows("13.112.0.1")
+    assert not source.auth.allows(None) and not source.auth.allows("not an address")
+    assert source.takes_each_lead is False
+    marketo = Source.model_validate(
+        {"name": "m", "preset": "marketo", "auth": {"kind": "bearer", "secret_env": "BATON_SOURCE_M"}}
+    )
+    assert marketo.takes_each_lead is True and marketo.auth.allows("198.51.100.1")

@@ -17,26 +17,15 @@ from store.models import AuditEvent, Handoff, Lead, OutboxMessage
 from tests.api.intake_helpers import JSON, assert_nothing_written, count, counts
 from tests.api.source_helpers import (
     JSON_TOKEN,
-    SECRETS,
-    SOURCES,
     XML,
+    assert_no_lead_written,
     baton_headers,
     hubspot_contact,
     hubspot_headers,
+    kept_failures,
     salesforce_message,
 )
 from tests.conftest import auth
-from tests.factories import make_agreement
-
-
-@pytest.fixture
-def agreement() -> Agreement:
-    return make_agreement(sources=SOURCES)
-
-
-@pytest.fixture(autouse=True)
-def source_secrets(runtime: Runtime) -> None:
-    runtime.settings.with_source_secrets(SECRETS)
 
 
 def _ms(clock: ManualClock) -> int:
@@ -111,7 +100,7 @@ async def test_a_replayed_hubspot_request_is_refused(api: Any, db: Database, clo
     assert "replay" in (await again.json())["error"]
 
 
-async def test_a_hubspot_contact_without_an_email_names_the_problem_and_writes_nothing(
+async def test_a_hubspot_contact_without_an_email_names_the_problem_and_is_kept_as_an_intake_failure(
     api: Any, db: Database, clock: ManualClock
 ) -> None:
     status, answer = await post_hubspot(api, clock, hubspot_contact(email="", numemployees="lots"))
@@ -119,7 +108,10 @@ async def test_a_hubspot_contact_without_an_email_names_the_problem_and_writes_n
     problems = {p["field"]: p["message"] for p in answer["problems"]}
     assert problems["email"].startswith("required") and "properties.email" in problems["email"]
     assert "employees" in problems
-    await assert_nothing_written(db)
+    await assert_no_lead_written(db)
+    (failure,) = await kept_failures(db)
+    assert answer["failures"] == [failure.id] and failure.source == "hubspot" and failure.external_id == "3234574"
+    assert {p["field"] for p in failure.problems} == {"email", "employees"}
 
 
 async def test_a_source_without_its_secret_set_answers_503(api: Any, runtime: Runtime, clock: ManualClock) -> None:
@@ -173,7 +165,9 @@ async def test_an_unmappable_notification_is_a_fault_naming_it_and_nothing_is_st
     status, text = await post_salesforce(api, body)
     assert status == 400 or status == 422
     assert "<soapenv:Fault>" in text and "Notification[2].email: required" in text
-    await assert_nothing_written(db)
+    await assert_no_lead_written(db)  # Salesforce retries the whole message until it is acknowledged
+    (failure,) = await kept_failures(db)
+    assert failure.source == "salesforce" and failure.external_id == "00Q000000000002AAA"
 
 
 @pytest.mark.parametrize(
@@ -242,8 +236,8 @@ async def test_a_baton_signed_source_takes_a_signed_request_once(api: Any, clock
 
 
 async def test_an_unknown_source_is_404(api: Any, db: Database) -> None:
-    response = await api.post("/api/sources/marketo", json={}, headers=JSON)
-    assert response.status == 404 and "marketo" in (await response.json())["error"]
+    response = await api.post("/api/sources/pipedrive", json={}, headers=JSON)
+    assert response.status == 404 and "pipedrive" in (await response.json())["error"]
     await assert_nothing_written(db)
 
 
@@ -255,7 +249,8 @@ async def test_a_batch_with_one_bad_record_names_it_and_stores_none(api: Any, db
     answer = await response.json()
     assert response.status == 422
     assert {p["field"] for p in answer["problems"]} == {"[1].email", "[2]"}
-    await assert_nothing_written(db)
+    await assert_no_lead_written(db)  # a json source is all or nothing unless per_lead = true
+    assert [f.external_id for f in await kept_failures(db)] == ["9002", None]
 
 
 async def test_each_source_is_counted_in_the_metrics(api: Any, clock: ManualClock) -> None:
@@ -282,4 +277,4 @@ async def test_an_unknown_activity_type_is_named_where_the_sender_put_it(api: An
     answer = await response.json()
     assert response.status == 422 and answer["problems"][0]["field"] == "[0].activities[0].type"
     assert "unknown event type 'trade_show'" in answer["problems"][0]["message"]
-    await assert_nothing_written(db)
+    await assert_no_lead_written(db)
