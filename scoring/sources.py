@@ -182,6 +182,9 @@ class Source(BaseModel):
     defaults: dict[str, CustomValue] = Field(default_factory=dict)  # lead field -> value when missing
     # Expression giving a list of touches {kind, at?, rep?|rep_crm_id?, outcome?, id?} (issue 15).
     touches: str | None = None
+    # Expression giving the record's outcome {outcome, amount?, currency?, reason?, occurred_at?,
+    # crm_id?} (as POST /api/leads/{external_id}/outcome takes it), or null when it has none.
+    outcome: str | None = None
     # Where the records are in the body (a list); None: the body, or each item of a list body.
     records: str | None = None
     # Each lead taken or refused on its own, refused ones kept as intake failures (None: the preset's).
@@ -202,7 +205,7 @@ class Source(BaseModel):
             compile_expression(expression)
         return value
 
-    @field_validator("activities", "touches", "records")
+    @field_validator("activities", "touches", "outcome", "records")
     @classmethod
     def _activities(cls, value: str | None) -> str | None:
         if value is not None:
@@ -281,4 +284,14 @@ def map_touches(source: Source, record: Any) -> Any:
     if source.touches is None:
         return None
     found = compile_expression(source.touches).search(record)
+    return None if _missing(found) else found
+
+
+def map_outcome(source: Source, record: Any) -> Any:
+    """The outcome ``record`` carries (as the outcome API's JSON), or None; validation is the caller's."""
+    if source.outcome is None:
+        return None
+    found = compile_expression(source.outcome).search(record)
+    if isinstance(found, dict) and _missing(found.get("outcome")):
+        return None  # a deal template whose stage token came through empty: no outcome yet
     return None if _missing(found) else found

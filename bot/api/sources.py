@@ -24,7 +24,8 @@ from bot.api.source_auth import baton_ok, hubspot_ok, salesforce_org_ok, token_o
 from bot.keys import RUNTIME, SERVICES, SETTINGS
 from handlers.intake import failures, resend
 from handlers.intake import leads as intake
-from handlers.intake.leads import InvalidActivities
+from handlers.intake.leads import InvalidActivities, LeadForgotten
+from handlers.intake.outcomes import OutcomeRefused, record_outcome
 from handlers.intake.source_records import check_record
 from handlers.intake.touches import TouchRefused, log_touches
 from handlers.text import _, n_
@@ -232,8 +233,24 @@ async def _take(request: web.Request, source: Source, records: list[Any], where:
                     "error": exc.error,
                     "problems": [{"field": f, "message": m} for f, m in exc.problems],
                 }
+        if c.outcome is not None:
+            result["outcome"] = await _outcome(services, source, result["external_id"], c)
         results.append(result)
     return results
+
+
+async def _outcome(services: Any, source: Source, external_id: str, c: Any) -> dict[str, Any]:
+    """Record a mapped outcome as ``POST /api/leads/{external_id}/outcome`` would: the lead is
+    stored either way; a refusal (its stage does not allow it yet) is reported beside it."""
+    try:
+        recorded = await record_outcome(services, external_id, c.outcome, actor=f"source:{source.name}")
+    except OutcomeRefused as exc:
+        return {"error": exc.error, "status": exc.status}
+    except LeadForgotten:
+        return {"error": f"lead {external_id!r} was forgotten on request; its outcome is not recorded", "status": 410}
+    if recorded is None:  # the lead was just stored, so this is a race with an erasure
+        return {"error": f"no lead with external_id {external_id!r}", "status": 404}
+    return recorded.as_json()
 
 
 def _split(found: str, where: Any) -> tuple[str, str]:

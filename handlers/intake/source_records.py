@@ -1,4 +1,4 @@
-"""One record of a source's payload, checked: the lead it maps to, its touches, or its problems.
+"""One record of a source's payload, checked: the lead it maps to, its touches and outcome, or its problems.
 
 ``POST /api/sources/{name}`` and ``baton intake replay`` both check records here, so a replayed
 intake failure is judged exactly as the request that brought it would be judged today.
@@ -14,10 +14,11 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from handlers.intake.input import InvalidActivities, LeadIn, check_activities
+from handlers.intake.outcomes import OutcomeIn
 from handlers.intake.touch_input import TouchIn
 from scoring.agreement import Agreement
 from scoring.agreement_check import format_path
-from scoring.sources import Source, map_record, map_touches
+from scoring.sources import Source, map_outcome, map_record, map_touches
 
 _touches = TypeAdapter(list[TouchIn])
 
@@ -29,6 +30,7 @@ class Checked:
     record: Any
     lead: LeadIn | None = None
     touches: list[TouchIn] = field(default_factory=list)
+    outcome: OutcomeIn | None = None
     problems: list[tuple[str, str]] = field(default_factory=list)
 
     @property
@@ -77,8 +79,14 @@ def check_record(agreement: Agreement, now: datetime, source: Source, record: An
             checked.touches = _touches.validate_python(touches if isinstance(touches, list) else [touches])
         except ValidationError as exc:
             checked.problems += pydantic_problems(exc, ("touches",))
+    outcome = map_outcome(source, record)
+    if outcome is not None:
+        try:
+            checked.outcome = OutcomeIn.model_validate(outcome)
+        except ValidationError as exc:
+            checked.problems += pydantic_problems(exc, ("outcome",))
     if checked.problems:
-        checked.lead, checked.touches = None, []
+        checked.lead, checked.touches, checked.outcome = None, [], None
     return checked
 
 

@@ -64,6 +64,13 @@ SOURCES: list[dict[str, Any]] = [
         "touches": "calls[].{kind: 'call', rep: agent_email, at: started_at, outcome: disposition, id: call_id}",
     },
     {
+        "name": "deals",
+        "auth": {"kind": "bearer", "secret_env": "BATON_SOURCE_FORMS_TOKEN"},
+        "per_lead": True,
+        "fields": {"external_id": "contact.id", "email": "contact.email"},
+        "outcome": "deal.{outcome: stage, amount: amount, currency: currency, reason: lost_reason, crm_id: id}",
+    },
+    {
         "name": "signed",
         "auth": {"kind": "hmac", "secret_env": "BATON_SOURCE_SIGNED_SECRET"},
         "fields": {"external_id": "id", "email": "email"},
