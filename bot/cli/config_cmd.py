@@ -6,6 +6,7 @@ import click
 
 from bot.cli.common import config_option, load
 from bot.reach_report import reach_warnings
+from bot.secret_report import secret_warnings
 from handlers.text import _, n_
 
 
@@ -31,7 +32,7 @@ def check(config_path: str | None) -> None:
         )
     )
     click.echo(_("cli.config.ok", path=settings.config_path, version=agreement.definition.version, counts=counts))
-    for line in reach_warnings(settings, agreement):
+    for line in [*reach_warnings(settings, agreement), *secret_warnings(settings, agreement)]:
         click.echo(f"warning: {line}", err=True)
     if settings.teams_enabled:
         click.echo(
