@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.teams.markdown import escape
+from handlers.text import _
 from handlers.views.actions import Button
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -72,7 +73,7 @@ def buttons(items: list[Button]) -> tuple[list[dict[str, Any]], list[dict[str, A
                     "style": "compact",
                     "label": button.label,
                     "isRequired": True,
-                    "errorMessage": f"Choose someone to {button.label.lower()} to.",
+                    "errorMessage": _("card.choose_someone", action=button.label.lower()),
                     "choices": [{"title": c.label, "value": c.value} for c in button.choices],
                 }
             )
