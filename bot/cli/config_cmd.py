@@ -7,6 +7,7 @@ import click
 from bot.cli.common import config_option, load
 from bot.reach_report import reach_warnings
 from handlers.text import _, n_
+from handlers.text.words import version_words
 
 
 @click.group()
@@ -30,7 +31,14 @@ def check(config_path: str | None) -> None:
             n_("cli.config.sla_policies", len(agreement.sla.policies)),
         )
     )
-    click.echo(_("cli.config.ok", path=settings.config_path, version=agreement.definition.version, counts=counts))
+    click.echo(
+        _(
+            "cli.config.ok",
+            path=settings.config_path,
+            version=version_words(agreement.definition.version),
+            counts=counts,
+        )
+    )
     for line in reach_warnings(settings, agreement):
         click.echo(f"warning: {line}", err=True)
     if settings.teams_enabled:

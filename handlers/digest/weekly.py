@@ -23,7 +23,7 @@ from handlers.queries.feedback import recent_notes
 from handlers.queries.figures import Figures, gather, rejection_reasons
 from handlers.queries.lists import OfferLine, acceptance_by_source, sla_misses, still_open
 from handlers.queries.periods import Period, local_week, quarter_period, span_text
-from handlers.queries.render import duration, pct, person_name, reason_label, rep_table, when
+from handlers.queries.render import duration, offers_text, pct, person_name, reason_label, rep_table, when
 from handlers.queries.stats import pacing_text
 from handlers.services import Services
 from handlers.views.notice import Field, Notice, Table
@@ -97,17 +97,12 @@ async def _manager_digest(
     missed, missed_lines = await sla_misses(session, scope, period.start, period.end, now)
     waiting, waiting_lines = await still_open(session, scope)
     title = f"Weekly digest for {scope.label}, {period.label}"
-    decided = figures.accepted + figures.rejected
     notice = Notice(
         title=title,
         context=f"{span_text(period)} · {period.zone}",
         fields=[
             Field(label="MQLs", value=str(figures.mqls)),
-            Field(
-                label="Offers",
-                value=f"{figures.offers}: {figures.accepted} accepted "
-                f"({pct(figures.accepted, decided)}), {figures.rejected} rejected",
-            ),
+            Field(label="Offers", value=offers_text(figures, rate_of_accepted=True)),
             Field(
                 label="Time to accept",
                 value=f"median {duration(figures.accept_p50)}, p90 {duration(figures.accept_p90)}",

@@ -9,6 +9,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 
+from handlers.text import n_
+from handlers.text.words import version_words
 from handlers.views.notice import Field, Notice, Table
 from scoring.agreement import Agreement, SlaPolicy, Stage
 from scoring.durations import format_duration
@@ -69,8 +71,11 @@ def find_term(agreement: Agreement, raw: str, cutoff: float = 0.7) -> str | None
 
 def version_line(agreement: Agreement) -> str:
     definition = agreement.definition
-    changed = f", last changed {definition.last_changed:%-d %b %Y}" if definition.last_changed else ""
-    return f"Definition v{definition.version}{changed} (reviewed every {definition.review_every_months} months)."
+    version, months = version_words(definition.version), definition.review_every_months
+    if definition.last_changed:
+        changed = f"{definition.last_changed:%-d %b %Y}"
+        return n_("define.version_line_changed", months, version=version, changed=changed)
+    return n_("define.version_line", months, version=version)
 
 
 def define(agreement: Agreement, raw: str) -> Notice:
