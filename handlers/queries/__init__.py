@@ -53,6 +53,8 @@ async def answer(services: Services, text: str, asker_email: str | None) -> Noti
             return define(agreement, query.unknown)
         return help_notice(query.unknown, query.suggestion)
     if isinstance(query, DefineQuery):
+        if query.question is not None and find_term(agreement, query.term) is None:
+            return help_notice(query.question)  # "what is the meaning of life": not a definition lookup
         return define(agreement, query.term)
     if isinstance(query, BadQuery):
         return Notice(title=f"I couldn't read that `{query.command}` question.", lines=[query.message])

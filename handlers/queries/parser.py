@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from handlers.queries.periods import PERIOD_PATTERN, PERIOD_WORDS, PeriodError, PeriodSpec, parse_period
 
@@ -48,7 +48,11 @@ class HelpQuery:
 
 @dataclass(frozen=True)
 class DefineQuery:
+    """``term`` to define; ``question`` is the whole text when it was a loose question ("what is X")
+    rather than ``define X``: an unknown term then gets the help, not "no definition"."""
+
     term: str
+    question: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -124,7 +128,8 @@ def parse(text: str) -> Query:
     lowered = text.lower()
     define = _DEFINE.match(lowered)
     if define:
-        return DefineQuery(define.group("term").strip())
+        explicit = lowered.startswith(("define ", "definition "))
+        return DefineQuery(define.group("term").strip(), None if explicit else text)
     head, _, tail = text.partition(" ")
     command = _ALIASES.get(head.lower(), head.lower())
     tail = tail.strip()

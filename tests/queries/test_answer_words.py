@@ -50,3 +50,20 @@ async def test_a_reps_offers_add_up_with_the_reassigned_ones(services: Services,
     team = await answer(services, "stats team enterprise today", ADMIN)
     assert field(team, "Offers") == "3: 0 accepted, 0 rejected, 1 open, 2 reassigned"
     assert "Reassigned" in team.tables[0].columns
+
+
+@pytest.mark.parametrize("text", ["what is the meaning of life", "explain quantum physics", "what's up"])
+async def test_a_question_that_is_no_definition_gets_the_help(services: Services, text: str) -> None:
+    notice = await answer(services, text, ADMIN)
+    assert notice.title == "What you can ask Baton"
+    assert notice.lines[0].startswith(f"I didn't understand “{text}”")
+
+
+async def test_define_of_an_unknown_term_still_says_what_can_be_defined(services: Services) -> None:
+    notice = await answer(services, "define meaning of life", ADMIN)
+    assert notice.title == "I don't have a definition for “meaning of life”."
+
+
+async def test_a_question_about_a_known_term_is_still_a_definition(services: Services) -> None:
+    notice = await answer(services, "what is an mql", ADMIN)
+    assert notice.title == "MQL"
