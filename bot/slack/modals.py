@@ -31,7 +31,12 @@ _FIELD_BLOCKS = {"reason": REASON_BLOCK, "note": NOTE_BLOCK}
 
 
 def info_modal(title: str, text: str) -> dict[str, Any]:
-    return {"type": "modal", "title": plain(title, 24), "close": plain(_("form.close"), 24), "blocks": [section(escape(text))]}
+    return {
+        "type": "modal",
+        "title": plain(title, 24),
+        "close": plain(_("form.close"), 24),
+        "blocks": [section(escape(text))],
+    }
 
 
 def _submitted(view: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -70,7 +75,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
             form = await reject_form(services, data, person.email)
             channel = (body.get("channel") or {}).get("id")
             view = (
-                info_modal(_("form.cant_reject"), form.message) if isinstance(form, Outcome) else reject_modal(form, channel)
+                info_modal(_("form.cant_reject"), form.message)
+                if isinstance(form, Outcome)
+                else reject_modal(form, channel)
             )
             try:
                 await client.views_update(view_id=opened["view"]["id"], hash=opened["view"].get("hash"), view=view)

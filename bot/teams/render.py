@@ -91,15 +91,16 @@ def lead_card(view: LeadCard) -> Card:
     else:
         header = _("card.new_lead", headline=headline)
     body: list[dict[str, Any]] = [text(header, size="Large", weight="Bolder")]
-    about = " · ".join(escape(p) for p in (view.title, view.industry, view.country) if p)
-    if about:
-        body.append(text(about, isSubtle=True, spacing="None"))
+    if view.title:
+        body.append(text(escape(view.title), isSubtle=True, spacing="None"))
     employees = n_("card.employees", view.employees) if view.employees is not None else None
     score = _("card.score", score=view.score, threshold=view.threshold, explicit=view.explicit, implicit=view.implicit)
     fact_set = facts(
         [
             (_("card.fact.email"), view.email),
             (_("card.fact.company_size"), employees),
+            (_("card.fact.industry"), view.industry),
+            (_("card.fact.country"), view.country),
             (_("card.fact.score"), score),
             (_("card.fact.stage"), view.stage_label),
             (_("card.fact.source"), view.source),

@@ -40,7 +40,7 @@ def test_a_new_sentence_in_a_render_function_fails_the_check(tmp_path: Path, lin
     [
         'return {"type": "section", "block_id": "baton_reassign", "action_id": "baton:reject_form"}',
         'return {"type": "static_select", "style": "primary"}',
-        'return f"  :zap: *{_(\'card.fast_track\')}*"',
+        "return f\"  :zap: *{_('card.fast_track')}*\"",
         'return f"*{name}*\\n{role} · " + "🔥 "',
         'return text(value, size="Large", weight="Bolder", spacing="None")',
         'return {"type": "Action.Execute", "verb": "refresh"}',
