@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from handlers.queries.periods import PERIOD_PATTERN, PERIOD_WORDS, PeriodError, PeriodSpec, parse_period
+from handlers.text import _
 
 COMMANDS = ("help", "define", "stats", "sla", "feedback", "lead", "my", "ooo")
 # A Slack user mention (<@U123> or <@U123|name>), or a Teams one (<at>Name</at>).
@@ -21,6 +22,7 @@ _DEFINE = re.compile(
     r"^(?:define|definition(?: of)?|explain|meaning of|"
     r"(?:what|wat|wht|whats|wats)(?:'s|’s| is| are| does|s)?)\s+(?:an?\s+|the\s+)?(?P<term>.+?)(?:\s+mean)?$"
 )
+_OF_OFFICE = "of office"  # "out of office on": what people type, not what Baton says
 _ALIASES = {
     "help": "help",
     "?": "help",
@@ -130,22 +132,22 @@ def parse(text: str) -> Query:
     if define:
         explicit = lowered.startswith(("define ", "definition "))
         return DefineQuery(define.group("term").strip(), None if explicit else text)
-    head, _, tail = text.partition(" ")
+    head, _sep, tail = text.partition(" ")
     command = _ALIASES.get(head.lower(), head.lower())
     tail = tail.strip()
-    if command == "out" and tail.lower().startswith("of office"):
-        command, tail = "ooo", tail[len("of office") :].strip()
+    if command == "out" and tail.lower().startswith(_OF_OFFICE):
+        command, tail = "ooo", tail[len(_OF_OFFICE) :].strip()
     if command == "help":
         return HelpQuery()
     if command == "define":
-        return DefineQuery(tail.lower()) if tail else BadQuery("define", "Define what? For example `define mql`.")
+        return DefineQuery(tail.lower()) if tail else BadQuery("define", _("query.define_what"))
     if command in ("stats", "sla"):
         return _stats(command, tail)
     if command == "feedback":
         return _feedback(tail)
     if command == "lead":
         if not tail or " " in tail:
-            return BadQuery("lead", "Give one lead: `lead <email>`, `lead <CRM id>` or `lead <number>`.")
+            return BadQuery("lead", _("query.one_lead"))
         return LeadQuery(tail)
     if command == "my":
         return MyQuery()
@@ -155,7 +157,7 @@ def parse(text: str) -> Query:
             return OooQuery(True)
         if value in ("off", "no", "stop", "back"):
             return OooQuery(False)
-        return BadQuery("ooo", "Say `ooo on` when you are away and `ooo off` when you are back.")
+        return BadQuery("ooo", _("query.ooo_how"))
     return HelpQuery(unknown=text, suggestion=closest_command(head))
 
 
@@ -184,7 +186,7 @@ def _period_message(words: str) -> str:
         parse_period(words)
     except PeriodError as exc:
         return str(exc)
-    return f"I read two periods in one question (“{words}”); ask for one at a time."
+    return _("query.two_periods", words=words)
 
 
 def _stats(command: str, tail: str) -> Query:
@@ -194,9 +196,9 @@ def _stats(command: str, tail: str) -> Query:
     words = [w for w in rest.split() if w.lower() not in ("for", "in", "of", "by")]
     if words and words[0].lower() == "team":
         if len(words) < 2:
-            return BadQuery(command, "Which team? For example `stats team enterprise`.")
+            return BadQuery(command, _("query.which_team"))
         if len(words) > 2:
-            return BadQuery(command, f"I can show one team or one rep at a time, not “{' '.join(words)}”.")
+            return BadQuery(command, _("query.one_target", words=" ".join(words)))
         return StatsQuery(command, period, team=words[1].lower())
     if not words:
         return StatsQuery(command, period)
@@ -218,4 +220,4 @@ def _feedback(tail: str) -> Query:
         return FeedbackQuery(period)
     if words[0].lower() in ("source", "from") and len(words) > 1:
         return FeedbackQuery(period, " ".join(words[1:]))
-    return BadQuery("feedback", f"I did not understand “{rest}”. Try `feedback last week source webinar`.")
+    return BadQuery("feedback", _("query.feedback_how", text=rest))

@@ -23,10 +23,17 @@ CATALOGUED = (
     "bot/slack/render.py",
     "bot/teams/cards.py",
     "bot/teams/render.py",
+    "handlers/queries/__init__.py",
+    "handlers/queries/feedback.py",
     "handlers/queries/help.py",
     "handlers/queries/history.py",
     "handlers/queries/lead_lookup.py",
+    "handlers/queries/my.py",
+    "handlers/queries/ooo.py",
+    "handlers/queries/parser.py",
+    "handlers/queries/periods.py",
     "handlers/queries/render.py",
+    "handlers/queries/roles.py",
     "handlers/queries/stats.py",
     "handlers/views/lead_card.py",
     "handlers/views/status.py",
@@ -113,10 +120,30 @@ def bare_text(source: str, where: str) -> list[str]:
     return found
 
 
-def problems(root: Path) -> list[str]:
+def hidden_lookup(source: str, where: str) -> list[str]:
+    """``where:line`` for each assignment to ``_`` in a module that imports the catalogue's ``_``:
+    ``head, _, tail = s.partition(" ")`` would make every later ``_("id")`` call a string call."""
+    tree = ast.parse(source)
+    imports = any(
+        isinstance(n, ast.ImportFrom) and n.module == "handlers.text" and any(a.name == "_" for a in n.names)
+        for n in tree.body
+    )
+    if not imports:
+        return []
+    return [
+        f"{where}:{n.lineno}: assigns to `_`, hiding the catalogue's `_`; name it `_unused` or similar"
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Name) and n.id == "_" and isinstance(n.ctx, ast.Store)
+    ]
+
+
+def problems(root: Path, packages: tuple[str, ...] = ("handlers", "bot", "scoring", "store")) -> list[str]:
     out: list[str] = []
     for name in CATALOGUED:
         path = root / name
         if path.is_file():
             out += bare_text(path.read_text(encoding="utf-8"), name)
+    for package in packages:
+        for path in sorted((root / package).rglob("*.py")):
+            out += hidden_lookup(path.read_text(encoding="utf-8"), str(path.relative_to(root)))
     return out

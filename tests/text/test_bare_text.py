@@ -59,3 +59,9 @@ def test_non_text_literals_pass(tmp_path: Path, line: str) -> None:
 def test_files_the_catalogue_does_not_own_are_not_scanned(tmp_path: Path) -> None:
     found = _scan(tmp_path, 'def f():\n    return "Company size"\n', name="bot/slack/other.py")
     assert not any("is English outside the catalogue" in p for p in found)
+
+
+def test_assigning_to_underscore_where_the_catalogue_is_imported_is_reported(tmp_path: Path) -> None:
+    source = 'from handlers.text import _\n\ndef f(s):\n    head, _, tail = s.partition(" ")\n    return _("x")\n'
+    found = _scan(tmp_path, source, name="handlers/queries/m.py")
+    assert any("handlers/queries/m.py:4: assigns to `_`" in p for p in found), found
