@@ -24,6 +24,7 @@ CATALOGUED = (
     "bot/teams/cards.py",
     "bot/teams/render.py",
     "handlers/queries/__init__.py",
+    "handlers/queries/definitions.py",
     "handlers/queries/feedback.py",
     "handlers/queries/help.py",
     "handlers/queries/history.py",

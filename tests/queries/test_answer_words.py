@@ -67,3 +67,10 @@ async def test_define_of_an_unknown_term_still_says_what_can_be_defined(services
 async def test_a_question_about_a_known_term_is_still_a_definition(services: Services) -> None:
     notice = await answer(services, "what is an mql", ADMIN)
     assert notice.title == "MQL"
+
+
+def test_define_sla_says_what_happens_when_nobody_accepts() -> None:
+    agreement = make_agreement()
+    values = [f.value for f in define(agreement, "sla").fields]
+    assert any("if nobody accepts: offered to the team channel" in v for v in values), values
+    assert not any("if nobody accepts: channel;" in v for v in values)
