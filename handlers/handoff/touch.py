@@ -111,11 +111,14 @@ async def _unreachable(
     channel = services.agreement.channels.marketing_feedback
     if channel:
         notice = Notice(
-            title=f"Unreachable: {lead_name(lead)}",
+            title=_("notice.unreachable", lead=lead_name(lead)),
             mention=person_ref(services.agreement, actor),
-            lines=["Moved to the unreachable nurture programme after the agreed attempts."],
-            fields=[Field(label="Attempts", value=progress), Field(label="Source", value=str(lead.source or "—"))],
-            context=f"Lead {lead.external_id}",
+            lines=[_("notice.unreachable_why")],
+            fields=[
+                Field(label=_("notice.fact.attempts"), value=progress),
+                Field(label=_("card.fact.source"), value=str(lead.source or "—")),
+            ],
+            context=_("notice.lead_context", id=lead.external_id),
         )
         await outbox.post(session, services, notice, to_channel=channel, key=f"unreachable:{lead.id}")
     return Outcome.done(_("done.unreachable"))
