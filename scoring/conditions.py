@@ -83,7 +83,6 @@ class Condition(BaseModel):
             return f"{self.field} at least {_num(self.min)}"
         return f"{self.field} below {_num(self.below or 0)}"
 
-
     def unmet(self, value: Any) -> str:
         """Why a lead whose field holds ``value`` does not meet the condition, in words.
 
