@@ -28,7 +28,9 @@ CATALOGUED = (
     "handlers/digest/chart.py",
     "handlers/digest/review.py",
     "handlers/digest/weekly.py",
+    "handlers/followup/cadence.py",
     "handlers/messaging/alerts.py",
+    "handlers/messaging/platform_alert.py",
     "handlers/queries/__init__.py",
     "handlers/queries/definitions.py",
     "handlers/queries/feedback.py",
@@ -86,6 +88,8 @@ def _skipped(tree: ast.AST) -> set[int]:
             skip.update(id(k) for k in node.keys if k is not None)
         elif isinstance(node, ast.Subscript):
             skip.update(id(n) for n in ast.walk(node.slice))
+        elif isinstance(node, ast.FormattedValue) and node.format_spec is not None:
+            skip.update(id(n) for n in ast.walk(node.format_spec))  # f"{now:%Y-%m-%d}"
         elif isinstance(node, ast.Raise) and node.exc is not None:
             skip.update(id(n) for n in ast.walk(node.exc))
         elif isinstance(node, ast.Call):

@@ -42,6 +42,7 @@ def test_a_new_sentence_in_a_render_function_fails_the_check(tmp_path: Path, lin
         'return {"type": "static_select", "style": "primary"}',
         "return f\"  :zap: *{_('card.fast_track')}*\"",
         'return f"*{name}*\\n{role} · " + "🔥 "',
+        'return f"{now:%Y-%m-%d %H:%M}"',
         'return text(value, size="Large", weight="Bolder", spacing="None")',
         'return {"type": "Action.Execute", "verb": "refresh"}',
         'return _("card.fast_track")',
