@@ -40,10 +40,6 @@ def check(config_path: str | None) -> None:
         )
     )
     for line in reach_warnings(settings, agreement):
-        click.echo(f"warning: {line}", err=True)
+        click.echo(_("cli.config.warning", warning=line), err=True)
     if settings.teams_enabled:
-        click.echo(
-            "note: on Teams a rep without teams_id becomes reachable once they install the Baton app; "
-            "`baton serve` counts the installs at start",
-            err=True,
-        )
+        click.echo(_("cli.config.teams_note"), err=True)
