@@ -17,15 +17,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 CATALOGUED = (
-    "bot/slack/blocks.py",
-    "bot/slack/commands.py",
-    "bot/slack/modals.py",
-    "bot/slack/render.py",
     "bot/cli/config_cmd.py",
     "bot/cli/db_cmd.py",
     "bot/cli/digest_cmd.py",
     "bot/cli/import_cmd.py",
     "bot/cli/outbox_cmd.py",
+    "bot/slack/blocks.py",
+    "bot/slack/commands.py",
+    "bot/slack/home.py",
+    "bot/slack/modals.py",
+    "bot/slack/render.py",
     "bot/teams/cards.py",
     "bot/teams/render.py",
     "bot/teams/render_form.py",
