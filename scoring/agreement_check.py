@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from scoring.agreement import Agreement
+from scoring.lead import email_problem
 
 
 class AgreementError(ValueError):
@@ -64,7 +65,7 @@ def format_validation_errors(exc: ValidationError) -> list[str]:
         )
         message = _FRIENDLY.get(error["type"]) or error["msg"]
         if "email address" in message:
-            message = "not an email address"
+            message = email_problem(message)
         message = message.removeprefix("Value error, ")
         lines.append(f"{format_path(loc)}: {message}")
     return lines

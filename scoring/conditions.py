@@ -83,6 +83,26 @@ class Condition(BaseModel):
             return f"{self.field} at least {_num(self.min)}"
         return f"{self.field} below {_num(self.below or 0)}"
 
+    def unmet(self, value: Any) -> str:
+        """Why a lead whose field holds ``value`` does not meet the condition, in words.
+
+        The value itself is left out (it may be personal data, and the routing trace is kept).
+        """
+        if value is None or value == "":
+            return f"{self.field} is not given"
+        if self.in_ is not None:
+            members = ", ".join(str(v) for v in self.in_)
+            return f"{self.field} is not {members}" if len(self.in_) == 1 else f"{self.field} is none of {members}"
+        if self.match is not None:
+            return f"{self.field} does not match /{self.match}/"
+        if _number(value) is None:
+            return f"{self.field} is not a number"
+        if self.min is not None and self.below is not None:
+            return f"{self.field} is not from {_num(self.min)} to below {_num(self.below)}"
+        if self.min is not None:
+            return f"{self.field} is below {_num(self.min)}"
+        return f"{self.field} is {_num(self.below or 0)} or more"
+
 
 def _norm(value: Any) -> Any:
     return value.strip().casefold() if isinstance(value, str) else value

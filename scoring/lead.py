@@ -72,6 +72,16 @@ def _email(value: Any) -> str:
     return validate_email(value)[1]  # anything unusual, and every refusal, gets the library's own answer
 
 
+def email_problem(message: str) -> str:
+    """A refused address's problem with the library's reason kept: ``not an email address: the part
+    after the @-sign is a special-use or reserved name …`` (a ``.test`` domain is refused, and says why)."""
+    _head, _sep, reason = message.partition("email address: ")
+    reason = reason.strip().rstrip(".")
+    if reason.lower().startswith("an email address "):
+        reason = "it " + reason[len("an email address ") :]
+    return f"not an email address: {reason[:1].lower()}{reason[1:]}" if reason else "not an email address"
+
+
 Email = Annotated[str, PlainValidator(_email), WithJsonSchema({"type": "string", "format": "email"})]
 
 

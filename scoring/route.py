@@ -144,10 +144,11 @@ def _account_owner(
 
 def _choose_team(lead: LeadData, agreement: Agreement, trace: list[str]) -> tuple[Team, str]:
     for rule in agreement.routing.rules:
-        misses = [c.describe() for c in rule.when if not c.matches(lead.field(c.field))]
+        misses = [c.unmet(lead.field(c.field)) for c in rule.when if not c.matches(lead.field(c.field))]
         team = agreement.team(rule.team)
         if misses or team is None:
-            trace.append(f"rule '{rule.name}' did not match ({'; '.join(misses) or 'unknown team'})")
+            why = "; ".join(misses) or f"its team '{rule.team}' does not exist"
+            trace.append(f"rule '{rule.name}' not taken: {why}")
             continue
         trace.append(f"rule '{rule.name}' matched ({'; '.join(c.describe() for c in rule.when)}): team '{team.name}'")
         return team, f"rule '{rule.name}'"

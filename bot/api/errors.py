@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from bot.keys import MAX_BODY
 from scoring.agreement_check import format_path
+from scoring.lead import email_problem
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -29,7 +30,7 @@ def validation_problems(exc: ValidationError, prefix: tuple[int | str, ...] = ()
         loc = prefix + tuple(error["loc"])
         message = {"extra_forbidden": "unknown field", "missing": "required"}.get(error["type"], error["msg"])
         if "email address" in message:
-            message = "not an email address"
+            message = email_problem(message)
         out.append({"field": format_path(loc), "message": message.removeprefix("Value error, ")})
     return out
 

@@ -188,8 +188,8 @@ async def _take(request: web.Request, source: Source, records: list[Any], where:
     now = services.clock.now()
     checked = [check_record(services.agreement, now, source, record) for record in records]
     refused = [(i, c) for i, c in enumerate(checked) if c.lead is None]
-    failure_ids = await failures.keep(services, source, [c for _, c in refused]) if refused else []
-    failure_of = {i: failure_ids[n] for n, (i, _) in enumerate(refused)}
+    failure_ids = await failures.keep(services, source, [c for _i, c in refused]) if refused else []
+    failure_of = {i: failure_ids[n] for n, (i, _c) in enumerate(refused)}
     if refused:
         request.app[RUNTIME].metrics.source_leads_refused.labels(source.name).inc(len(refused))
     problems = [(_join(where(i), found), message) for i, c in refused for found, message in c.problems]
@@ -256,7 +256,7 @@ async def _outcome(services: Any, source: Source, external_id: str, c: Any) -> d
 def _split(found: str, where: Any) -> tuple[str, str]:
     # Intake names the lead by its place in the batch ("leads[3].activities[0].type"); the
     # sender knows it by its place in its own payload.
-    path, _, message = found.partition(": ")
+    path, _colon, message = found.partition(": ")
     lead = _LEAD_PATH.match(path)
     if lead is not None:
         path = _join(where(int(lead["i"])), lead["rest"])

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import click
 
 from bot.settings import ConfigError, Settings, load_agreement_file, load_settings
+from handlers.text import _
 from scoring.agreement import Agreement
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -29,7 +30,7 @@ def load(config_path: str | None, **overrides: object) -> tuple[Settings, Agreem
         settings = load_settings(config_path, None, **overrides)
         return settings, load_agreement_file(settings.config_path)
     except ConfigError as exc:
-        click.echo(f"Configuration is invalid ({exc.source}):", err=True)
+        click.echo(_("cli.config.invalid", source=exc.source), err=True)
         for line in exc.problems:
             click.echo(f"  {line}", err=True)
         raise SystemExit(2) from None

@@ -8,6 +8,7 @@ from bot.cli.common import config_option, load
 from bot.reach_report import reach_warnings
 from bot.secret_report import secret_warnings
 from handlers.text import _, n_
+from handlers.text.words import version_words
 
 
 @click.group()
@@ -31,12 +32,15 @@ def check(config_path: str | None) -> None:
             n_("cli.config.sla_policies", len(agreement.sla.policies)),
         )
     )
-    click.echo(_("cli.config.ok", path=settings.config_path, version=agreement.definition.version, counts=counts))
-    for line in [*reach_warnings(settings, agreement), *secret_warnings(settings, agreement)]:
-        click.echo(f"warning: {line}", err=True)
-    if settings.teams_enabled:
-        click.echo(
-            "note: on Teams a rep without teams_id becomes reachable once they install the Baton app; "
-            "`baton serve` counts the installs at start",
-            err=True,
+    click.echo(
+        _(
+            "cli.config.ok",
+            path=settings.config_path,
+            version=version_words(agreement.definition.version),
+            counts=counts,
         )
+    )
+    for line in [*reach_warnings(settings, agreement), *secret_warnings(settings, agreement)]:
+        click.echo(_("cli.config.warning", warning=line), err=True)
+    if settings.teams_enabled:
+        click.echo(_("cli.config.teams_note"), err=True)

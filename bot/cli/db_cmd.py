@@ -7,6 +7,7 @@ import asyncio
 import click
 
 from bot.settings import ConfigError, load_settings
+from handlers.text import _
 
 
 @click.group()
@@ -35,4 +36,4 @@ def upgrade_cmd(revision: str) -> None:
         finally:
             await database.dispose()
 
-    click.echo(f"database at revision {asyncio.run(run())}")
+    click.echo(_("cli.db.revision", revision=asyncio.run(run())))

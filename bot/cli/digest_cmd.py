@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from bot.cli.common import config_option, load
+from handlers.text import _, n_
 
 if TYPE_CHECKING:
     from handlers.digest.weekly import DigestMessage
@@ -17,9 +18,9 @@ if TYPE_CHECKING:
 
 def _address(message: DigestMessage) -> str:
     if message.to_person:
-        return f"DM to {message.to_person}"
+        return _("cli.digest.dm_to", who=message.to_person)
     channel = message.to_channel
-    return "channel " + ", ".join(f"{p}:{c}" for p, c in (channel.items() if channel else []))
+    return _("cli.digest.channel", ids=", ".join(f"{p}:{c}" for p, c in (channel.items() if channel else [])))
 
 
 @click.command("digest")
@@ -52,7 +53,7 @@ def digest(dry_run: bool, config_path: str | None) -> None:
             f"cannot read the database ({type(exc.orig).__name__}); is it migrated? Run `baton db upgrade`."
         ) from None
     if not messages:
-        click.echo("nothing to send: this week's digest was already sent (or there is nobody to send it to)")
+        click.echo(_("cli.digest.nothing"))
         return
     folder = Path(tempfile.mkdtemp(prefix="baton-digest-"))
     for message in messages:
@@ -62,5 +63,7 @@ def digest(dry_run: bool, config_path: str | None) -> None:
         click.echo(message.notice.plain_text())
         click.echo(f"[chart: {chart}]")
         click.echo("")
-    verb = "would be sent" if dry_run else "enqueued; `baton serve` delivers them"
-    click.echo(f"{len(messages)} digests {verb}")
+    if dry_run:
+        click.echo(n_("cli.digest.would_send", len(messages)))
+    else:
+        click.echo(n_("cli.digest.enqueued", len(messages)))

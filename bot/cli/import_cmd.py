@@ -13,6 +13,7 @@ import click
 from pydantic import ValidationError
 
 from bot.cli.common import config_option, load
+from handlers.text import _, n_
 from scoring.lead import LEAD_FIELDS
 
 if TYPE_CHECKING:
@@ -65,12 +66,13 @@ def import_leads(config_path: str | None, path: Path) -> None:
         except ValidationError as exc:
             problems += [f"line {number}: {p['field']}: {p['message']}" for p in validation_problems(exc)]
     if problems:
-        click.echo(f"{path}: {len(problems)} problems; nothing was imported.", err=True)
+        click.echo(n_("cli.import.problems", len(problems), path=path), err=True)
         for line in problems[:50]:
             click.echo(f"  {line}", err=True)
         raise SystemExit(1)
     summary = asyncio.run(_import(settings, agreement, leads))
-    click.echo(f"Imported {len(leads)} leads: " + ", ".join(f"{v} {k}" for k, v in sorted(summary.items())))
+    counts = ", ".join(f"{v} {k}" for k, v in sorted(summary.items()))
+    click.echo(n_("cli.import.done", len(leads), counts=counts))
     if summary["failed"]:
         raise SystemExit(1)
 
@@ -84,7 +86,7 @@ async def _import(settings: Any, agreement: Any, leads: list[tuple[int, LeadIn]]
     summary: Counter[str] = Counter()
     failed: list[str] = []
     try:
-        with click.progressbar(leads, label="Importing", show_pos=True) as bar:
+        with click.progressbar(leads, label=_("cli.import.progress"), show_pos=True) as bar:
             for line, lead in bar:
                 try:
                     (outcome,) = await intake.ingest(runtime.services, [lead], actor="csv-import")
@@ -98,5 +100,5 @@ async def _import(settings: Any, agreement: Any, leads: list[tuple[int, LeadIn]]
     finally:
         await runtime.db.dispose()
     for where in failed:
-        click.echo(f"  not stored (error logged): {where}", err=True)
+        click.echo(_("cli.import.not_stored", where=where), err=True)
     return summary

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 
 from bot.settings import ConfigError, Settings, load_settings
 from handlers.clock import SystemClock
+from handlers.text import _, n_
 from store.db import Database
 from store.models import OutboxMessage, OutboxStatus
 
@@ -52,7 +53,7 @@ def list_rows(status: str | None, platform: str | None, limit: int, width: int) 
     """Newest first: platform, kind, attempts, next attempt, the platform's error code and the last error."""
     rows = asyncio.run(_list(_settings(), status, platform, limit))
     if not rows:
-        click.echo("no outbox rows" + (f" with status {status}" if status else ""))
+        click.echo(_("cli.outbox.none_with_status", status=status) if status else _("cli.outbox.none"))
         return
     table = [
         [
@@ -96,7 +97,7 @@ def retry(ids: tuple[int, ...], all_failed: bool) -> None:
     if not ids and not all_failed:
         raise click.UsageError("give outbox row ids, or --all-failed")
     count = asyncio.run(_retry(_settings(), ids, all_failed))
-    click.echo(f"{count} failed rows queued again; a running `baton serve` sends them within its next sweep")
+    click.echo(n_("cli.outbox.requeued", count))
 
 
 async def _retry(settings: Settings, ids: tuple[int, ...], all_failed: bool) -> int:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from handlers.text import n_
+
 Block = dict[str, Any]
 
 MAX_BLOCKS = 50  # per message (100 in a modal or App Home view)
@@ -82,7 +84,8 @@ def cap_blocks(blocks: list[Block], limit: int = MAX_BLOCKS) -> list[Block]:
         return blocks
     tail = [blocks[-1]] if blocks[-1].get("type") == "actions" else []
     keep = limit - 1 - len(tail)
-    return [*blocks[:keep], context(f"… {len(blocks) - keep - len(tail)} more not shown"), *tail]
+    hidden = len(blocks) - keep - len(tail)
+    return [*blocks[:keep], context(escape(n_("blocks.more_not_shown", hidden))), *tail]
 
 
 def fallback(text: str) -> str:

@@ -19,9 +19,11 @@ from bot.slack.identity import person_for, user_id
 from bot.slack.render import message
 from handlers import queries
 from handlers.services import Services
+from handlers.text import _
 from handlers.views.notice import Notice
 
 log = logging.getLogger(__name__)
+HELP_COMMAND = "/baton help"  # a command, not words: the same in every language
 
 
 async def answer(services: Services, text: str, asker_email: str | None) -> Notice:
@@ -31,10 +33,7 @@ async def answer(services: Services, text: str, asker_email: str | None) -> Noti
         return await queries.answer(services, text, asker_email)
     except Exception as exc:  # a broken query must still get an answer, not silence
         log_failure(log, f"the query engine failed on {text[:80]!r}", exc, logging.ERROR)
-        return Notice(
-            title="Sorry, I couldn't answer that just now.",
-            lines=["Try again in a minute, or `/baton help` for what I can do."],
-        )
+        return Notice(title=_("answer.failed"), lines=[_("answer.try_again", help=HELP_COMMAND)])
 
 
 def register(app: AsyncApp, deps: Deps) -> None:

@@ -23,6 +23,7 @@ from bot.slack.context import SOURCE, Deps, tell
 from bot.slack.render import NOTE_ACTION, NOTE_BLOCK, REASON_ACTION, REASON_BLOCK, REJECT_CALLBACK, reject_modal
 from handlers.handoff.outcome import Outcome
 from handlers.handoff.reject import reject, reject_form
+from handlers.text import _
 from handlers.views.actions import Action
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,12 @@ _FIELD_BLOCKS = {"reason": REASON_BLOCK, "note": NOTE_BLOCK}
 
 
 def info_modal(title: str, text: str) -> dict[str, Any]:
-    return {"type": "modal", "title": plain(title, 24), "close": plain("Close", 24), "blocks": [section(escape(text))]}
+    return {
+        "type": "modal",
+        "title": plain(title, 24),
+        "close": plain(_("form.close"), 24),
+        "blocks": [section(escape(text))],
+    }
 
 
 def _submitted(view: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -61,17 +67,17 @@ def register(app: AsyncApp, deps: Deps) -> None:
             person, data = found
             try:
                 opened = await client.views_open(
-                    trigger_id=body["trigger_id"], view=info_modal("Reject lead", "Loading the lead…")
+                    trigger_id=body["trigger_id"], view=info_modal(_("form.title"), _("form.loading"))
                 )
             except SlackApiError as exc:
                 log.warning("views.open failed: %s", exc.response.get("error"))
-                return await tell(
-                    body, client, respond, "Slack didn't let me open the form in time; please click Reject again."
-                )
+                return await tell(body, client, respond, _("form.open_too_late"))
             form = await reject_form(services, data, person.email)
             channel = (body.get("channel") or {}).get("id")
             view = (
-                info_modal("Can't reject", form.message) if isinstance(form, Outcome) else reject_modal(form, channel)
+                info_modal(_("form.cant_reject"), form.message)
+                if isinstance(form, Outcome)
+                else reject_modal(form, channel)
             )
             try:
                 await client.views_update(view_id=opened["view"]["id"], hash=opened["view"].get("hash"), view=view)
@@ -95,7 +101,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 )
                 return
             if not result.ok:
-                await ack(response_action="update", view=info_modal("Lead not rejected", result.message))
+                await ack(response_action="update", view=info_modal(_("form.not_rejected"), result.message))
                 return
             await ack()
             where = {"channel": {"id": meta["channel"]}} if meta.get("channel") else {}

@@ -29,9 +29,9 @@ from bot.slack.blocks import (
     section,
 )
 from handlers.people import PersonRef
-from handlers.text import _
+from handlers.text import _, n_
 from handlers.views.actions import Button, ButtonData, ReassignChoice
-from handlers.views.lead_card import LeadCard
+from handlers.views.lead_card import LeadCard, score_line
 from handlers.views.notice import Notice
 from handlers.views.reject_form import RejectForm
 from handlers.views.status import status_word
@@ -51,53 +51,42 @@ class Message:
 def message(view: BaseModel) -> Message:
     """Render any outbox view to a Slack message."""
     if isinstance(view, LeadCard):
-        return Message(
-            fallback(
-                f"New lead: {view.headline} (score {view.score})"
-                if view.status == "offered"
-                else f"{view.headline}: {status_word(view.status)}"
-            ),
-            card_blocks(view),
-        )
+        return Message(fallback(view.summary), card_blocks(view))
     if isinstance(view, Notice):
         return Message(fallback(view.title), notice_blocks(view))
     raise ValueError(f"Slack cannot render a {type(view).__name__} as a message")
 
 
 def _who(ref: PersonRef | None) -> str:
-    return mention(ref.slack_id, ref.name) if ref else "someone"
+    return mention(ref.slack_id, ref.name) if ref else escape(_("person.someone"))
 
 
 def card_blocks(card: LeadCard) -> list[Block]:
-    badge = "  :zap: *Fast track*" if card.fast_track else ""
+    badge = f"  :zap: *{escape(_('card.fast_track'))}*" if card.fast_track else ""
     role = " · ".join(escape(p) for p in (card.title, card.company) if p)
     blocks: list[Block] = [section(f"*{escape(card.name)}*{badge}\n{role}".rstrip())]
+    employees = n_("card.employees", card.employees) if card.employees is not None else None
     facts = [
-        ("Company size", f"{card.employees:,} employees" if card.employees is not None else None),
-        ("Industry", card.industry),
-        ("Country", card.country),
-        ("Source", card.source),
-        ("Campaign", card.campaign),
-        ("Email", card.email or None),
-        ("Stage", card.stage_label),
+        (_("card.fact.company_size"), employees),
+        (_("card.fact.industry"), card.industry),
+        (_("card.fact.country"), card.country),
+        (_("card.fact.source"), card.source),
+        (_("card.fact.campaign"), card.campaign),
+        (_("card.fact.email"), card.email or None),
+        (_("card.fact.stage"), card.stage_label),
     ]
     blocks += fields_sections([(label, escape(value)) for label, value in facts if value])
-    lines = [
-        f"• {escape(line.rule)}: {line.points:+d}" + (f" ({escape(line.detail)})" if line.detail else "")
-        for line in card.lines
-    ]
-    why = f"*Score {card.score}* (threshold {card.threshold}): {card.explicit} fit + {card.implicit} behaviour"
+    lines = [f"• {escape(score_line(line))}" for line in card.lines]
+    score = _("card.score", score=card.score, threshold=card.threshold, explicit=card.explicit, implicit=card.implicit)
+    why = f"*{escape(_('card.why'))}*\n*{escape(_('card.fact.score'))}* {escape(score)}"
     if card.fast_track_events:
-        why += "\nFast-tracked by: " + ", ".join(escape(e) for e in card.fast_track_events)
+        why += "\n" + escape(_("card.fast_tracked_by", events=", ".join(card.fast_track_events)))
     blocks.append(section("\n".join([why, *lines])))
     blocks.append(context(_offer_line(card)))
     if card.status != "offered":
-        word = escape(status_word(card.status))
-        blocks.append(
-            section(
-                f"*{word}* by {_who(card.status_by)}" + (f" {escape(card.status_text)}" if card.status_text else "")
-            )
-        )
+        word = f"*{escape(status_word(card.status))}*"
+        line = _("card.status_by", status=word, name=_who(card.status_by)) if card.status_by else word
+        blocks.append(section(line + (f" {escape(card.status_text)}" if card.status_text else "")))
     if card.notes:
         blocks.append(context("\n".join(escape(n) for n in card.notes[-10:])))
     if card.buttons:
@@ -106,12 +95,15 @@ def card_blocks(card: LeadCard) -> list[Block]:
 
 
 def _offer_line(card: LeadCard) -> str:
-    due = f" · respond by {escape(card.due_text)}" if card.due_text and card.status == "offered" else ""
     if card.mode == "channel":
-        return f"For the *{escape(card.team or '')}* team: the first rep to Claim owns it{due}"
-    if card.offered_to:
-        return f"Offered to {_who(card.offered_to)}{due}"
-    return f"No rep available: managers, please assign it{due}"
+        offer = _("card.offer.channel", team=f"*{escape(card.team or '')}*")
+    elif card.offered_to:
+        offer = _("card.offer.direct", name=_who(card.offered_to))
+    else:
+        offer = escape(_("card.offer.nobody"))
+    if card.due_text and card.status == "offered":
+        return _("card.respond_by", offer=offer, due=escape(card.due_text))
+    return offer
 
 
 def actions_blocks(buttons: list[Button]) -> list[Block]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.teams.markdown import escape
+from handlers.text import _
 from handlers.views.actions import Action, Button, ButtonData, InvalidButton, ReassignChoice
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -80,7 +81,7 @@ def buttons(items: list[Button], *, notice: bool = False) -> tuple[list[dict[str
                     "style": "compact",
                     "label": button.label,
                     "isRequired": True,
-                    "errorMessage": f"Choose someone to {button.label.lower()} to.",
+                    "errorMessage": _("card.choose_someone", action=button.label.lower()),
                     "choices": [{"title": c.label, "value": _choice_value(button, c.value)} for c in button.choices],
                 }
             )

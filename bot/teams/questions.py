@@ -18,6 +18,8 @@ from bot.teams.activities import card_activity
 from bot.teams.render import render_view, summary
 from handlers.queries import answer  # the same engine as Slack's /baton
 from handlers.services import Services
+from handlers.text import _
+from handlers.views.notice import Notice
 
 log = logging.getLogger(__name__)
 _TAGS = re.compile(r"<[^>]+>")
@@ -49,7 +51,11 @@ async def answer_message(services: Services, context: TurnContext, asker_email: 
     text = question_text(context.activity)
     if text is None:
         return False
-    notice = await answer(services, text or "help", asker_email)
+    try:
+        notice = await answer(services, text or "help", asker_email)
+    except Exception as exc:  # a broken query must still get an answer, not silence (as on Slack)
+        log_failure(log, f"the query engine failed on {text[:80]!r}", exc, logging.ERROR)
+        notice = Notice(title=_("answer.failed"), lines=[_("answer.try_again", help="help")])
     try:
         await context.send_activity(card_activity(render_view(notice), summary(notice)))
     except Exception as exc:  # the answer is a courtesy: the message itself was received and remembered

@@ -15,8 +15,9 @@ from bot.teams.markdown import bold, escape
 from bot.teams.render_form import reject_form_card
 from bot.teams.render_notice import notice_card
 from handlers.people import PersonRef
+from handlers.text import _, n_
 from handlers.views.actions import ButtonData
-from handlers.views.lead_card import LeadCard
+from handlers.views.lead_card import LeadCard, score_line
 from handlers.views.notice import Notice
 from handlers.views.reject_form import RejectForm
 from handlers.views.status import status_word
@@ -41,15 +42,11 @@ def render_view(view: BaseModel, *, image_png_b64: str | None = None) -> Card:
 def summary(view: BaseModel) -> str:
     """Plain text for notifications and clients that cannot show cards."""
     if isinstance(view, LeadCard):
-        return (
-            f"New lead: {view.headline} (score {view.score})"
-            if view.status == "offered"
-            else f"{view.headline}: {status_word(view.status)}"
-        )
+        return view.summary
     if isinstance(view, Notice):
         return view.title
     if isinstance(view, RejectForm):
-        return f"Reject {view.lead_name}"
+        return _("card.reject_summary", name=view.lead_name)
     return "Baton"
 
 
@@ -57,18 +54,25 @@ def _who(person: PersonRef | None) -> str:
     return bold(person.name) if person else ""
 
 
+def _offer_line(view: LeadCard) -> str:
+    if view.mode == "channel":
+        offer = _("card.offer.channel", team=bold(view.team or ""))
+    elif view.offered_to:
+        offer = _("card.offer.direct", name=_who(view.offered_to))
+    else:
+        offer = escape(_("card.offer.nobody"))
+    if view.due_text:
+        return _("card.respond_by", offer=offer, due=bold(view.due_text))
+    return offer
+
+
 def _status_line(view: LeadCard) -> str:
     if view.status == "offered":
-        who = (
-            f" to {_who(view.offered_to)}"
-            if view.offered_to and view.mode == "direct"
-            else (f" to the {escape(view.team)} team" if view.team else "")
-        )
-        due = f"; please act by **{escape(view.due_text)}**" if view.due_text else ""
-        return f"Offered{who}{due}"
-    by = f" by {_who(view.status_by)}" if view.status_by else ""
+        return _offer_line(view)
+    word = escape(status_word(view.status))
+    line = _("card.status_by", status=word, name=_who(view.status_by)) if view.status_by else word
     when = f" {escape(view.status_text)}" if view.status_text else ""
-    return f"{_EMOJI.get(view.status, '')}{escape(status_word(view.status))}{by}{when}"
+    return f"{_EMOJI.get(view.status, '')}{line}{when}"
 
 
 def _refresh_users(view: LeadCard) -> list[str]:
@@ -79,37 +83,38 @@ def _refresh_users(view: LeadCard) -> list[str]:
 
 def lead_card(view: LeadCard) -> Card:
     """The lead card: who, why it qualified (score breakdown), the offer's status and its buttons."""
-    header = ("🔥 Fast track: " if view.fast_track else "New lead: ") if view.status == "offered" else ""
-    body: list[dict[str, Any]] = [
-        text(f"{header}{bold(view.headline)}", size="Large", weight="Bolder"),
-    ]
-    about = " · ".join(escape(p) for p in (view.title, view.industry, view.country) if p)
-    if about:
-        body.append(text(about, isSubtle=True, spacing="None"))
+    headline = bold(view.headline)
+    if view.status != "offered":
+        header = headline
+    elif view.fast_track:
+        header = "🔥 " + _("card.fast_track_lead", headline=headline)
+    else:
+        header = _("card.new_lead", headline=headline)
+    body: list[dict[str, Any]] = [text(header, size="Large", weight="Bolder")]
+    if view.title:
+        body.append(text(escape(view.title), isSubtle=True, spacing="None"))
+    employees = n_("card.employees", view.employees) if view.employees is not None else None
+    score = _("card.score", score=view.score, threshold=view.threshold, explicit=view.explicit, implicit=view.implicit)
     fact_set = facts(
         [
-            ("Email", view.email),
-            ("Employees", f"{view.employees:,}" if view.employees is not None else None),
-            ("Score", f"{view.score} (threshold {view.threshold}; fit {view.explicit}, behaviour {view.implicit})"),
-            ("Stage", view.stage_label),
-            ("Source", view.source),
-            ("Campaign", view.campaign),
-            ("Team", view.team),
+            (_("card.fact.email"), view.email),
+            (_("card.fact.company_size"), employees),
+            (_("card.fact.industry"), view.industry),
+            (_("card.fact.country"), view.country),
+            (_("card.fact.score"), score),
+            (_("card.fact.stage"), view.stage_label),
+            (_("card.fact.source"), view.source),
+            (_("card.fact.campaign"), view.campaign),
+            (_("card.fact.team"), view.team),
         ]
     )
     if fact_set:
         body.append(fact_set)
     if view.fast_track_events:
-        body.append(text("Fast-tracked by: " + ", ".join(escape(e) for e in view.fast_track_events)))
+        body.append(text(escape(_("card.fast_tracked_by", events=", ".join(view.fast_track_events)))))
     if view.lines:
-        body.append(text("**Why it qualified**", spacing="Medium"))
-        body += [
-            text(
-                f"{line.points:+d} {escape(line.rule)}" + (f" ({escape(line.detail)})" if line.detail else ""),
-                spacing="None",
-            )
-            for line in view.lines
-        ]
+        body.append(text(bold(_("card.why")), spacing="Medium"))
+        body += [text(escape(score_line(line)), spacing="None") for line in view.lines]
     body.append(text(_status_line(view), spacing="Medium", weight="Bolder"))
     body += [text(f"• {escape(note)}", isSubtle=True, spacing="None") for note in view.notes]
     inputs, actions = buttons(view.buttons)

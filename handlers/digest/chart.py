@@ -13,6 +13,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from handlers.text import _
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _FUNNEL_COLOURS = ["#4C72B0", "#55A868", "#C44E52", "#8172B2"]
 _REASON_COLOUR = "#DD8452"
@@ -25,29 +27,29 @@ def digest_chart(title: str, funnel: Sequence[tuple[str, int]], reasons: Sequenc
     left, right = figure.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.3]})
     figure.suptitle(title, fontsize=11)
 
-    labels = [label for label, _ in funnel]
-    counts = [count for _, count in funnel]
+    labels = [label for label, _count in funnel]
+    counts = [count for _label, count in funnel]
     bars = left.bar(labels, counts, color=_FUNNEL_COLOURS[: len(counts)] or None)
     left.bar_label(bars, labels=[str(c) for c in counts], padding=2, fontsize=9)
-    left.set_title("Funnel", fontsize=10)
+    left.set_title(_("chart.funnel"), fontsize=10)
     left.set_ylim(0, max([*counts, 1]) * 1.2)
     left.yaxis.set_major_locator(MaxNLocator(integer=True))
     left.spines[["top", "right"]].set_visible(False)
 
     if reasons:
         # Largest at the top: barh draws the first item at the bottom.
-        names = [_short(label) for label, _ in reversed(reasons)]
-        values = [count for _, count in reversed(reasons)]
+        names = [_short(label) for label, _count in reversed(reasons)]
+        values = [count for _label, count in reversed(reasons)]
         rbars = right.barh(names, values, color=_REASON_COLOUR)
         right.bar_label(rbars, labels=[str(v) for v in values], padding=2, fontsize=9)
         right.set_xlim(0, max(values) * 1.25)
         right.xaxis.set_major_locator(MaxNLocator(integer=True))
         right.tick_params(axis="y", labelsize=8)
     else:
-        right.text(0.5, 0.5, "No rejections", ha="center", va="center", transform=right.transAxes)
+        right.text(0.5, 0.5, _("chart.no_rejections"), ha="center", va="center", transform=right.transAxes)
         right.set_xticks([])
         right.set_yticks([])
-    right.set_title("Rejection reasons", fontsize=10)
+    right.set_title(_("chart.rejection_reasons"), fontsize=10)
     right.spines[["top", "right"]].set_visible(False)
     figure.tight_layout()
 

@@ -22,6 +22,7 @@ from handlers.queries.figures import rejection_reasons
 from handlers.queries.periods import quarter_key
 from handlers.queries.render import reason_label
 from handlers.services import Services
+from handlers.text import _, n_
 from handlers.views.notice import Notice, Table
 from scoring.agreement import Agreement
 
@@ -62,17 +63,19 @@ async def build_reminders(services: Services) -> tuple[str, list[DigestMessage]]
     since = datetime.combine(since_day, time(0), zone).astimezone(UTC)
     async with services.db.transaction() as session:
         reasons = await rejection_reasons(session, roles.everyone(agreement), since, now, limit=20)
-    total = sum(n for _, n in reasons)
+    total = sum(n for _code, n in reasons)
     notice = Notice(
-        title="The lead definition is due for its review",
+        title=_("review.title"),
         lines=[
-            f"{version_line(agreement)} The review fell due on {due:%-d %b %Y}.",
-            f"Since {since_day:%-d %b %Y}, reps rejected {total} leads. Bring these to the review "
-            "and update the agreement (then set definition.last_changed).",
-            "See the current definition with `define mql` and `define scoring`.",
+            _("review.due", version=version_line(agreement), due=f"{due:%-d %b %Y}"),
+            n_("review.rejected_since", total, since=f"{since_day:%-d %b %Y}"),
+            _("review.see"),
         ],
         tables=[
-            Table(columns=["Reason", "Leads"], rows=[[reason_label(agreement, code), str(n)] for code, n in reasons])
+            Table(
+                columns=[_("feedback.reason"), _("feedback.leads")],
+                rows=[[reason_label(agreement, code), str(n)] for code, n in reasons],
+            )
         ]
         if reasons
         else [],

@@ -24,9 +24,10 @@ from handlers.queries.feedback import recent_notes
 from handlers.queries.figures import Figures, gather, rejection_reasons
 from handlers.queries.lists import OfferLine, acceptance_by_source, sla_misses, still_open
 from handlers.queries.periods import Period, local_week, quarter_period, span_text
-from handlers.queries.render import duration, pct, person_name, reason_label, rep_table, when
+from handlers.queries.render import duration, offers_text, pct, person_name, reason_label, rep_table, when
 from handlers.queries.stats import pacing_text
 from handlers.services import Services
+from handlers.text import _
 from handlers.views.notice import Field, Notice, Table
 from scoring.agreement import Agreement, ChannelRef, Stage
 
@@ -72,18 +73,22 @@ def _chart(agreement: Agreement, title: str, figures: Figures) -> bytes:
     )
 
 
+def _paced(mqls: int, pace: str | None) -> str:
+    return _("digest.paced", mqls=mqls, pace=pace) if pace else str(mqls)
+
+
 def _offer_text(agreement: Agreement, line: OfferLine, now: datetime, reader: str) -> str:
     """One offer for the digest, its times in the reader's timezone."""
-    who = person_name(agreement, line.rep) if line.rep else f"team {line.team}"
+    who = person_name(agreement, line.rep) if line.rep else _("roles.team", team=line.team)
     if line.state == "accepted":
-        status = "accepted after the deadline"
+        status = _("digest.accepted_late")
     elif line.state == "reassigned":
-        status = "reassigned: not accepted in time"
+        status = _("digest.reassigned_late")
     elif line.due_at is not None and line.due_at < now:
-        status = f"still open, was due {when(agreement, reader, line.due_at)}"
+        status = _("digest.overdue", when=when(agreement, reader, line.due_at))
     else:
-        status = f"due {when(agreement, reader, line.due_at)}" if line.due_at else "no deadline"
-    return f"#{line.lead_id} {line.name}: {who}, {status}"
+        status = _("my.touch_due", when=when(agreement, reader, line.due_at)) if line.due_at else _("home.no_deadline")
+    return _("digest.offer", id=line.lead_id, name=line.name, who=who, status=status)
 
 
 async def _manager_digest(
@@ -92,41 +97,39 @@ async def _manager_digest(
     agreement = services.agreement
     now = services.clock.now()
     teams = agreement.managed_teams(email)
-    scope = roles.team_scope(agreement, teams, " and ".join(t.name for t in teams))
+    scope = roles.team_scope(agreement, teams, _("roles.and").join(t.name for t in teams))
     figures = await gather(session, scope, period.start, period.end, period.end)
     figures.reasons = await rejection_reasons(session, scope, period.start, period.end, limit=6)
     missed, missed_lines = await sla_misses(session, scope, period.start, period.end, now)
     waiting, waiting_lines = await still_open(session, scope)
-    title = f"Weekly digest for {scope.label}, {period.label}"
-    decided = figures.accepted + figures.rejected
+    title = _("digest.manager_title", scope=scope.label, period=period.label)
+    attainment = _(
+        "digest.attainment",
+        rate=pct(figures.on_time, figures.accepted),
+        on_time=figures.on_time,
+        accepted=figures.accepted,
+    )
     notice = Notice(
         title=title,
-        context=f"{span_text(period)} · {period.zone}",
+        context=_("answer.span", span=span_text(period), zone=period.zone),
         fields=[
-            Field(label="MQLs", value=str(figures.mqls)),
+            Field(label=_("digest.mqls"), value=str(figures.mqls)),
+            Field(label=_("stats.offers"), value=offers_text(figures, rate_of_accepted=True)),
             Field(
-                label="Offers",
-                value=f"{figures.offers}: {figures.accepted} accepted "
-                f"({pct(figures.accepted, decided)}), {figures.rejected} rejected",
+                label=_("stats.time_to_accept"),
+                value=_("stats.median_p90", median=duration(figures.accept_p50), p90=duration(figures.accept_p90)),
             ),
-            Field(
-                label="Time to accept",
-                value=f"median {duration(figures.accept_p50)}, p90 {duration(figures.accept_p90)}",
-            ),
-            Field(
-                label="SLA attainment",
-                value=f"{pct(figures.on_time, figures.accepted)} ({figures.on_time} of {figures.accepted})",
-            ),
-            Field(label="SLA misses", value=str(missed)),
-            Field(label="Escalations", value=str(figures.escalations)),
-            Field(label="Still unaccepted now", value=str(waiting)),
+            Field(label=_("stats.sla_attainment"), value=attainment),
+            Field(label=_("digest.sla_misses"), value=str(missed)),
+            Field(label=_("stats.escalations"), value=str(figures.escalations)),
+            Field(label=_("digest.still_unaccepted"), value=str(waiting)),
         ],
         tables=[rep_table(agreement, figures.reps)],
-        image_title="Funnel and rejection reasons",
+        image_title=_("digest.chart_title"),
     )
     notice.fields += funnel_fields(agreement, await conversion(session, scope, period.start, period.end))
-    notice.lines = [f"SLA missed: {_offer_text(agreement, line, now, email)}" for line in missed_lines]
-    notice.lines += [f"Waiting: {_offer_text(agreement, line, now, email)}" for line in waiting_lines]
+    notice.lines = [_("digest.missed", offer=_offer_text(agreement, line, now, email)) for line in missed_lines]
+    notice.lines += [_("digest.waiting", offer=_offer_text(agreement, line, now, email)) for line in waiting_lines]
     return DigestMessage(
         f"manager:{email.lower()}", key, notice, _chart(agreement, title, figures), to_person=email.lower()
     )
@@ -143,37 +146,53 @@ async def _marketing_digest(
     quarter_figures = await gather(session, scope, quarter.start, quarter.end, quarter.until, with_reps=False)
     notes = await recent_notes(session, scope, period.start, period.end, limit=10)
     sources = await acceptance_by_source(session, scope, period.start, period.end)
-    title = f"Weekly marketing digest, {period.label}"
+    title = _("digest.marketing_title", period=period.label)
     week_pace = pacing_text(agreement, period, figures.mqls)
     quarter_pace = pacing_text(agreement, quarter, quarter_figures.mqls)
-    rejected = sum(n for _, n in figures.reasons)
+    rejected = sum(n for _code, n in figures.reasons)
     notice = Notice(
         title=title,
-        context=f"{span_text(period)} · {period.zone}",
+        context=_("answer.span", span=span_text(period), zone=period.zone),
         fields=[
-            Field(label="MQLs this week", value=f"{figures.mqls}" + (f" ({week_pace})" if week_pace else "")),
+            Field(label=_("digest.mqls_this_week"), value=_paced(figures.mqls, week_pace)),
             Field(
-                label=f"MQLs {quarter.label} to date",
-                value=f"{quarter_figures.mqls}" + (f" ({quarter_pace})" if quarter_pace else ""),
+                label=_("digest.mqls_to_date", quarter=quarter.label),
+                value=_paced(quarter_figures.mqls, quarter_pace),
             ),
             Field(
-                label="Accepted by sales",
-                value=f"{figures.accepted} of {figures.offers} offers "
-                f"({pct(figures.accepted, figures.accepted + figures.rejected)})",
+                label=_("digest.accepted_by_sales"),
+                value=_(
+                    "digest.accepted_of",
+                    accepted=figures.accepted,
+                    offers=figures.offers,
+                    rate=pct(figures.accepted, figures.accepted + figures.rejected),
+                ),
             ),
-            Field(label="Rejected", value=str(rejected)),
+            Field(label=_("reps.rejected"), value=str(rejected)),
         ],
-        image_title="Funnel and rejection reasons",
+        image_title=_("digest.chart_title"),
     )
     notice.tables = [
-        Table(columns=["Reason", "Leads"], rows=[[reason_label(agreement, c), str(n)] for c, n in figures.reasons]),
         Table(
-            columns=["Source", "Campaign", "Offers", "Accepted", "Rejected"],
+            columns=[_("feedback.reason"), _("feedback.leads")],
+            rows=[[reason_label(agreement, c), str(n)] for c, n in figures.reasons],
+        ),
+        Table(
+            columns=[
+                _("card.fact.source"),
+                _("card.fact.campaign"),
+                _("reps.offers"),
+                _("reps.accepted"),
+                _("reps.rejected"),
+            ],
             rows=[[s.source, s.campaign, str(s.offers), pct(s.accepted, s.offers), str(s.rejected)] for s in sources],
         ),
     ]
     await add_marketing_conversion(session, agreement, notice, scope, period, quarter)
-    notice.lines = [f"“{n.note}” ({reason_label(agreement, n.reason)}, {person_name(agreement, n.rep)})" for n in notes]
+    notice.lines = [
+        _("feedback.note", note=n.note, reason=reason_label(agreement, n.reason), rep=person_name(agreement, n.rep))
+        for n in notes
+    ]
     return DigestMessage("marketing", key, notice, _chart(agreement, title, figures), to_channel=channel)
 
 

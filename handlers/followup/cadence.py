@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.followup import sla
+from handlers.text import _, n_
 from scoring.agreement import Agreement
 from store.models import Handoff, Lead, Touch
 
@@ -18,8 +19,12 @@ from store.models import Handoff, Lead, Touch
 CALL, EMAIL = "call", "email"
 
 
-def _part(done: int, wanted: int, noun: str) -> str:
-    return f"{done} of {wanted} {noun}{'' if wanted == 1 else 's'}"
+def _calls(done: int, wanted: int) -> str:
+    return n_("cadence.calls", wanted, done=done)
+
+
+def _emails(done: int, wanted: int) -> str:
+    return n_("cadence.emails", wanted, done=done)
 
 
 async def cadence_met(session: AsyncSession, agreement: Agreement, lead: Lead, handoff: Handoff) -> tuple[bool, str]:
@@ -30,7 +35,7 @@ async def cadence_met(session: AsyncSession, agreement: Agreement, lead: Lead, h
     """
     cadence = sla.frozen_policy(handoff).cadence
     if cadence is None or (cadence.calls == 0 and cadence.emails == 0):
-        return True, "no minimum number of attempts is agreed"
+        return True, _("cadence.none_agreed")
     since = handoff.decided_at or handoff.offered_at
     rows = await session.execute(
         select(Touch.kind, func.count()).where(Touch.lead_id == lead.id, Touch.created_at >= since).group_by(Touch.kind)
@@ -39,7 +44,7 @@ async def cadence_met(session: AsyncSession, agreement: Agreement, lead: Lead, h
     calls, emails = counts.get(CALL, 0), counts.get(EMAIL, 0)
     parts = []
     if cadence.calls:
-        parts.append(_part(calls, cadence.calls, "call"))
+        parts.append(_calls(calls, cadence.calls))
     if cadence.emails:
-        parts.append(_part(emails, cadence.emails, "email"))
-    return calls >= cadence.calls and emails >= cadence.emails, " and ".join(parts) + " logged"
+        parts.append(_emails(emails, cadence.emails))
+    return calls >= cadence.calls and emails >= cadence.emails, _("cadence.logged", parts=_("roles.and").join(parts))

@@ -15,6 +15,7 @@ from handlers.messaging import outbox
 from handlers.names import actor_name
 from handlers.people import PersonRef, person_ref
 from handlers.services import Services
+from handlers.text import _
 from handlers.views.actions import ButtonData
 from handlers.views.lead_card import LeadCard, ScoreLineView, follow_up_buttons, offer_buttons
 from scoring.agreement import Agreement, Stage
@@ -63,12 +64,15 @@ def build_card(agreement: Agreement, lead: Lead, handoff: Handoff, notes: list[s
         if status == "accepted":
             buttons = follow_up_buttons(buttons_for)
         if handoff.decided_at:
-            status_text = (
-                f"at {local_time(agreement, handoff.decided_by, handoff.decided_at, '%H:%M %Z')}, "
-                f"{minutes_between(handoff.offered_at, handoff.decided_at)} min after offer"
+            status_text = _(
+                "card.decided_after",
+                time=local_time(agreement, handoff.decided_by, handoff.decided_at, "%H:%M %Z"),
+                elapsed=_("unit.minutes", n=minutes_between(handoff.offered_at, handoff.decided_at)),
             )
     elif handoff.decided_at:
-        status_text = f"at {local_time(agreement, handoff.decided_by, handoff.decided_at, '%H:%M %Z')}"
+        status_text = _(
+            "card.decided_at", time=local_time(agreement, handoff.decided_by, handoff.decided_at, "%H:%M %Z")
+        )
     return LeadCard(
         lead_id=lead.id,
         handoff_id=handoff.id,
@@ -146,7 +150,7 @@ async def refresh_cards(session: AsyncSession, services: Services, cards: Sequen
     """Re-render each handoff's card for everyone who has it: two queries however many cards."""
     if not cards:
         return
-    notes = await _notes_of(session, services.agreement, [handoff for _, handoff in cards])
+    notes = await _notes_of(session, services.agreement, [handoff for _lead, handoff in cards])
     await outbox.update_many(
         session,
         services,

@@ -154,14 +154,14 @@ async def _tell_marketing(session: AsyncSession, services: Services, move: Move)
         await outbox.post(session, services, notice, to_channel=channel, key=f"feedback:{lead.id}:{handoff.id}")
         return
     notice = Notice(
-        title=f"Unreachable: {lead_name(lead)}",
+        title=_("notice.unreachable", lead=lead_name(lead)),
         mention=person_ref(services.agreement, move.actor),
-        lines=["Moved to the unreachable nurture programme after the agreed attempts."],
+        lines=[_("notice.unreachable_why")],
         fields=[
-            Field(label="Attempts", value=str(move.after.get("attempts"))),
-            Field(label="Source", value=str(lead.source or "—")),
+            Field(label=_("notice.fact.attempts"), value=str(move.after.get("attempts"))),
+            Field(label=_("card.fact.source"), value=str(lead.source or "—")),
         ],
-        context=f"Lead {lead.external_id}",
+        context=_("notice.lead_context", id=lead.external_id),
     )
     await outbox.post(session, services, notice, to_channel=channel, key=f"unreachable:{lead.id}")
 

@@ -114,28 +114,28 @@ async def reject(
         await lifecycle.apply(session, services, move)
         stage_label = services.agreement.stages.text[Stage(lead.stage)].label
     services.wake_delivery()
-    return RejectResult(True, f"Rejected: {rejection.label}. Marketing has your feedback; the lead is {stage_label}.")
+    return RejectResult(True, _("done.rejected", reason=rejection.label, stage=stage_label))
 
 
 def feedback_notice(services: Services, lead: Lead, actor: str, reason_label: str, note: str | None) -> Notice:
     data = lead.data
-    fields = [Field(label="Reason", value=reason_label)]
+    fields = [Field(label=_("feedback.reason"), value=reason_label)]
     if note:
-        fields.append(Field(label="Note", value=note))
+        fields.append(Field(label=_("define.note"), value=note))
     fields += [
         Field(label=label, value=str(value))
         for label, value in (
-            ("Score", lead.score),
-            ("Source", data.get("source")),
-            ("Campaign", data.get("campaign")),
-            ("Title", data.get("title")),
-            ("Company", data.get("company")),
+            (_("card.fact.score"), lead.score),
+            (_("card.fact.source"), data.get("source")),
+            (_("card.fact.campaign"), data.get("campaign")),
+            (_("notice.fact.title"), data.get("title")),
+            (_("notice.fact.company"), data.get("company")),
         )
         if value not in (None, "")
     ]
     return Notice(
-        title=f"Lead rejected: {lead_name(lead)}",
+        title=_("notice.lead_rejected", lead=lead_name(lead)),
         mention=person_ref(services.agreement, actor),
         fields=fields,
-        context=f"Lead {lead.external_id}",
+        context=_("notice.lead_context", id=lead.external_id),
     )

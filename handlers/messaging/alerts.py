@@ -17,12 +17,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.messaging import outbox
 from handlers.services import Services
+from handlers.text import N_, _
 from handlers.views.notice import Field, Notice
 from store.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 ALERT_DEDUPE = "delivery-alert:"
-_PLATFORMS = {"slack": "Slack", "teams": "Teams", "webhook": "a CRM webhook", "crm": "the CRM (write-back)"}
+_PLATFORMS = {
+    "slack": N_("alert.platform.slack"),
+    "teams": N_("alert.platform.teams"),
+    "webhook": N_("alert.platform.webhook"),
+    "crm": N_("alert.platform.crm"),
+}
 
 
 def is_alert(row: OutboxMessage) -> bool:
@@ -35,7 +41,7 @@ def target_of(row: OutboxMessage, target_channel: str | None = None) -> str:
     payload = row.payload or {}
     if row.kind in ("webhook", "crm_action"):
         url = str(payload.get("url") or "")
-        return url.split("://", 1)[-1].split("/", 1)[0] or "a webhook"
+        return url.split("://", 1)[-1].split("/", 1)[0] or _("alert.a_webhook")
     for key in ("channel", "email", "user"):
         if payload.get(key):
             return str(payload[key])
@@ -62,31 +68,23 @@ async def alert_parked(
         return False
     now = services.clock.now()
     hour = now.strftime("%Y%m%d%H")
-    platform = _PLATFORMS.get(row.platform, row.platform)
+    platform = _(_PLATFORMS[row.platform]) if row.platform in _PLATFORMS else row.platform
     if expired:
-        title = f"Baton gave up delivering to {platform}"
-        lines = [
-            f"Messages to {target} kept failing until they were too old to matter.",
-            "Check the platform's status and Baton's connection to it; `baton outbox list --status failed` "
-            "shows them and `baton outbox retry --all-failed` sends them again.",
-        ]
+        title = _("alert.gave_up", platform=platform)
+        lines = [_("alert.gave_up_why", target=target), _("alert.gave_up_fix")]
     else:
-        title = f"{platform[0].upper()}{platform[1:]} refused a message from Baton"
-        lines = [
-            f"Messages to {target} cannot be delivered: retrying cannot help until someone fixes it.",
-            "Fix the cause (invite Baton back, correct the configuration or the token), then run "
-            "`baton outbox retry --all-failed`. Further failures like this are reported at most once an hour.",
-        ]
+        title = _("alert.refused", platform=f"{platform[:1].upper()}{platform[1:]}")
+        lines = [_("alert.refused_why", target=target), _("alert.refused_fix")]
     notice = Notice(
         title=title,
         lines=lines,
         fields=[
-            Field(label="Code", value=code),
-            Field(label="Target", value=target),
-            Field(label="Reason", value=reason[:300]),
-            Field(label="Outbox row", value=str(row.id)),
+            Field(label=_("alert.code"), value=code),
+            Field(label=_("alert.target"), value=target),
+            Field(label=_("alert.reason"), value=reason[:300]),
+            Field(label=_("alert.outbox_row"), value=str(row.id)),
         ],
-        context=f"{row.platform} · {code} · first seen {now.strftime('%Y-%m-%d %H:%M')} UTC",
+        context=_("alert.context", platform=row.platform, code=code, seen=now.strftime("%Y-%m-%d %H:%M")),
     )
     dedupe = f"{ALERT_DEDUPE}{row.platform}:{code[:40]}:{_short(target)}:{hour}"
     await outbox.post(session, services, notice, to_channel=where, dedupe=dedupe)

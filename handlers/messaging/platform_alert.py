@@ -13,6 +13,7 @@ from datetime import datetime
 
 from handlers.messaging import outbox
 from handlers.services import Services
+from handlers.text import _
 from handlers.views.notice import Notice
 
 log = logging.getLogger(__name__)
@@ -27,14 +28,13 @@ def alert_dedupe(platform: str, now: datetime) -> str:
 def platform_notice(platform: str, detail: str, now: datetime) -> Notice:
     label = LABELS.get(platform, platform)
     return Notice(
-        title=f"{label} is failing Baton's health check",
+        title=_("alert.down.title", platform=label),
         lines=[
-            f"Since {now:%Y-%m-%d %H:%M} UTC {label} answers Baton's check with: {detail}.",
-            "Leads are still taken in: cards and messages wait in the outbox and are sent when "
-            f"{label} answers again. `baton outbox list --status pending` shows what is waiting.",
-            "If this lasts, check the platform's status page and Baton's token or app credentials.",
+            _("alert.down.since", since=f"{now:%Y-%m-%d %H:%M}", platform=label, detail=detail),
+            _("alert.down.still_taken", platform=label),
+            _("alert.down.check"),
         ],
-        context=f"{label} health check",
+        context=_("alert.down.context", platform=label),
     )
 
 

@@ -27,20 +27,15 @@ from handlers.queries.parser import (
 from handlers.queries.roles import Viewer
 from handlers.queries.stats import answer_stats
 from handlers.services import Services
+from handlers.text import _
 from handlers.views.notice import Notice
 
 __all__ = ["MyLead", "MyLeads", "answer", "my_leads"]
 
 
 def _stranger(agreement_admins: list[str]) -> Notice:
-    admins = ", ".join(agreement_admins) or "an admin"
-    return Notice(
-        title="I don't know you yet.",
-        lines=[
-            f"Only people in Baton's agreement can ask about leads and numbers; ask {admins} to add you.",
-            "Anyone can ask `help` or `define <term>`.",
-        ],
-    )
+    admins = ", ".join(agreement_admins) or _("answer.an_admin")
+    return Notice(title=_("answer.stranger"), lines=[_("answer.stranger_why", admins=admins), _("answer.anyone_may")])
 
 
 async def answer(services: Services, text: str, asker_email: str | None) -> Notice:
@@ -53,9 +48,11 @@ async def answer(services: Services, text: str, asker_email: str | None) -> Noti
             return define(agreement, query.unknown)
         return help_notice(query.unknown, query.suggestion)
     if isinstance(query, DefineQuery):
+        if query.question is not None and find_term(agreement, query.term) is None:
+            return help_notice(query.question)  # "what is the meaning of life": not a definition lookup
         return define(agreement, query.term)
     if isinstance(query, BadQuery):
-        return Notice(title=f"I couldn't read that `{query.command}` question.", lines=[query.message])
+        return Notice(title=_("answer.bad_query", command=query.command), lines=[query.message])
     # Admins are listed by email only, so "known" means holding any role, not being a Person.
     viewer = Viewer.of(agreement, asker_email) if asker_email else None
     if viewer is None or not viewer.roles:
@@ -68,13 +65,10 @@ async def answer(services: Services, text: str, asker_email: str | None) -> Noti
         return await answer_lead(services, query.key, viewer)
     if isinstance(query, MyQuery):
         if "rep" not in viewer.roles:
-            return Notice(
-                title="You have no leads of your own.",
-                lines=["`my` lists a rep's offers and accepted leads; try `stats` for your numbers."],
-            )
+            return Notice(title=_("my.not_a_rep"), lines=[_("my.not_a_rep_hint")])
         return await answer_my(services, viewer.email)
     if isinstance(query, OooQuery):
         if "rep" not in viewer.roles:
-            return Notice(title="Out of office is for reps.", lines=["Only reps receive offers to pause."])
+            return Notice(title=_("ooo.not_a_rep"), lines=[_("ooo.not_a_rep_hint")])
         return await answer_ooo(services, viewer.email, query.on)
     return help_notice()

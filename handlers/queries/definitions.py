@@ -9,6 +9,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 
+from handlers.text import N_, _, n_
+from handlers.text.words import version_words
 from handlers.views.notice import Field, Notice, Table
 from scoring.agreement import Agreement, SlaPolicy, Stage
 from scoring.durations import format_duration
@@ -69,17 +71,20 @@ def find_term(agreement: Agreement, raw: str, cutoff: float = 0.7) -> str | None
 
 def version_line(agreement: Agreement) -> str:
     definition = agreement.definition
-    changed = f", last changed {definition.last_changed:%-d %b %Y}" if definition.last_changed else ""
-    return f"Definition v{definition.version}{changed} (reviewed every {definition.review_every_months} months)."
+    version, months = version_words(definition.version), definition.review_every_months
+    if definition.last_changed:
+        changed = f"{definition.last_changed:%-d %b %Y}"
+        return n_("define.version_line_changed", months, version=version, changed=changed)
+    return n_("define.version_line", months, version=version)
 
 
 def define(agreement: Agreement, raw: str) -> Notice:
     topic = find_term(agreement, raw)
     if topic is None:
-        known = "MQL, SAL, SQL, ICP, SLA, scoring, required fields, rejection reasons, " + ", ".join(
+        stages = ", ".join(
             t.label for s, t in agreement.stages.text.items() if s not in (Stage.MQL, Stage.SAL, Stage.SQL)
         )
-        return Notice(title=f"I don't have a definition for “{raw}”.", lines=[f"I can define: {known}."])
+        return Notice(title=_("define.unknown", term=raw), lines=[_("define.known", stages=stages)])
     builder = _BUILDERS.get(topic)
     notice = builder(agreement) if builder else _stage(agreement, Stage(topic.split(":", 1)[1]))
     notice.context = version_line(agreement)
@@ -94,38 +99,35 @@ def _stage(agreement: Agreement, stage: Stage) -> Notice:
 def _mql(agreement: Agreement) -> Notice:
     q = agreement.qualification
     notice = _stage(agreement, Stage.MQL)
-    notice.lines.append(
-        f"A lead becomes an MQL when it has every required field ({', '.join(q.required_fields)}), "
-        f"no disqualifier applies, and it scores at least {q.threshold} points."
-    )
+    notice.lines.append(_("define.mql_rule", fields=", ".join(q.required_fields), threshold=q.threshold))
     fast = _fast_track(agreement)
     if fast:
-        notice.lines.append(f"These fast-track it to sales whatever the score: {fast}.")
-    notice.fields = [Field(label="Disqualifiers", value=_disqualifiers(agreement))]
-    notice.lines.append("How points are earned: `define scoring`.")
+        notice.lines.append(_("define.mql_fast_track", events=fast))
+    notice.fields = [Field(label=_("define.disqualifiers"), value=_disqualifiers(agreement))]
+    notice.lines.append(_("define.mql_points"))
     return notice
 
 
 def _sal(agreement: Agreement) -> Notice:
     notice = _stage(agreement, Stage.SAL)
     if agreement.stages.skip_sal:
-        notice.lines.append("This agreement skips the SAL stage: accepted leads go straight on to SQL.")
-    notice.lines.append("How fast a lead must be accepted and first touched: `define sla`.")
+        notice.lines.append(_("define.sal_skipped"))
+    notice.lines.append(_("define.sal_how_fast"))
     return notice
 
 
 def _icp(agreement: Agreement) -> Notice:
-    icp = agreement.qualification.icp or "The agreement does not describe the ideal customer profile yet."
+    icp = agreement.qualification.icp or _("define.icp_missing")
     return Notice(
-        title="Ideal customer profile (ICP)",
+        title=_("define.icp_title"),
         lines=[icp],
-        fields=[Field(label="Disqualifiers", value=_disqualifiers(agreement))],
+        fields=[Field(label=_("define.disqualifiers"), value=_disqualifiers(agreement))],
     )
 
 
 def _disqualifiers(agreement: Agreement) -> str:
     items = agreement.qualification.disqualifiers
-    return "; ".join(f"{d.reason} ({d.describe()})" for d in items) or "none"
+    return "; ".join(_("define.disqualifier", reason=d.reason, rule=d.describe()) for d in items) or _("figure.none")
 
 
 def _fast_track(agreement: Agreement) -> str:
@@ -136,51 +138,49 @@ def _fast_track(agreement: Agreement) -> str:
 def _scoring(agreement: Agreement) -> Notice:
     implicit = agreement.scoring.implicit
     notice = Notice(
-        title="Lead scoring",
-        lines=[
-            f"Explicit points for fit plus implicit points for behaviour; {agreement.qualification.threshold} "
-            "points or more makes an MQL."
-        ],
+        title=_("define.scoring_title"),
+        lines=[_("define.scoring_rule", threshold=agreement.qualification.threshold)],
     )
     if implicit.half_life is not None:
-        notice.lines.append(f"Behaviour points halve every {format_duration(implicit.half_life)}.")
+        notice.lines.append(_("define.half_life", every=format_duration(implicit.half_life)))
     fast = _fast_track(agreement)
     if fast:
-        notice.lines.append(f"Fast-track events (straight to sales): {fast}.")
+        notice.lines.append(_("define.fast_track_events", events=fast))
     notice.tables = [
         Table(
-            columns=["Fit rule", "When", "Points"],
+            columns=[_("define.fit_rule"), _("define.when"), _("define.points")],
             rows=[[r.name, r.describe(), f"{r.points:+d}"] for r in agreement.scoring.explicit],
         ),
         Table(
-            columns=["Behaviour", "Points each", "Cap"],
+            columns=[_("define.behaviour"), _("define.points_each"), _("define.cap")],
             rows=[
-                [e.label or code, f"{e.points:+d}", str(e.cap) if e.cap is not None else "none"]
+                [e.label or code, f"{e.points:+d}", str(e.cap) if e.cap is not None else _("figure.none")]
                 for code, e in implicit.events.items()
             ],
         ),
     ]
-    notice.fields = [Field(label="Disqualifiers", value=_disqualifiers(agreement))]
+    notice.fields = [Field(label=_("define.disqualifiers"), value=_disqualifiers(agreement))]
     return notice
 
 
 def _required(agreement: Agreement) -> Notice:
     fields = agreement.qualification.required_fields
-    return Notice(
-        title="Required fields",
-        lines=[f"Marketing fills these before a lead may be handed to sales: {', '.join(fields)}."],
-    )
+    return Notice(title=_("define.required_title"), lines=[_("define.required_rule", fields=", ".join(fields))])
 
 
 def _reasons(agreement: Agreement) -> Notice:
     return Notice(
-        title="Rejection reasons",
-        lines=["A rep rejecting a lead picks one; the lead is recycled to nurture or disqualified."],
+        title=_("define.reasons_title"),
+        lines=[_("define.reasons_rule")],
         tables=[
             Table(
-                columns=["Reason", "Outcome", "Note"],
+                columns=[_("define.reason"), _("define.outcome"), _("define.note")],
                 rows=[
-                    [r.label, r.outcome, "required" if r.note_required else "optional"]
+                    [
+                        r.label,
+                        _("define.outcome_recycle") if r.outcome == "recycle" else _("define.outcome_disqualify"),
+                        _("define.note_required") if r.note_required else _("define.note_optional"),
+                    ]
                     for r in agreement.rejection_reasons
                 ],
             )
@@ -189,33 +189,39 @@ def _reasons(agreement: Agreement) -> Notice:
 
 
 def _steps(steps: list[tuple[str, str]]) -> str:
-    return ", ".join(f"{action} after {after}" for after, action in steps) or "none"
+    return ", ".join(_("define.step", action=action, after=after) for after, action in steps) or _("figure.none")
 
 
 def _policy(name: str, policy: SlaPolicy, teams: list[str]) -> Field:
-    clock = "working hours" if policy.business_hours else "round the clock"
+    clock = _("define.working_hours") if policy.business_hours else _("define.round_the_clock")
     accept = _steps([(format_duration(s.after), s.action) for s in policy.accept])
     touch = _steps([(format_duration(s.after), s.action) for s in policy.first_touch])
-    value = f"accept: {accept}; if nobody accepts: {policy.when_exhausted}; first touch: {touch}; {clock}"
+    exhausted = _(_EXHAUSTED[policy.when_exhausted])
+    value = _("define.policy", accept=accept, exhausted=exhausted, touch=touch, clock=clock)
     if policy.cadence:
         c = policy.cadence
-        value += f"; at least {c.calls} calls and {c.emails} emails within {format_duration(c.window)}"
-    used = f" (teams: {', '.join(teams)})" if teams else ""
-    return Field(label=f"Policy {name}{used}", value=value)
+        value += _("define.cadence", calls=c.calls, emails=c.emails, window=format_duration(c.window))
+    if teams:
+        return Field(label=_("define.policy_teams", name=name, teams=", ".join(teams)), value=value)
+    return Field(label=_("define.policy_name", name=name), value=value)
+
+
+_EXHAUSTED = {
+    "channel": N_("define.exhausted.channel"),
+    "repeat": N_("define.exhausted.repeat"),
+    "stop": N_("define.exhausted.stop"),
+}
 
 
 def _sla(agreement: Agreement) -> Notice:
     per_quarter = agreement.commitment.mqls_per_quarter
-    notice = Notice(title="Service level agreement (SLA)")
+    notice = Notice(title=_("define.sla_title"))
     if per_quarter:
-        notice.lines.append(
-            f"Marketing commits to {per_quarter} MQLs a quarter (about {round(per_quarter / 13)} "
-            "a week), each with every required field."
-        )
-    notice.lines.append("Sales commits to accept, touch and follow up on every lead within these steps:")
+        notice.lines.append(_("define.marketing_commits", per_quarter=per_quarter, weekly=round(per_quarter / 13)))
+    notice.lines.append(_("define.sales_commits"))
     for name, policy in agreement.sla.policies.items():
         teams = [t.name for t in agreement.teams if t.sla == name]
-        teams += [f"{t.name} fast-track" for t in agreement.teams if t.fast_track_sla == name]
+        teams += [_("define.fast_track_team", team=t.name) for t in agreement.teams if t.fast_track_sla == name]
         notice.fields.append(_policy(name, policy, teams))
     return notice
 

@@ -16,6 +16,7 @@ from handlers.queries.render import pct, person_name, reason_label
 from handlers.queries.roles import Viewer
 from handlers.queries.stats import zone_for
 from handlers.services import Services
+from handlers.text import _
 from handlers.views.notice import Field, Notice, Table
 from store.models import Feedback
 
@@ -74,30 +75,33 @@ async def answer_feedback(services: Services, query: FeedbackQuery, viewer: View
     agreement = services.agreement
     access = roles.feedback_access(agreement, viewer)
     if access.scope is None:
-        return Notice(title="Sorry, I can't show you that.", lines=[access.refusal or ""])
+        return Notice(title=_("answer.refused"), lines=[access.refusal or ""])
     scope = access.scope
     period = resolve(query.period, services.clock.now(), zone_for(agreement, viewer.email))
     async with services.db.read() as session:
         reasons = await rejection_reasons(session, scope, period.start, period.end, query.source, limit=20)
         notes = await recent_notes(session, scope, period.start, period.end, query.source)
         sources = [] if query.source else await by_source(session, scope, period.start, period.end)
-    total = sum(n for _, n in reasons)
-    where = f" from source “{query.source}”" if query.source else ""
-    notice = Notice(
-        title=f"Rejection feedback for {scope.label}{where}, {period.label}",
-        context=f"{span_text(period)} · {period.zone}",
-    )
+    total = sum(n for _code, n in reasons)
+    if query.source:
+        title = _("feedback.title_source", scope=scope.label, source=query.source, period=period.label)
+    else:
+        title = _("feedback.title", scope=scope.label, period=period.label)
+    notice = Notice(title=title, context=_("answer.span", span=span_text(period), zone=period.zone))
     if total == 0:
-        notice.lines = ["No leads were rejected in this period."]
+        notice.lines = [_("feedback.none")]
         return notice
-    notice.fields = [Field(label="Rejected leads", value=str(total))]
+    notice.fields = [Field(label=_("feedback.rejected_leads"), value=str(total))]
     notice.tables = [
         Table(
-            columns=["Reason", "Leads", "Share"],
+            columns=[_("feedback.reason"), _("feedback.leads"), _("feedback.share")],
             rows=[[reason_label(agreement, code), str(n), pct(n, total)] for code, n in reasons],
         )
     ]
     if sources:
-        notice.fields.append(Field(label="By source", value=", ".join(f"{s} {n}" for s, n in sources)))
-    notice.lines = [f"“{n.note}” ({reason_label(agreement, n.reason)}, {person_name(agreement, n.rep)})" for n in notes]
+        notice.fields.append(Field(label=_("feedback.by_source"), value=", ".join(f"{s} {n}" for s, n in sources)))
+    notice.lines = [
+        _("feedback.note", note=n.note, reason=reason_label(agreement, n.reason), rep=person_name(agreement, n.rep))
+        for n in notes
+    ]
     return notice

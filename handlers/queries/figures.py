@@ -50,6 +50,8 @@ class RepRow:
     on_time: int = 0
     avg_accept_seconds: float | None = None
     touches: int = 0
+    reassigned: int = 0
+    withdrawn: int = 0
 
 
 @dataclass
@@ -79,6 +81,15 @@ class Figures:
     @property
     def open(self) -> int:
         return self.by_state.get(HandoffState.OFFERED, 0)
+
+    @property
+    def reassigned(self) -> int:
+        """Offers moved on to another rep (by a manager or the SLA): decided by neither accept nor reject."""
+        return self.by_state.get(HandoffState.REASSIGNED, 0)
+
+    @property
+    def withdrawn(self) -> int:
+        return self.by_state.get(HandoffState.WITHDRAWN, 0)
 
 
 def rate(part: int, whole: int) -> float | None:
@@ -254,6 +265,10 @@ def _add_to_rep(row: RepRow, state: str, count: int, timely: int, average: float
         row.rejected = count
     elif state == HandoffState.OFFERED:
         row.open = count
+    elif state == HandoffState.REASSIGNED:
+        row.reassigned = count
+    elif state == HandoffState.WITHDRAWN:
+        row.withdrawn = count
 
 
 async def rejection_reasons(

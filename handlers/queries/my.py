@@ -12,6 +12,7 @@ from handlers.queries.periods import local_week
 from handlers.queries.render import when
 from handlers.queries.stats import zone_for
 from handlers.services import Services
+from handlers.text import _, n_
 from handlers.views.notice import Notice, Table
 from scoring.agreement import Agreement, Stage
 from store.models import Handoff, HandoffState, Lead, Touch
@@ -69,7 +70,7 @@ def first_touch_due(agreement: Agreement, lead: Lead, handoff: Handoff) -> datet
 async def my_leads(services: Services, email: str) -> MyLeads:
     """Open offers to ``email`` (soonest deadline first) and the SAL leads they own, plus this week's touches."""
     email = email.lower()
-    start, _, _ = local_week(services.clock.now(), zone_for(services.agreement, email))
+    start, _end, _key = local_week(services.clock.now(), zone_for(services.agreement, email))
     async with services.db.read() as session:
         offers = (
             await session.execute(
@@ -103,28 +104,30 @@ async def my_leads(services: Services, email: str) -> MyLeads:
 
 
 def _label(item: MyLead) -> str:
-    return f"#{item.lead_id} {item.name}" + (f" ({item.company})" if item.company else "")
+    if item.company:
+        return _("my.lead_at", id=item.lead_id, name=item.name, company=item.company)
+    return _("my.lead", id=item.lead_id, name=item.name)
 
 
 def _touch_text(agreement: Agreement, email: str, item: MyLead) -> str:
     if item.first_touch_at:
-        return f"done {when(agreement, email, item.first_touch_at)}"
-    return f"due {when(agreement, email, item.due_at)}" if item.due_at else "not yet"
+        return _("my.touch_done", when=when(agreement, email, item.first_touch_at))
+    return _("my.touch_due", when=when(agreement, email, item.due_at)) if item.due_at else _("my.not_yet")
 
 
 async def answer_my(services: Services, email: str) -> Notice:
     mine = await my_leads(services, email)
     agreement = services.agreement
-    notice = Notice(title="Your leads", context=f"{mine.touches_this_week} touches logged this week")
+    notice = Notice(title=_("my.title"), context=n_("home.touches_this_week", mine.touches_this_week))
     if not mine.offers and not mine.accepted:
-        notice.lines = ["Nothing waiting for you: no open offers and no accepted leads to work."]
+        notice.lines = [_("my.nothing")]
         return notice
     if mine.offers:
         notice.tables.append(
             Table(
-                columns=["Offered to you", "Score", "Accept by"],
+                columns=[_("my.offered_to_you"), _("my.score"), _("my.accept_by")],
                 rows=[
-                    [_label(i), str(i.score), when(agreement, email, i.due_at) if i.due_at else "no deadline"]
+                    [_label(i), str(i.score), when(agreement, email, i.due_at) if i.due_at else _("home.no_deadline")]
                     for i in mine.offers
                 ],
             )
@@ -132,7 +135,7 @@ async def answer_my(services: Services, email: str) -> Notice:
     if mine.accepted:
         notice.tables.append(
             Table(
-                columns=["Accepted", "Score", "First touch"],
+                columns=[_("my.accepted"), _("my.score"), _("my.first_touch")],
                 rows=[[_label(i), str(i.score), _touch_text(agreement, email, i)] for i in mine.accepted],
             )
         )

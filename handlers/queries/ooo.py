@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from handlers.handoff.ooo import set_out_of_office
 from handlers.services import Services
+from handlers.text import _
 from handlers.views.notice import Notice
 
 
 async def answer_ooo(services: Services, email: str, on: bool) -> Notice:
     outcome = await set_out_of_office(services, email, on, source="chat")
     if outcome.ok:
-        title = "You're out of office." if on else "Welcome back."
+        title = _("ooo.away") if on else _("ooo.back")
         return Notice(title=title, lines=[outcome.message] if outcome.message else [])
-    return Notice(title="I couldn't change your out-of-office status.", lines=[outcome.message])
+    return Notice(title=_("ooo.failed"), lines=[outcome.message])

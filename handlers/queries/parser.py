@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from handlers.queries.periods import PERIOD_PATTERN, PERIOD_WORDS, PeriodError, PeriodSpec, parse_period
+from handlers.text import _
 
 COMMANDS = ("help", "define", "stats", "sla", "feedback", "lead", "my", "ooo")
 # A Slack user mention (<@U123> or <@U123|name>), or a Teams one (<at>Name</at>).
@@ -21,6 +22,7 @@ _DEFINE = re.compile(
     r"^(?:define|definition(?: of)?|explain|meaning of|"
     r"(?:what|wat|wht|whats|wats)(?:'s|’s| is| are| does|s)?)\s+(?:an?\s+|the\s+)?(?P<term>.+?)(?:\s+mean)?$"
 )
+_OF_OFFICE = "of office"  # "out of office on": what people type, not what Baton says
 _ALIASES = {
     "help": "help",
     "?": "help",
@@ -48,7 +50,11 @@ class HelpQuery:
 
 @dataclass(frozen=True)
 class DefineQuery:
+    """``term`` to define; ``question`` is the whole text when it was a loose question ("what is X")
+    rather than ``define X``: an unknown term then gets the help, not "no definition"."""
+
     term: str
+    question: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -124,23 +130,24 @@ def parse(text: str) -> Query:
     lowered = text.lower()
     define = _DEFINE.match(lowered)
     if define:
-        return DefineQuery(define.group("term").strip())
-    head, _, tail = text.partition(" ")
+        explicit = lowered.startswith(("define ", "definition "))
+        return DefineQuery(define.group("term").strip(), None if explicit else text)
+    head, _sep, tail = text.partition(" ")
     command = _ALIASES.get(head.lower(), head.lower())
     tail = tail.strip()
-    if command == "out" and tail.lower().startswith("of office"):
-        command, tail = "ooo", tail[len("of office") :].strip()
+    if command == "out" and tail.lower().startswith(_OF_OFFICE):
+        command, tail = "ooo", tail[len(_OF_OFFICE) :].strip()
     if command == "help":
         return HelpQuery()
     if command == "define":
-        return DefineQuery(tail.lower()) if tail else BadQuery("define", "Define what? For example `define mql`.")
+        return DefineQuery(tail.lower()) if tail else BadQuery("define", _("query.define_what"))
     if command in ("stats", "sla"):
         return _stats(command, tail)
     if command == "feedback":
         return _feedback(tail)
     if command == "lead":
         if not tail or " " in tail:
-            return BadQuery("lead", "Give one lead: `lead <email>`, `lead <CRM id>` or `lead <number>`.")
+            return BadQuery("lead", _("query.one_lead"))
         return LeadQuery(tail)
     if command == "my":
         return MyQuery()
@@ -150,7 +157,7 @@ def parse(text: str) -> Query:
             return OooQuery(True)
         if value in ("off", "no", "stop", "back"):
             return OooQuery(False)
-        return BadQuery("ooo", "Say `ooo on` when you are away and `ooo off` when you are back.")
+        return BadQuery("ooo", _("query.ooo_how"))
     return HelpQuery(unknown=text, suggestion=closest_command(head))
 
 
@@ -179,7 +186,7 @@ def _period_message(words: str) -> str:
         parse_period(words)
     except PeriodError as exc:
         return str(exc)
-    return f"I read two periods in one question (“{words}”); ask for one at a time."
+    return _("query.two_periods", words=words)
 
 
 def _stats(command: str, tail: str) -> Query:
@@ -189,9 +196,9 @@ def _stats(command: str, tail: str) -> Query:
     words = [w for w in rest.split() if w.lower() not in ("for", "in", "of", "by")]
     if words and words[0].lower() == "team":
         if len(words) < 2:
-            return BadQuery(command, "Which team? For example `stats team enterprise`.")
+            return BadQuery(command, _("query.which_team"))
         if len(words) > 2:
-            return BadQuery(command, f"I can show one team or one rep at a time, not “{' '.join(words)}”.")
+            return BadQuery(command, _("query.one_target", words=" ".join(words)))
         return StatsQuery(command, period, team=words[1].lower())
     if not words:
         return StatsQuery(command, period)
@@ -213,4 +220,4 @@ def _feedback(tail: str) -> Query:
         return FeedbackQuery(period)
     if words[0].lower() in ("source", "from") and len(words) > 1:
         return FeedbackQuery(period, " ".join(words[1:]))
-    return BadQuery("feedback", f"I did not understand “{rest}”. Try `feedback last week source webinar`.")
+    return BadQuery("feedback", _("query.feedback_how", text=rest))

@@ -12,13 +12,14 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from handlers.text import _
+from handlers.text import _, n_
 
 PeriodKind = Literal[
     "today", "this_week", "last_week", "this_month", "last_month", "this_quarter", "last_quarter", "last_days"
 ]
 MAX_DAYS = 366
 # One regex for "a period phrase somewhere in the text", so the parser can cut it out.
+_LAST_DAYS = re.compile(r"last (\S+) days?")
 PERIOD_PATTERN = re.compile(
     r"\b(today|(?:this|last|past|previous) (?:week|month|quarter)|(?:last|past) (\d+|[a-z]+) days?)\b"
 )
@@ -73,7 +74,7 @@ def parse_period(text: str) -> PeriodSpec:
     match = re.fullmatch(r"(this|last) (week|month|quarter)", words)
     if match:
         return PeriodSpec(f"{match.group(1)}_{match.group(2)}")  # type: ignore[arg-type]
-    match = re.fullmatch(r"last (\S+) days?", words)
+    match = _LAST_DAYS.fullmatch(words)
     if match:
         if not match.group(1).isdigit():
             raise PeriodError(_("period.needs_days", text=text))
@@ -112,14 +113,16 @@ def _next_month(day: date) -> date:
 def _bounds(spec: PeriodSpec, today: date) -> tuple[date, date, str]:
     """Local calendar days ``[first, after)`` and a label."""
     if spec.kind == "today":
-        return today, today + timedelta(days=1), "today"
+        return today, today + timedelta(days=1), _("period.today")
     if spec.kind in ("this_week", "last_week"):
         monday = today - timedelta(days=today.weekday())
         if spec.kind == "last_week":
             monday -= timedelta(days=7)
         iso = monday.isocalendar()
-        word = "this" if spec.kind == "this_week" else "last"
-        return monday, monday + timedelta(days=7), f"{word} week (week {iso.week})"
+        label = (
+            _("period.this_week", week=iso.week) if spec.kind == "this_week" else _("period.last_week", week=iso.week)
+        )
+        return monday, monday + timedelta(days=7), label
     if spec.kind in ("this_month", "last_month"):
         first = _month_start(today)
         if spec.kind == "last_month":
@@ -129,7 +132,7 @@ def _bounds(spec: PeriodSpec, today: date) -> tuple[date, date, str]:
     if spec.kind == "last_quarter":
         year, quarter = (year - 1, 4) if quarter == 1 else (year, quarter - 1)
     first = _quarter_start(year, quarter)
-    return first, _quarter_start(*_next_quarter(year, quarter)), f"Q{quarter} {year}"
+    return first, _quarter_start(*_next_quarter(year, quarter)), _("period.quarter", quarter=quarter, year=year)
 
 
 def resolve(spec: PeriodSpec, now: datetime, zone: str) -> Period:
@@ -137,7 +140,7 @@ def resolve(spec: PeriodSpec, now: datetime, zone: str) -> Period:
     tz = ZoneInfo(zone)
     if spec.kind == "last_days":
         start = now - timedelta(days=spec.days)
-        return Period(start, now, now, f"last {spec.days} days", zone)
+        return Period(start, now, now, n_("period.last_days", spec.days), zone)
     first, after, label = _bounds(spec, now.astimezone(tz).date())
     start = datetime.combine(first, time(0), tz).astimezone(now.tzinfo)
     end = datetime.combine(after, time(0), tz).astimezone(now.tzinfo)

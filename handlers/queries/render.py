@@ -3,34 +3,67 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from handlers import names
 from handlers.queries.figures import RepRow, rate
+from handlers.text import _
 from handlers.views.notice import Table
 from scoring.agreement import Agreement
 
 
+class OfferCounts(Protocol):
+    @property
+    def offers(self) -> int: ...
+    @property
+    def accepted(self) -> int: ...
+    @property
+    def rejected(self) -> int: ...
+    @property
+    def open(self) -> int: ...
+    @property
+    def reassigned(self) -> int: ...
+    @property
+    def withdrawn(self) -> int: ...
+
+
 def pct(part: int, whole: int) -> str:
     value = rate(part, whole)
-    return "n/a" if value is None else f"{round(value * 100)}%"
+    return _("figure.not_available") if value is None else _("figure.percent", value=round(value * 100))
 
 
 def duration(seconds: float | None) -> str:
     """``None`` → ``n/a``; otherwise the two largest units: ``45 s``, ``12 min``, ``2 h 5 min``, ``1 d 3 h``."""
     if seconds is None:
-        return "n/a"
+        return _("figure.not_available")
     total = max(0, round(seconds))
     if total < 60:
-        return f"{total} s"
+        return _("unit.seconds", n=total)
     minutes = round(total / 60)
     if minutes < 60:
-        return f"{minutes} min"
+        return _("unit.minutes", n=minutes)
     hours, minutes = divmod(minutes, 60)
     if hours < 24:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+        return _("unit.hours_minutes", h=hours, min=minutes) if minutes else _("unit.hours", n=hours)
     days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
+    return _("unit.days_hours", d=days, h=hours) if hours else _("unit.days", n=days)
+
+
+def offers_text(counts: OfferCounts, *, rate_of_accepted: bool = False) -> str:
+    """``7: 4 accepted, 2 rejected, 1 open`` plus every other way an offer ended, so the parts add up."""
+    decided = counts.accepted + counts.rejected
+    accepted = (
+        _("offers.accepted_rate", n=counts.accepted, rate=pct(counts.accepted, decided))
+        if rate_of_accepted
+        else _("offers.accepted", n=counts.accepted)
+    )
+    parts = [accepted, _("offers.rejected", n=counts.rejected), _("offers.open", n=counts.open)]
+    if counts.reassigned:
+        parts.append(_("offers.reassigned", n=counts.reassigned))
+    if counts.withdrawn:
+        parts.append(_("offers.withdrawn", n=counts.withdrawn))
+    return _("offers.total", n=counts.offers, parts=", ".join(parts))
 
 
 def person_name(agreement: Agreement, email: str) -> str:
@@ -43,7 +76,7 @@ def reason_label(agreement: Agreement, code: str) -> str:
 
 
 def reasons_text(agreement: Agreement, reasons: list[tuple[str, int]]) -> str:
-    return ", ".join(f"{reason_label(agreement, code)} {count}" for code, count in reasons) or "none"
+    return ", ".join(f"{reason_label(agreement, code)} {count}" for code, count in reasons) or _("figure.none")
 
 
 def when(agreement: Agreement, email: str | None, at: datetime) -> str:
@@ -53,8 +86,20 @@ def when(agreement: Agreement, email: str | None, at: datetime) -> str:
 
 
 def rep_table(agreement: Agreement, rows: list[RepRow]) -> Table:
+    reassigned = any(r.reassigned for r in rows)
+    columns = [
+        _("reps.rep"),
+        _("reps.offers"),
+        _("reps.accepted"),
+        _("reps.rejected"),
+        _("reps.open"),
+        *([_("reps.reassigned")] if reassigned else []),
+        _("reps.on_time"),
+        _("reps.avg_to_accept"),
+        _("reps.touches"),
+    ]
     return Table(
-        columns=["Rep", "Offers", "Accepted", "Rejected", "Open", "On time", "Avg to accept", "Touches"],
+        columns=columns,
         rows=[
             [
                 person_name(agreement, r.rep),
@@ -62,6 +107,7 @@ def rep_table(agreement: Agreement, rows: list[RepRow]) -> Table:
                 str(r.accepted),
                 str(r.rejected),
                 str(r.open),
+                *([str(r.reassigned)] if reassigned else []),
                 pct(r.on_time, r.accepted),
                 duration(r.avg_accept_seconds),
                 str(r.touches),

@@ -8,10 +8,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from handlers.people import roles_of
 from handlers.queries.figures import Scope
+from handlers.text import _
 from scoring.agreement import Agreement, Person, Team
 
 
@@ -49,11 +51,15 @@ class Access:
 
 
 def _names(people: list[Person]) -> str:
-    return ", ".join(p.name for p in people) or "nobody yet"
+    return ", ".join(p.name for p in people) or _("roles.nobody_yet")
 
 
 def _admins(agreement: Agreement) -> str:
-    return ", ".join(agreement.roles.admins) or "the admins"
+    return ", ".join(agreement.roles.admins) or _("roles.the_admins")
+
+
+def _and(names: Iterable[str]) -> str:
+    return _("roles.and").join(names)
 
 
 def team_scope(agreement: Agreement, teams: list[Team], label: str) -> Scope:
@@ -65,7 +71,7 @@ def team_scope(agreement: Agreement, teams: list[Team], label: str) -> Scope:
 
 
 def everyone(agreement: Agreement) -> Scope:
-    return Scope(label="everyone", rep_emails=tuple(r.email.lower() for _, r in agreement.reps()))
+    return Scope(label=_("roles.everyone"), rep_emails=tuple(r.email.lower() for _team, r in agreement.reps()))
 
 
 def default_access(agreement: Agreement, viewer: Viewer) -> Access:
@@ -74,28 +80,22 @@ def default_access(agreement: Agreement, viewer: Viewer) -> Access:
         return Access(everyone(agreement), rep_rows=True)
     if viewer.managed:
         teams = [t for t in agreement.teams if t.name in viewer.managed]
-        return Access(team_scope(agreement, teams, " and ".join(viewer.managed)), rep_rows=True)
+        return Access(team_scope(agreement, teams, _and(viewer.managed)), rep_rows=True)
     if "marketing" in viewer.roles:
         return Access(everyone(agreement))
     if viewer.own_team is not None:
         return rep_access(agreement, viewer, viewer.email)
-    return Access(
-        refusal=f"Stats are for the people in the agreement. Ask an admin ({_admins(agreement)}) "
-        "to add you to a team or to marketing."
-    )
+    return Access(refusal=_("roles.stats_for_people", admins=_admins(agreement)))
 
 
 def team_access(agreement: Agreement, viewer: Viewer, team: Team) -> Access:
     managers = _names(team.managers)
-    scope = team_scope(agreement, [team], f"team {team.name}")
+    scope = team_scope(agreement, [team], _("roles.team", team=team.name))
     if viewer.is_admin or team.name in viewer.managed:
         return Access(scope, rep_rows=True)
     if "marketing" in viewer.roles or viewer.own_team == team.name:
         return Access(scope, rep_rows=False)
-    return Access(
-        refusal=f"The {team.name} team's numbers are for its managers ({managers}), "
-        f"marketing and the admins ({_admins(agreement)}). Try `stats` for your own."
-    )
+    return Access(refusal=_("roles.team_numbers", team=team.name, managers=managers, admins=_admins(agreement)))
 
 
 def rep_access(agreement: Agreement, viewer: Viewer, rep_email: str) -> Access:
@@ -106,9 +106,13 @@ def rep_access(agreement: Agreement, viewer: Viewer, rep_email: str) -> Access:
     if viewer.email == rep.email.lower() or viewer.is_admin or team.name in viewer.managed:
         return Access(scope, rep_rows=True)
     return Access(
-        refusal=f"{rep.name}'s own numbers are for {rep.name}, their managers "
-        f"({_names(team.managers)}) and the admins ({_admins(agreement)}). "
-        f"You can ask for `stats team {team.name}` instead."
+        refusal=_(
+            "roles.rep_numbers",
+            rep=rep.name,
+            managers=_names(team.managers),
+            admins=_admins(agreement),
+            team=team.name,
+        )
     )
 
 
@@ -118,10 +122,10 @@ def feedback_access(agreement: Agreement, viewer: Viewer) -> Access:
         return Access(everyone(agreement), rep_rows=True)
     if viewer.managed:
         teams = [t for t in agreement.teams if t.name in viewer.managed]
-        return Access(team_scope(agreement, teams, " and ".join(viewer.managed)), rep_rows=True)
+        return Access(team_scope(agreement, teams, _and(viewer.managed)), rep_rows=True)
     if viewer.own_team is not None:
         return rep_access(agreement, viewer, viewer.email)
-    return Access(refusal=f"Rejection feedback is for marketing, sales managers and admins ({_admins(agreement)}).")
+    return Access(refusal=_("roles.feedback_for", admins=_admins(agreement)))
 
 
 def may_see_lead(agreement: Agreement, viewer: Viewer, team: str | None, reps: set[str]) -> bool:

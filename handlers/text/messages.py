@@ -6,6 +6,7 @@ English catalogue, placeholders that do not match, and ids nothing uses;
 every language's ``baton.po``; ``init <locale>`` starts a new language (``make messages``,
 ``make messages-init LOCALE=tr``). The scan reads the code's syntax tree, so it sees
 ``_("id", name=...)``, ``n_("id", count, ...)``, ``N_("id")`` and ``refuse(RefusalCode.X, ...)``.
+``check`` also reports English written straight into a file the catalogue owns (``handlers.text.bare``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
-from handlers.text import DOMAIN, SOURCE_LOCALE, catalogue, placeholders
+from handlers.text import DOMAIN, SOURCE_LOCALE, bare, catalogue, placeholders
 from handlers.text.refusals import RefusalCode
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,7 +98,7 @@ def problems(root: Path = ROOT) -> list[str]:
     out += [f"{m.id!r} is in the catalogue but nothing uses it" for m in english if m.id and _id(m.id) not in used]
     for locale in languages():
         out += _translation_problems(english, locale)
-    return out
+    return out + bare.problems(root)
 
 
 def _strings(string: str | tuple[str, ...] | list[str]) -> list[str]:

@@ -11,6 +11,7 @@ from handlers.people import PersonRef
 from handlers.text import _
 from handlers.views import register_view
 from handlers.views.actions import Action, Button, ButtonData
+from handlers.views.status import status_word
 
 
 class ScoreLineView(BaseModel):
@@ -18,6 +19,14 @@ class ScoreLineView(BaseModel):
     kind: Literal["explicit", "implicit"]
     points: int
     detail: str = ""
+
+
+def score_line(line: ScoreLineView) -> str:
+    """One rule of the breakdown, the same words on both platforms (raw text: renderers escape it)."""
+    points = f"{line.points:+d}"
+    if line.detail:
+        return _("card.score_line_detail", rule=line.rule, points=points, detail=line.detail)
+    return _("card.score_line", rule=line.rule, points=points)
 
 
 @register_view
@@ -57,8 +66,14 @@ class LeadCard(BaseModel):
 
     @property
     def headline(self) -> str:
-        at = f" at {self.company}" if self.company else ""
-        return f"{self.name}{at}"
+        return _("card.headline", name=self.name, company=self.company) if self.company else self.name
+
+    @property
+    def summary(self) -> str:
+        """The one-line text both platforms notify with (Slack ``text``, Teams fallback and summary)."""
+        if self.status == "offered":
+            return _("card.new_lead_scored", headline=self.headline, score=self.score)
+        return _("card.with_status", headline=self.headline, status=status_word(self.status))
 
 
 def offer_buttons(data: ButtonData, mode: str) -> list[Button]:

@@ -148,7 +148,7 @@ async def test_wrong_types_and_unknown_fields_are_named(api: Any, db: Database) 
     response = await api.post("/api/leads", json=leads, headers=auth())
     assert response.status == 422
     problems = {p["field"]: p["message"] for p in (await response.json())["problems"]}
-    assert problems["leads[1].email"] == "not an email address"
+    assert problems["leads[1].email"] == "not an email address: it must have an @-sign"
     assert "integer" in problems["leads[1].employees"]
     assert problems["leads[1].favourite_colour"] == "unknown field"
     await assert_nothing_written(db)
@@ -197,3 +197,12 @@ async def test_activities_for_a_forgotten_lead_are_410(api: Any, runtime: Any) -
     assert (await forget(runtime.services, "gone@acme.example", actor="test")).ok
     response = await api.post("/api/leads/crm-f/activities", json=[{"type": "demo_request"}], headers=auth())
     assert response.status == 410 and "forgotten" in (await response.json())["error"]
+
+
+async def test_a_lead_at_a_reserved_domain_is_refused_with_the_reason(api: Any, db: Database) -> None:
+    response = await api.post("/api/leads", json=[lead_payload(email="pat@acme.test")], headers=auth())
+    assert response.status == 422
+    (problem,) = (await response.json())["problems"]
+    assert problem["field"] == "leads[0].email"
+    assert problem["message"].startswith("not an email address: the part after the @-sign is a special-use")
+    await assert_nothing_written(db)

@@ -99,3 +99,17 @@ def test_import_goes_on_past_a_lead_it_cannot_store_and_says_which(
     assert result.exit_code == 1
     assert "Imported 3 leads: 2 created, 1 failed, 1 not qualified, 1 offered" in result.output
     assert "not stored (error logged): line 2: crm-1" in result.output
+
+
+def test_config_check_counts_in_proper_plurals_and_names_a_named_version(runner: CliRunner, tmp_path: Path) -> None:
+    # Issue 14: "1 SLA policies" and "definition vacc-7".
+    text = EXAMPLE_CONFIG.read_text()
+    hot = text.index("[sla.policies.hot]")
+    text = text[:hot] + text[text.index("[commitment]") :]
+    text = text.replace('fast_track_sla = "hot"\n', "").replace('version = "2026.4"', 'version = "acc-7"', 1)
+    one = tmp_path / "one.toml"
+    one.write_text(text)
+    result = runner.invoke(cli, ["config", "check", "--config", str(one)], env={"BATON_CONFIG": ""})
+    assert result.exit_code == 0, result.output
+    assert "1 SLA policy" in result.output and "SLA policies" not in result.output
+    assert "(definition version acc-7;" in result.output

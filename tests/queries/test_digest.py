@@ -39,7 +39,7 @@ async def test_manager_digest_has_the_teams_figures(services: Services, week: Se
     got = values(morgan)
     # L1, L2, L3, L4, L7; L2 accepted 40 minutes after a 30-minute deadline.
     assert got["MQLs"] == "5"
-    assert got["Offers"] == "5: 4 accepted (80%), 1 rejected"
+    assert got["Offers"] == "5: 4 accepted (80%), 1 rejected, 0 open"  # every state, so the parts add up
     assert (got["SLA misses"], got["Escalations"], got["Still unaccepted now"]) == ("1", "1", "0")
     assert [r[0] for r in morgan.notice.tables[0].rows] == ["Alice Example", "Bob Example"]
     assert morgan.notice.lines == [
@@ -101,7 +101,7 @@ async def test_dry_run_enqueues_and_claims_nothing(services: Services, week: See
 async def test_an_empty_week_still_sends_a_digest_with_a_chart(services: Services) -> None:
     messages = await run_weekly_digest(services, dry_run=True)
     assert all(m.image.startswith(PNG_SIGNATURE) for m in messages)
-    assert values(messages[0])["Offers"] == "0: 0 accepted (n/a), 0 rejected"
+    assert values(messages[0])["Offers"] == "0: 0 accepted (n/a), 0 rejected, 0 open"
 
 
 def test_chart_is_deterministic() -> None:

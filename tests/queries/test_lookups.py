@@ -36,9 +36,11 @@ async def test_lead_by_crm_id_shows_stage_owner_score_routing_history(services: 
     notice = await answer(services, "lead crm-L2", ALICE)
     values = {f.label: f.value for f in notice.fields}
     assert (values["Stage"], values["Owner"], values["Score"]) == ("SAL", "Alice Example", "60 (threshold 50)")
-    assert "+15 Target industry (industry is one of software)" in notice.lines
+    # The card's wording of a score line (unified with the Slack and Teams cards).
+    assert "Target industry: +15 (industry is one of software)" in notice.lines
     assert "Routing: default team enterprise" in notice.lines
-    assert any("sla.escalated" in line for line in notice.lines)
+    assert any("Escalated to the managers by" in line for line in notice.lines)
+    assert not any("sla.escalated" in line for line in notice.lines)
 
 
 async def test_lead_by_email_and_by_number(services: Services, week: Seeder) -> None:

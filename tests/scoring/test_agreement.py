@@ -37,7 +37,7 @@ def test_example_config_loads() -> None:
 
 def test_bad_email_is_reported_by_its_path() -> None:
     problems = _problems(lambda d: d["teams"][1]["reps"][0].update(email="clara-at-example"))
-    assert problems == ["teams[1].reps[0].email: not an email address"]
+    assert problems == ["teams[1].reps[0].email: not an email address: it must have an @-sign"]
 
 
 def test_unknown_timezone_is_reported() -> None:
@@ -100,4 +100,15 @@ def test_every_problem_is_reported_at_once() -> None:
         data["teams"][0]["reps"][1].update(email="bob")
         data["teams"][1].update(colour="blue")
 
-    assert _problems(edit) == ["teams[0].reps[1].email: not an email address", "teams[1].colour: unknown setting"]
+    assert _problems(edit) == [
+        "teams[0].reps[1].email: not an email address: it must have an @-sign",
+        "teams[1].colour: unknown setting",
+    ]
+
+
+def test_a_refused_test_domain_says_why() -> None:
+    # Issue 14: "clara@team.test" was refused as "not an email address", with no reason.
+    problems = _problems(lambda d: d["teams"][1]["reps"][0].update(email="clara@team.test"))
+    (problem,) = problems
+    assert problem.startswith("teams[1].reps[0].email: not an email address: ")
+    assert "special-use or reserved name" in problem

@@ -8,6 +8,8 @@ from collections import Counter
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
+
 from scoring.agreement import Agreement
 from scoring.agreement_check import load_agreement
 from scoring.route import RoutingDecision, RoutingState, SkippedRep, route
@@ -138,7 +140,7 @@ def test_rule_needs_every_condition_to_match() -> None:
     data["routing"]["rules"][0]["when"].append({"field": "employees", "min": 1000})
     decision = _route(agreement=load_agreement(data), country="DE", employees=800)
     assert (decision.team, decision.matched) == ("enterprise", "default team")
-    assert any("did not match (employees at least 1,000)" in line for line in decision.trace)
+    assert "rule 'Europe goes to EMEA' not taken: employees is below 1,000" in decision.trace
 
 
 def test_unmatched_lead_goes_to_the_default_team() -> None:
@@ -183,8 +185,26 @@ def test_nobody_eligible_falls_back_to_the_team_channel() -> None:
 def test_trace_explains_each_step_in_order() -> None:
     decision = _route(routing_state(active={ALICE: 30}), country="US")
     assert decision.trace == (
-        "rule 'Europe goes to EMEA' did not match (country is one of GB, DE, FR, NL, ES, IT)",
+        "rule 'Europe goes to EMEA' not taken: country is none of GB, DE, FR, NL, ES, IT",
         "no routing rule matched; default team 'enterprise'",
         "skipped alice@example.com: at capacity (30/30)",
         "round-robin among bob@example.com (weights 1) chose bob@example.com",
     )
+
+
+@pytest.mark.parametrize(
+    "when, lead, why",
+    [
+        ({"field": "country", "in": ["DE"]}, {"country": "US"}, "country is not DE"),
+        ({"field": "country", "in": ["DE"]}, {"country": None}, "country is not given"),
+        ({"field": "title", "match": "^VP"}, {"title": "CTO"}, "title does not match /^VP/"),
+        ({"field": "employees", "below": 50}, {"employees": 80}, "employees is 50 or more"),
+        ({"field": "employees", "min": 10, "below": 50}, {"employees": 80}, "employees is not from 10 to below 50"),
+    ],
+)
+def test_a_rule_not_taken_says_why_in_words(when: dict[str, object], lead: dict[str, object], why: str) -> None:
+    # Issue 14: "did not match (country is one of DE)" read as if the country were DE.
+    data = agreement_data()
+    data["routing"]["rules"][0]["when"] = [when]
+    decision = _route(agreement=load_agreement(data), **lead)
+    assert f"rule 'Europe goes to EMEA' not taken: {why}" in decision.trace

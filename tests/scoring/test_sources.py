@@ -38,6 +38,7 @@ def test_the_example_sources_load() -> None:
         "marketo",
         "forms-each",
         "dialer",
+        "deals",
         "signed",
     ]
     assert agreement.source("nope") is None

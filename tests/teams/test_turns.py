@@ -106,3 +106,21 @@ async def test_an_invoke_with_no_value_gets_a_400_card_error(services: Services)
     await adapter.receive_activity(Activity(type=ActivityTypes.invoke, name="adaptiveCard/action", value=None))
     reply = adapter.get_next_activity()
     assert reply.type == "invokeResponse" and reply.value.body["statusCode"] == 400
+
+
+async def test_a_failing_query_engine_still_gets_the_same_apology_as_on_slack(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.teams.questions
+
+    async def broken(*_args: Any) -> None:
+        raise RuntimeError("the stats query broke")
+
+    monkeypatch.setattr(bot.teams.questions, "answer", broken)
+    adapter = adapter_for(services)
+    await adapter.receive_activity(Activity(type=ActivityTypes.message, text="stats"))
+    reply = adapter.get_next_activity()
+    assert reply is not None
+    shown = str(card_of(reply))
+    assert "Sorry, I couldn't answer that just now." in shown and "the stats query broke" not in shown
+    assert "for what I can do" in shown and "/baton help" not in shown  # Teams has no slash command

@@ -105,3 +105,20 @@ def test_a_translation_with_a_placeholder_english_lacks_is_reported() -> None:
 def test_a_fresh_install_ships_the_catalogue() -> None:
     # The .po is package data (pyproject's [tool.setuptools.package-data]), found through importlib.
     assert text.catalogue_path("en").is_file()
+
+
+@pytest.mark.parametrize(
+    "msgid, one, many",
+    [
+        ("cli.outbox.requeued", "1 failed row queued again; a running `baton serve` sends it", "2 failed rows"),
+        ("cli.import.problems", "x.csv: 1 problem; nothing", "x.csv: 2 problems; nothing"),
+        ("cli.digest.would_send", "1 digest would be sent", "2 digests would be sent"),
+        ("period.last_days", "last 1 day", "last 2 days"),
+        ("card.employees", "1 employee", "2 employees"),
+    ],
+)
+def test_counted_words_agree_with_their_count(msgid: str, one: str, many: str) -> None:
+    # "1 SLA policies", "1 failed rows": every count a user reads is an n_() plural.
+    values = {"path": "x.csv"} if "import" in msgid else {}
+    assert n_(msgid, 1, **values).startswith(one)
+    assert n_(msgid, 2, **values).startswith(many)
