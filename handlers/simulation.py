@@ -1,0 +1,88 @@
+"""Read a period's leads, activities and rejections from the store and replay them (``scoring.simulate``).
+
+Read only: everything happens in one ``db.read()`` transaction (READ ONLY on PostgreSQL).
+Leads are read in key-ordered chunks (``id > last ORDER BY id LIMIT n``), each chunk's
+activities and rejections with one query each, so memory stays bounded however long the
+period is and every chunk is one plain indexed query on both databases.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.queries.periods import Period, parse_period, resolve
+from handlers.services import Services
+from scoring.agreement import Agreement
+from scoring.lead import Activity, LeadData
+from scoring.simulate import Replay, SimulationReport, StoredLead
+from store.models import Activity as ActivityRow
+from store.models import Feedback, Lead
+
+CHUNK = 5000
+
+
+def period_of(text: str, agreement: Agreement, now: datetime) -> Period:
+    """``text`` ("last quarter", "last 30 days"...) in the digest's timezone; raises ``PeriodError``."""
+    return resolve(parse_period(text), now, agreement.digest.timezone)
+
+
+async def stored_leads(
+    session: AsyncSession, start: datetime, end: datetime, chunk: int = CHUNK
+) -> AsyncIterator[StoredLead]:
+    """Leads created before ``end`` and changed since ``start``, with their activities up to
+    ``end`` and the rejections recorded in ``[start, end)``."""
+    last = 0
+    while True:
+        rows = (
+            await session.execute(
+                select(Lead.id, Lead.data, Lead.created_at, Lead.qualified_at, Lead.accepted_at, Lead.sql_at)
+                .where(Lead.id > last, Lead.created_at < end, Lead.updated_at >= start)
+                .order_by(Lead.id)
+                .limit(chunk)
+            )
+        ).all()
+        if not rows:
+            return
+        low, last = rows[0].id, rows[-1].id
+        activities: dict[int, list[tuple[Activity, datetime]]] = defaultdict(list)
+        result = await session.execute(
+            select(ActivityRow.lead_id, ActivityRow.type, ActivityRow.occurred_at, ActivityRow.created_at).where(
+                ActivityRow.lead_id.between(low, last), ActivityRow.created_at < end
+            )
+        )
+        for lead_id, kind, occurred, arrived in result.all():
+            activities[lead_id].append((Activity(kind, occurred), arrived))
+        rejections: dict[int, list[str]] = defaultdict(list)
+        reasons = await session.execute(
+            select(Feedback.lead_id, Feedback.reason).where(
+                Feedback.lead_id.between(low, last), Feedback.created_at >= start, Feedback.created_at < end
+            )
+        )
+        for lead_id, reason in reasons.all():
+            rejections[lead_id].append(reason)
+        for row in rows:
+            yield StoredLead(
+                id=row.id,
+                # Stored data was validated on its way in (as intake does, not validated again).
+                data=LeadData.model_construct(**row.data),
+                created_at=row.created_at,
+                activities=activities.get(row.id, ()),
+                qualified_at=row.qualified_at,
+                accepted_at=row.accepted_at,
+                sql_at=row.sql_at,
+                rejections=rejections.get(row.id, ()),
+            )
+
+
+async def simulate(services: Services, draft: Agreement, period: Period, chunk: int = CHUNK) -> SimulationReport:
+    """Replay ``period`` under the running agreement and under ``draft``; writes nothing."""
+    replay = Replay(services.agreement, draft, period.start, period.end, period.zone, period.label)
+    async with services.db.read() as session:
+        async for lead in stored_leads(session, period.start, period.end, chunk):
+            replay.add(lead)
+    return replay.report()
