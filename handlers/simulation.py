@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +25,21 @@ from store.models import Activity as ActivityRow
 from store.models import Feedback, Lead
 
 CHUNK = 5000
+_BLANK = dict.fromkeys(LeadData.model_fields)
+_FIELDS_SET = frozenset(LeadData.model_fields)
+
+
+def stored_lead_data(data: dict[str, Any]) -> LeadData:
+    """A stored lead's fields as the engine sees them. They were validated on the way in, so
+    (as intake does) they are not validated again; built directly, as ``model_construct`` would,
+    without its per-call default lookups (a third of the replay's reading time)."""
+    lead = LeadData.__new__(LeadData)
+    values = {**_BLANK, "custom": {}, **data}
+    object.__setattr__(lead, "__dict__", values)
+    object.__setattr__(lead, "__pydantic_fields_set__", set(data))
+    object.__setattr__(lead, "__pydantic_extra__", None)
+    object.__setattr__(lead, "__pydantic_private__", None)
+    return lead
 
 
 def period_of(text: str, agreement: Agreement, now: datetime) -> Period:
@@ -36,10 +52,11 @@ async def stored_leads(
 ) -> AsyncIterator[StoredLead]:
     """Leads created before ``end`` and changed since ``start``, with their activities up to
     ``end`` and the rejections recorded in ``[start, end)``."""
+    connection = await session.connection()  # Core rows: the ORM's row loading is not needed here
     last = 0
     while True:
         rows = (
-            await session.execute(
+            await connection.execute(
                 select(Lead.id, Lead.data, Lead.created_at, Lead.qualified_at, Lead.accepted_at, Lead.sql_at)
                 .where(Lead.id > last, Lead.created_at < end, Lead.updated_at >= start)
                 .order_by(Lead.id)
@@ -50,7 +67,7 @@ async def stored_leads(
             return
         low, last = rows[0].id, rows[-1].id
         activities: dict[int, list[tuple[Activity, datetime]]] = defaultdict(list)
-        result = await session.execute(
+        result = await connection.execute(
             select(ActivityRow.lead_id, ActivityRow.type, ActivityRow.occurred_at, ActivityRow.created_at).where(
                 ActivityRow.lead_id.between(low, last), ActivityRow.created_at < end
             )
@@ -58,7 +75,7 @@ async def stored_leads(
         for lead_id, kind, occurred, arrived in result.all():
             activities[lead_id].append((Activity(kind, occurred), arrived))
         rejections: dict[int, list[str]] = defaultdict(list)
-        reasons = await session.execute(
+        reasons = await connection.execute(
             select(Feedback.lead_id, Feedback.reason).where(
                 Feedback.lead_id.between(low, last), Feedback.created_at >= start, Feedback.created_at < end
             )
@@ -68,8 +85,7 @@ async def stored_leads(
         for row in rows:
             yield StoredLead(
                 id=row.id,
-                # Stored data was validated on its way in (as intake does, not validated again).
-                data=LeadData.model_construct(**row.data),
+                data=stored_lead_data(row.data),
                 created_at=row.created_at,
                 activities=activities.get(row.id, ()),
                 qualified_at=row.qualified_at,
