@@ -57,7 +57,9 @@ FEEDBACK_COLS = ["id", "lead_id", "rep", "reason", "outcome", "created_at"]
 TABLES = {"leads": LEAD_COLS, "activities": ACTIVITY_COLS, "feedback": FEEDBACK_COLS}
 
 
-def synthetic(leads: int, seed: int = 16, as_text: bool = False) -> Iterator[dict[str, list[tuple[Any, ...]]]]:
+def synthetic(
+    leads: int, seed: int = 16, as_text: bool = False, json_text: bool = False
+) -> Iterator[dict[str, list[tuple[Any, ...]]]]:
     rng = random.Random(seed)
     start, end = QUARTER
     step = (end - start).total_seconds() / leads
@@ -107,11 +109,11 @@ def synthetic(leads: int, seed: int = 16, as_text: bool = False) -> Iterator[dic
                 lead_id,
                 data["external_id"],
                 data["email"],
-                json.dumps(data) if as_text else data,
+                json.dumps(data) if as_text or json_text else data,
                 "mql" if qualified else "captured",
                 0,
                 False,
-                "{}" if as_text else {},
+                "{}" if as_text or json_text else {},
                 source,
                 campaign,
                 when(created),
@@ -145,8 +147,7 @@ async def load_postgres(url: str, leads: int) -> None:
 
     connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
-        await connection.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
-        for chunk in synthetic(leads):
+        for chunk in synthetic(leads, json_text=True):
             for table, rows in chunk.items():
                 if rows:
                     await connection.copy_records_to_table(table, records=rows, columns=TABLES[table])

@@ -6,7 +6,7 @@ after the question it answers.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -347,3 +347,24 @@ class Conversation(Base):
     tenant_id: Mapped[str | None] = mapped_column(String(64))
     gone: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime]
+
+
+class AgreementVersion(Base):
+    """One content of the agreement as it ran (issue 16): recorded at start and by
+    ``baton config check --record`` whenever the content hash differs from the latest record.
+
+    ``changes`` holds the change from the previous record, as data (kind and values) and words;
+    ``changed_on`` is the day this content took effect, which ``definition.last_changed`` shows."""
+
+    __tablename__ = "agreement_versions"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(64))
+    content: Mapped[dict[str, Any]]
+    changes: Mapped[list[Any]]
+    changed_on: Mapped[date]
+    recorded_at: Mapped[datetime]
+    recorded_by: Mapped[str] = mapped_column(String(128))
+
+    __table_args__ = (Index("ix_agreement_versions_hash", "content_hash"),)

@@ -6,7 +6,9 @@ import click
 
 from bot.cli.common import config_option, load
 from bot.reach_report import reach_warnings
+from bot.settings import ConfigError, Settings, load_agreement_file
 from handlers.text import _, n_
+from scoring.agreement import Agreement
 
 
 @click.group()
@@ -16,7 +18,12 @@ def config() -> None:
 
 @config.command("check")
 @config_option
-def check(config_path: str | None) -> None:
+@click.option(
+    "--record",
+    is_flag=True,
+    help="Also record this agreement's version (content hash and change) in the database.",
+)
+def check(config_path: str | None, record: bool) -> None:
     """Validate the configuration and report every problem by its path; warn about reps no
     configured chat platform reaches (they would get no leads)."""
     settings, agreement = load(config_path)
@@ -33,9 +40,75 @@ def check(config_path: str | None) -> None:
     click.echo(_("cli.config.ok", path=settings.config_path, version=agreement.definition.version, counts=counts))
     for line in reach_warnings(settings, agreement):
         click.echo(f"warning: {line}", err=True)
+    if record:
+        _record(settings, agreement)
     if settings.teams_enabled:
         click.echo(
             "note: on Teams a rep without teams_id becomes reachable once they install the Baton app; "
             "`baton serve` counts the installs at start",
             err=True,
         )
+
+
+def _record(settings: Settings, agreement: Agreement) -> None:
+    import asyncio
+
+    from sqlalchemy.exc import DBAPIError
+
+    from handlers.agreement.changes import changes_text
+    from handlers.agreement.versions import Recorded
+    from handlers.agreement.versions import record as record_version
+    from handlers.clock import SystemClock
+    from store.db import Database
+
+    async def run() -> Recorded:
+        database = Database(settings.database_url)
+        try:
+            async with database.transaction() as session:
+                return await record_version(session, agreement, SystemClock().now(), "config check")
+        finally:
+            await database.dispose()
+
+    try:
+        recorded = asyncio.run(run())
+    except DBAPIError as exc:
+        raise click.ClickException(
+            f"cannot write to the database ({type(exc.orig).__name__}); is it migrated? Run `baton db upgrade`."
+        ) from None
+    values = {
+        "version": recorded.version,
+        "hash": recorded.content_hash[:12],
+        "day": f"{recorded.changed_on:%-d %b %Y}",
+    }
+    if not recorded.new:
+        click.echo(_("cli.config.record_unchanged", **values))
+        return
+    click.echo(_("cli.config.record_first" if recorded.first else "cli.config.recorded", **values))
+    if recorded.previous_unreadable:
+        click.echo(_("cli.config.record_previous_unreadable"))
+    elif not recorded.first:
+        for line in changes_text(recorded.changes):
+            click.echo(f"  {line}")
+
+
+@config.command("diff")
+@click.argument("old", type=click.Path(dir_okay=False))
+@click.argument("new", type=click.Path(dir_okay=False))
+def diff_files(old: str, new: str) -> None:
+    """Show what changes from agreement file OLD to NEW, in words."""
+    from pathlib import Path
+
+    from handlers.agreement.changes import changes_text
+    from scoring.agreement_diff import diff
+
+    agreements = []
+    for path in (old, new):
+        try:
+            agreements.append(load_agreement_file(Path(path)))
+        except ConfigError as exc:
+            click.echo(f"Configuration is invalid ({exc.source}):", err=True)
+            for line in exc.problems:
+                click.echo(f"  {line}", err=True)
+            raise SystemExit(2) from None
+    for line in changes_text(diff(agreements[0], agreements[1])):
+        click.echo(line)
