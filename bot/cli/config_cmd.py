@@ -83,7 +83,10 @@ def _record(settings: Settings, agreement: Agreement) -> None:
     if not recorded.new:
         click.echo(_("cli.config.record_unchanged", **values))
         return
-    click.echo(_("cli.config.record_first" if recorded.first else "cli.config.recorded", **values))
+    if recorded.first:
+        click.echo(_("cli.config.record_first", **values))
+    else:
+        click.echo(_("cli.config.recorded", **values))
     if recorded.previous_unreadable:
         click.echo(_("cli.config.record_previous_unreadable"))
     elif not recorded.first:
