@@ -9,7 +9,8 @@ each lead has 0-3 behaviour events arriving with it and one in five a later even
 a third of the leads have a recorded qualification, a tenth a rejection, a fifth an acceptance.
 Then the floor (``handlers.simulation.stored_leads``: every chunked query and every row turned
 into the replay's input, no scoring) and the whole simulation (the example agreement against a
-draft with "Target industry" raised to 30 points and the threshold to 55) are timed, 3 times each.
+draft with "Target industry" raised to 30 points and the threshold to 55) are timed, 3 times each
+(``--runs``).
 """
 
 from __future__ import annotations
@@ -166,7 +167,7 @@ async def prepare(url: str) -> None:
     await database.dispose()
 
 
-async def measure(url: str) -> None:
+async def measure(url: str, runs: int = 3) -> None:
     data = tomllib.loads((ROOT / "baton.example.toml").read_text())
     running = load_agreement(data)
     for rule in data["scoring"]["explicit"]:
@@ -179,7 +180,7 @@ async def measure(url: str) -> None:
     period = period_of("last quarter", running, NOW)
     try:
         floors, runs = [], []
-        for _ in range(3):
+        for _ in range(runs):
             began = time.perf_counter()
             rows = 0
             async with database.read() as session:
@@ -202,6 +203,7 @@ async def measure(url: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--leads", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3, help="timed runs of each measurement")
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL (its schema is reset!)")
     args = parser.parse_args()
     if args.database_url:
@@ -216,7 +218,7 @@ def main() -> None:
         began = time.perf_counter()
         load_sqlite(path, args.leads)
     print(f"loaded {args.leads} leads in {time.perf_counter() - began:.0f} s ({url})")
-    asyncio.run(measure(url))
+    asyncio.run(measure(url, args.runs))
 
 
 if __name__ == "__main__":
