@@ -1,7 +1,8 @@
 """Benchmark: ``baton simulate`` over a quarter of synthetic leads, beside the floor of reading them.
 
     .venv/bin/python bench/simulate.py                      # SQLite, 100,000 leads in last quarter
-    .venv/bin/python bench/simulate.py --leads 1000000      # the million-lead quarter
+    .venv/bin/python bench/simulate.py --leads 1000000 --runs 1   # the million-lead quarter
+    .venv/bin/python bench/simulate.py --reuse /tmp/baton-bench-XXXX/bench.db   # measure again, no reload
     .venv/bin/python bench/simulate.py --database-url postgresql+asyncpg://baton@127.0.0.1:55432/db  # schema reset!
 
 Rows are bulk-inserted into the migrated schema (sqlite3 ``executemany`` or asyncpg ``COPY``):
@@ -167,7 +168,7 @@ async def prepare(url: str) -> None:
     await database.dispose()
 
 
-async def measure(url: str, runs: int = 3) -> None:
+async def measure(url: str, repeat: int = 3) -> None:
     data = tomllib.loads((ROOT / "baton.example.toml").read_text())
     running = load_agreement(data)
     for rule in data["scoring"]["explicit"]:
@@ -180,7 +181,7 @@ async def measure(url: str, runs: int = 3) -> None:
     period = period_of("last quarter", running, NOW)
     try:
         floors, runs = [], []
-        for _ in range(runs):
+        for _ in range(repeat):
             began = time.perf_counter()
             rows = 0
             async with database.read() as session:
@@ -204,8 +205,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--leads", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3, help="timed runs of each measurement")
+    parser.add_argument("--reuse", type=Path, default=None, help="a SQLite file this script loaded before")
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL (its schema is reset!)")
     args = parser.parse_args()
+    if args.reuse:
+        url = f"sqlite+aiosqlite:///{args.reuse}"
+        asyncio.run(measure(url, args.runs))
+        return
     if args.database_url:
         url = args.database_url
         asyncio.run(prepare(url))

@@ -368,3 +368,19 @@ class AgreementVersion(Base):
     recorded_by: Mapped[str] = mapped_column(String(128))
 
     __table_args__ = (Index("ix_agreement_versions_hash", "content_hash"),)
+
+
+class AgreementSignoff(Base):
+    """A reviewer's "Agree" to one content of the agreement (by its hash; issue 16)."""
+
+    __tablename__ = "agreement_signoffs"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(64))
+    reviewer: Mapped[str] = mapped_column(String(320))
+    side: Mapped[str] = mapped_column(String(16))  # sales, marketing or other
+    source: Mapped[str] = mapped_column(String(16))
+    signed_at: Mapped[datetime]
+
+    __table_args__ = (Index("uq_agreement_signoffs_hash_reviewer", "content_hash", "reviewer", unique=True),)

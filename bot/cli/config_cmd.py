@@ -56,21 +56,24 @@ def _record(settings: Settings, agreement: Agreement) -> None:
     from sqlalchemy.exc import DBAPIError
 
     from handlers.agreement.changes import changes_text
+    from handlers.agreement.signoff import unsigned_flag
     from handlers.agreement.versions import Recorded
     from handlers.agreement.versions import record as record_version
     from handlers.clock import SystemClock
+    from handlers.services import Services
     from store.db import Database
 
-    async def run() -> Recorded:
+    async def run() -> tuple[Recorded, str | None]:
         database = Database(settings.database_url)
         try:
             async with database.transaction() as session:
-                return await record_version(session, agreement, SystemClock().now(), "config check")
+                recorded = await record_version(session, agreement, SystemClock().now(), "config check")
+            return recorded, await unsigned_flag(Services(db=database, agreement=agreement))
         finally:
             await database.dispose()
 
     try:
-        recorded = asyncio.run(run())
+        recorded, unsigned = asyncio.run(run())
     except DBAPIError as exc:
         raise click.ClickException(
             f"cannot write to the database ({type(exc.orig).__name__}); is it migrated? Run `baton db upgrade`."
@@ -80,6 +83,8 @@ def _record(settings: Settings, agreement: Agreement) -> None:
         "hash": recorded.content_hash[:12],
         "day": f"{recorded.changed_on:%-d %b %Y}",
     }
+    if unsigned:
+        click.echo(f"warning: {unsigned}", err=True)
     if not recorded.new:
         click.echo(_("cli.config.record_unchanged", **values))
         return

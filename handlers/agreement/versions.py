@@ -34,8 +34,11 @@ def content_of(agreement: Agreement) -> dict[str, Any]:
 
 def content_hash(agreement: Agreement) -> str:
     """SHA-256 of the agreement's canonical JSON: the same rules give the same hash, whatever the
-    file's layout, comments or key order."""
-    canonical = json.dumps(content_of(agreement), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    file's layout, comments or key order. ``definition.last_changed`` is left out: it is a date
+    about the content (and comes from the record), not part of it."""
+    content = content_of(agreement)
+    content["definition"].pop("last_changed", None)
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -43,6 +43,16 @@ def _stranger(agreement_admins: list[str]) -> Notice:
     )
 
 
+async def _define(services: Services, term: str) -> Notice:
+    """The definition, with who signed off the running version (or the flag that nobody did)."""
+    from handlers.agreement.signoff import status_line
+
+    notice = define(services.agreement, term)
+    if notice.context:
+        notice.context = f"{notice.context} {await status_line(services)}"
+    return notice
+
+
 async def answer(services: Services, text: str, asker_email: str | None) -> Notice:
     """Answer ``text`` for the person ``asker_email`` (None when the chat user is not configured)."""
     query = parse(text)
@@ -50,10 +60,10 @@ async def answer(services: Services, text: str, asker_email: str | None) -> Noti
     if isinstance(query, HelpQuery):
         # A bare term ("mql", "sla?") is a definition question, not a typo.
         if query.unknown and find_term(agreement, query.unknown, cutoff=0.85):
-            return define(agreement, query.unknown)
+            return await _define(services, query.unknown)
         return help_notice(query.unknown, query.suggestion)
     if isinstance(query, DefineQuery):
-        return define(agreement, query.term)
+        return await _define(services, query.term)
     if isinstance(query, BadQuery):
         return Notice(title=f"I couldn't read that `{query.command}` question.", lines=[query.message])
     # Admins are listed by email only, so "known" means holding any role, not being a Person.

@@ -77,6 +77,7 @@ def test_config_check_record_records_and_then_says_unchanged(db: Database, datab
     first = CliRunner().invoke(cli, args, env=env)
     assert first.exit_code == 0, first.output
     assert "Recorded version 2026.4" in first.output and "the first on record" in first.output
+    assert "warning: ⚠ Nobody has signed off v2026.4, the running version." in first.output
     again = CliRunner().invoke(cli, args, env=env)
     assert "is already recorded; unchanged since 1 Oct 2026" in again.output
     draft = tmp_path / "draft.toml"
