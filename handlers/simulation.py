@@ -75,13 +75,16 @@ async def stored_leads(
         for lead_id, kind, occurred, arrived in result.all():
             activities[lead_id].append((Activity(kind, occurred), arrived))
         rejections: dict[int, list[str]] = defaultdict(list)
+        recycled: dict[int, datetime] = {}
         reasons = await connection.execute(
-            select(Feedback.lead_id, Feedback.reason).where(
+            select(Feedback.lead_id, Feedback.reason, Feedback.outcome, Feedback.created_at).where(
                 Feedback.lead_id.between(low, last), Feedback.created_at >= start, Feedback.created_at < end
             )
         )
-        for lead_id, reason in reasons.all():
+        for lead_id, reason, outcome, at in reasons.all():
             rejections[lead_id].append(reason)
+            if outcome == "recycle" and (lead_id not in recycled or at > recycled[lead_id]):
+                recycled[lead_id] = at
         for row in rows:
             yield StoredLead(
                 id=row.id,
@@ -92,6 +95,7 @@ async def stored_leads(
                 accepted_at=row.accepted_at,
                 sql_at=row.sql_at,
                 rejections=rejections.get(row.id, ()),
+                recycled_at=recycled.get(row.id),
             )
 
 

@@ -40,6 +40,7 @@ class StoredLead:
     accepted_at: datetime | None = None
     sql_at: datetime | None = None
     rejections: Sequence[str] = ()  # reason codes of the period's rejections
+    recycled_at: datetime | None = None  # the period's last rejection that sent it back to nurture
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,18 @@ def first_mql(lead: StoredLead, agreement: Agreement, until: datetime) -> Verdic
         if result.disqualifiers or result.missing_fields:
             break
     return Verdict(None, result)
+
+
+def came_back(lead: StoredLead, agreement: Agreement, until: datetime) -> bool:
+    """True when a recycled lead qualifies again at an activity that arrived after it was recycled."""
+    if lead.recycled_at is None:
+        return False
+    recycled = lead.recycled_at
+    for moment in sorted({at for _, at in lead.activities if recycled < at < until}):
+        history = [a for a, at in lead.activities if at <= moment]
+        if score(lead.data, history, agreement, moment).stage is Stage.MQL:
+            return True
+    return False
 
 
 @dataclass
@@ -107,6 +120,7 @@ class SimulationReport:
     sql_total: int
     gained: int
     lost: int
+    recycled: dict[str, int]
     changes: list[Change]
     effects: list[dict[str, Any]]
 
@@ -139,6 +153,7 @@ class SimulationReport:
             "sql": {"total": self.sql_total, "held_back": self.sql_held_back},
             "gained": self.gained,
             "lost": self.lost,
+            "recycled": self.recycled,
             "changes": [c.as_json() for c in self.changes],
             "effects": self.effects,
         }
@@ -160,6 +175,7 @@ class Replay:
         self.accepted = [0, 0]  # total, held back
         self.sqls = [0, 0]
         self.gained = self.lost = 0
+        self.recycled: Counter[str] = Counter()  # total, and came back: recorded, before, after
         self.effects: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # change index → gained, lost
 
     def week(self, moment: datetime) -> str:
@@ -187,6 +203,11 @@ class Replay:
             self.rejected_total[reason] += 1
             if after_sends:
                 self.rejected_still[reason] += 1
+        if lead.recycled_at is not None:
+            self.recycled["total"] += 1
+            self.recycled["came_back_recorded"] += bool(lead.qualified_at and lead.qualified_at > lead.recycled_at)
+            for name, side in self.sides.items():
+                self.recycled[f"came_back_{name}"] += came_back(lead, side.agreement, self.end)
         if self._in_period(lead.accepted_at):
             self.accepted[0] += 1
             self.accepted[1] += not after_sends
@@ -270,6 +291,10 @@ class Replay:
             sql_held_back=self.sqls[1],
             gained=self.gained,
             lost=self.lost,
+            recycled={
+                key: self.recycled.get(key, 0)
+                for key in ("total", "came_back_recorded", "came_back_before", "came_back_after")
+            },
             changes=self.changes,
             effects=[
                 {"change": index, "gained": self.effects[index][0], "lost": self.effects[index][1]}

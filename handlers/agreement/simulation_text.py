@@ -61,6 +61,16 @@ def report_lines(report: SimulationReport) -> list[str]:
         )
     lines.append(_("simulate.held_back", held=report.accepted_held_back, total=report.accepted_total))
     lines.append(_("simulate.sql_held_back", held=report.sql_held_back, total=report.sql_total))
+    back = report.recycled
+    lines.append(
+        _(
+            "simulate.recycled",
+            total=back["total"],
+            came_back_recorded=back["came_back_recorded"],
+            came_back_before=back["came_back_before"],
+            came_back_after=back["came_back_after"],
+        )
+    )
     lines += ["", _("simulate.changes_heading", gained=report.gained, lost=report.lost)]
     effects = {e["change"]: e for e in report.effects}
     if not report.changes:
