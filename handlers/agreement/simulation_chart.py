@@ -28,7 +28,7 @@ def simulation_chart(report: SimulationReport) -> bytes:
     axes.set_xticks(x, [w.split("-")[-1] for w in weeks], fontsize=8)
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_title(_("simulate.chart.title", period=report.period), fontsize=11)
-    axes.legend(fontsize=8)
+    axes.legend(fontsize=8, loc="best", framealpha=0.9)
     axes.spines[["top", "right"]].set_visible(False)
     figure.tight_layout()
     buffer = io.BytesIO()
