@@ -150,5 +150,7 @@ def test_the_command_prints_a_table_json_and_a_chart(db: Database, tmp_path: Pat
     assert chart.read_bytes().startswith(b"\x89PNG")
     as_json = CliRunner().invoke(cli, [*base, "--json"], env=env)
     assert json.loads(as_json.output)["totals"] == {"recorded": 2, "before": 2, "after": 5}
+    empty = CliRunner().invoke(cli, [*base[:-1], "last quarter"], env=env)  # the leads are from today
+    assert empty.exit_code == 1 and "nothing to replay" in empty.output
     bad = CliRunner().invoke(cli, [*base[:-1], "next year"], env=env)
     assert bad.exit_code == 2 and "next year" in bad.output
