@@ -115,16 +115,33 @@ class Runtime:
                 await lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK})
                 try:
                     await upgrade(self.db.engine)
+                    await self._record_agreement()  # under the lock: replicas starting at once record once
                 finally:
                     await lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK})
                     await lock.commit()
         else:
             await upgrade(self.db.engine)
+            await self._record_agreement()
         async with self.db.transaction() as session:
             await ensure_reps(session, self.services)
             holding = await installed(session, self.services, self.services.platforms)
         for line in reach_warnings(self.settings, self.agreement, installed=holding, platforms=self.platforms):
             log.warning("%s", line)
+
+    async def _record_agreement(self) -> None:
+        """Record the agreement's version (issue 16); ``last_changed`` then comes from the record."""
+        from handlers.agreement.versions import record, with_recorded_date
+
+        async with self.db.transaction() as session:
+            recorded = await record(session, self.agreement, self.clock.now(), f"serve {self.instance}")
+        if recorded.new:
+            log.info(
+                "agreement v%s recorded (%s), %d changes",
+                recorded.version,
+                recorded.content_hash[:12],
+                len(recorded.changes),
+            )
+        self.agreement = self.services.agreement = with_recorded_date(self.agreement, recorded.changed_on)
 
     async def start(self) -> None:
         from bot.jobs import register_jobs

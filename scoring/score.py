@@ -110,8 +110,12 @@ def score(lead: LeadData, activities: Sequence[Activity], rules: Agreement, now:
 def _implicit_lines(activities: Sequence[Activity], rules: Agreement, now: datetime) -> tuple[ScoreLine, ...]:
     half_life = rules.scoring.implicit.half_life
     lines = []
+    # One pass over the activities (not one per event type): the simulator scores millions.
+    by_type: dict[str, list[timedelta]] = {}
+    for activity in activities:
+        by_type.setdefault(activity.type, []).append(max(now - activity.occurred_at, timedelta(0)))
     for event_type, rule in rules.scoring.implicit.events.items():
-        ages = [max(now - a.occurred_at, timedelta(0)) for a in activities if a.type == event_type]
+        ages = by_type.get(event_type)
         if not ages or rule.points == 0:
             continue
         raw = sum(rule.points * _decay(age, half_life) for age in ages)

@@ -6,7 +6,7 @@ after the question it answers.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -429,3 +429,40 @@ class IntakeFailure(Base):
         Index("ix_intake_failures_open", "resolved_at", "created_at"),
         Index("ix_intake_failures_email", "email"),
     )
+
+
+class AgreementVersion(Base):
+    """One content of the agreement as it ran (issue 16): recorded at start and by
+    ``baton config check --record`` whenever the content hash differs from the latest record.
+
+    ``changes`` holds the change from the previous record, as data (kind and values) and words;
+    ``changed_on`` is the day this content took effect, which ``definition.last_changed`` shows."""
+
+    __tablename__ = "agreement_versions"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(64))
+    content: Mapped[dict[str, Any]]
+    changes: Mapped[list[Any]]
+    changed_on: Mapped[date]
+    recorded_at: Mapped[datetime]
+    recorded_by: Mapped[str] = mapped_column(String(128))
+
+    __table_args__ = (Index("ix_agreement_versions_hash", "content_hash"),)
+
+
+class AgreementSignoff(Base):
+    """A reviewer's "Agree" to one content of the agreement (by its hash; issue 16)."""
+
+    __tablename__ = "agreement_signoffs"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(64))
+    reviewer: Mapped[str] = mapped_column(String(320))
+    side: Mapped[str] = mapped_column(String(16))  # sales, marketing or other
+    source: Mapped[str] = mapped_column(String(16))
+    signed_at: Mapped[datetime]
+
+    __table_args__ = (Index("uq_agreement_signoffs_hash_reviewer", "content_hash", "reviewer", unique=True),)

@@ -35,6 +35,11 @@ COMMANDS = {
     "outbox": LazyCommand(
         "bot.cli.outbox_cmd", "outbox", "Inspect the outbox: chat messages and CRM webhooks waiting, sent or failed."
     ),
+    "simulate": LazyCommand(
+        "bot.cli.simulate_cmd",
+        "simulate",
+        "Replay a period's stored leads against a draft agreement (reads only).",
+    ),
     "serve": LazyCommand(
         "bot.cli.serve_cmd", "serve", "Run Baton: HTTP intake API, Slack and Teams endpoints, delivery and timers."
     ),

@@ -14,6 +14,7 @@ JOB_MODULES: list[str] = [
     "bot.jobs.timers",
     "bot.jobs.digest",
     "bot.jobs.platforms",
+    "bot.jobs.decay",
 ]
 
 

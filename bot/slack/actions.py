@@ -18,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.slack.context import SOURCE, Deps, tell
 from bot.slack.identity import not_configured, person_for, user_id
 from bot.slack.render import REASSIGN_BLOCK
+from handlers.agreement.signoff import agree
 from handlers.handoff.accept import accept
 from handlers.handoff.reassign import reassign, take_over
 from handlers.handoff.touch import log_touch
@@ -113,3 +114,21 @@ def register(app: AsyncApp, deps: Deps) -> None:
         app.action(action.action_id)(_button(deps, on_touch))
     app.action(Action.TAKE_OVER.action_id)(_button(deps, on_take_over))
     app.action(Action.REASSIGN.action_id)(_button(deps, on_reassign, _reassign_value))
+    app.action(Action.AGREE.action_id)(_agree_listener(deps))
+
+
+def _agree_listener(deps: Deps) -> Callable[..., Any]:
+    """The reviewer's Agree on the quarterly review reminder (issue 16): no offer, so no ButtonData."""
+
+    async def listener(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
+        async with deps.inflight.track():
+            await ack()
+            slack_user = user_id(body)
+            person = person_for(deps.services.agreement, slack_user)
+            if person is None:
+                message = not_configured(slack_user)
+            else:
+                message = (await agree(deps.services, _value(_action(body)), person.email, SOURCE)).message
+            await tell(body, client, respond, message)
+
+    return listener

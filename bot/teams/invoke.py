@@ -150,6 +150,8 @@ async def handle(
     services: Services, value: Any, actor_email: str | None, actor_id: str | None = None
 ) -> dict[str, Any]:
     """Answer one ``adaptiveCard/action`` invoke whose ``value`` came from Teams."""
+    if _agree_verb(value):
+        return await _agree(services, value, actor_email, actor_id)
     parsed = parse(value)
     if isinstance(parsed, dict):
         return parsed
@@ -172,3 +174,22 @@ async def _reject(
         if isinstance(form, RejectForm):
             return card_response(reject_form_card(form, result.errors, reason=reason, note=note))
     return message_response(result.message)
+
+
+def _agree_verb(value: Any) -> bool:
+    action = value.get("action") if isinstance(value, dict) else None
+    return (
+        isinstance(action, dict) and action.get("type") == "Action.Execute" and action.get("verb") == Action.AGREE.value
+    )
+
+
+async def _agree(services: Services, value: Any, actor_email: str | None, actor_id: str | None) -> dict[str, Any]:
+    """A reviewer's Agree on the review reminder (issue 16): carries the agreement's hash, no offer."""
+    from handlers.agreement.signoff import agree
+
+    if actor_email is None:
+        return message_response(not_configured(actor_id))
+    data = value["action"].get("data")
+    button = data.get("value") if isinstance(data, dict) else None
+    outcome = await agree(services, button if isinstance(button, str) else None, actor_email, SOURCE)
+    return message_response(outcome.message)

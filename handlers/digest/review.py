@@ -80,6 +80,11 @@ async def build_reminders(services: Services) -> tuple[str, list[DigestMessage]]
         if reasons
         else [],
     )
+    # Each reviewer signs off from their own reminder; both sides must agree (issue 16).
+    from handlers.agreement.signoff import agree_button, status_line
+
+    notice.lines.append(await status_line(services))
+    notice.buttons.append(agree_button(agreement))
     messages = [
         DigestMessage(f"reviewer:{email.lower()}", key, notice, b"", to_person=email.lower())
         for email in agreement.definition.reviewers

@@ -209,6 +209,12 @@ async def build_digests(services: Services) -> tuple[str, list[DigestMessage]]:
             messages.append(
                 await _marketing_digest(session, services, agreement.channels.marketing_feedback, period, key)
             )
+    # A running agreement that both sides have not signed off is flagged in every digest (issue 16).
+    from handlers.agreement.signoff import unsigned_flag
+
+    flag = await unsigned_flag(services) if messages else None
+    for message in messages if flag else []:
+        message.notice.context = f"{message.notice.context} · {flag}" if message.notice.context else flag
     return key, messages
 
 

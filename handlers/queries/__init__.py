@@ -38,6 +38,16 @@ def _stranger(agreement_admins: list[str]) -> Notice:
     return Notice(title=_("answer.stranger"), lines=[_("answer.stranger_why", admins=admins), _("answer.anyone_may")])
 
 
+async def _define(services: Services, term: str) -> Notice:
+    """The definition, with who signed off the running version (or the flag that nobody did)."""
+    from handlers.agreement.signoff import status_line
+
+    notice = define(services.agreement, term)
+    if notice.context:
+        notice.context = f"{notice.context} {await status_line(services)}"
+    return notice
+
+
 async def answer(services: Services, text: str, asker_email: str | None) -> Notice:
     """Answer ``text`` for the person ``asker_email`` (None when the chat user is not configured)."""
     query = parse(text)
@@ -45,12 +55,12 @@ async def answer(services: Services, text: str, asker_email: str | None) -> Noti
     if isinstance(query, HelpQuery):
         # A bare term ("mql", "sla?") is a definition question, not a typo.
         if query.unknown and find_term(agreement, query.unknown, cutoff=0.85):
-            return define(agreement, query.unknown)
+            return await _define(services, query.unknown)
         return help_notice(query.unknown, query.suggestion)
     if isinstance(query, DefineQuery):
         if query.question is not None and find_term(agreement, query.term) is None:
             return help_notice(query.question)  # "what is the meaning of life": not a definition lookup
-        return define(agreement, query.term)
+        return await _define(services, query.term)
     if isinstance(query, BadQuery):
         return Notice(title=_("answer.bad_query", command=query.command), lines=[query.message])
     # Admins are listed by email only, so "known" means holding any role, not being a Person.

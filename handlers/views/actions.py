@@ -22,6 +22,7 @@ class Action(StrEnum):
     UNREACHABLE = "unreachable"
     REASSIGN = "reassign"
     TAKE_OVER = "take_over"
+    AGREE = "agree"  # a reviewer signs the running agreement off (handlers/agreement/signoff.py)
 
     @property
     def action_id(self) -> str:
