@@ -38,7 +38,7 @@ from handlers.clock import Clock
 from handlers.messaging.crm import render_now
 from handlers.messaging.ports import Delivered, Delivery, PermanentFailure, RetryLater, retry_after
 from scoring.agreement import Agreement
-from scoring.crm_actions import CrmAction, OAuthClientCredentials
+from scoring.crm_actions import OAuthClientCredentials, missing_secrets
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -253,15 +253,6 @@ def _describe(status: int) -> str:
 
 def _host(url: str) -> str:
     return url.split("://", 1)[-1].split("/", 1)[0]
-
-
-def missing_secrets(actions: list[CrmAction], secrets: Mapping[str, str]) -> list[str]:
-    return [
-        f"{name}: required by [[crm_actions]] {action.name!r}"
-        for action in actions
-        for name in action.secrets()
-        if not secrets.get(name)
-    ]
 
 
 class CrmComponent:

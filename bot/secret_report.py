@@ -10,6 +10,7 @@ from __future__ import annotations
 from bot.settings import Settings
 from handlers.text import _
 from scoring.agreement import Agreement
+from scoring.crm_actions import missing_secrets
 
 
 def secret_warnings(settings: Settings, agreement: Agreement) -> list[str]:
@@ -18,13 +19,8 @@ def secret_warnings(settings: Settings, agreement: Agreement) -> list[str]:
         for source in agreement.sources
         if source.auth.secret_env and not settings.source_secret(source.auth.secret_env)
     ]
-    # What bot/crm.py's start-up check refuses, worded here without importing the sender (and
-    # with it aiohttp and SQLAlchemy) into a quick command.
-    secrets = settings.crm_secrets()
     lines += [
-        _("cli.config.crm_secret_missing", missing=f"{name}: required by [[crm_actions]] {action.name!r}")
-        for action in agreement.crm_actions
-        for name in action.secrets()
-        if not secrets.get(name)
+        _("cli.config.crm_secret_missing", missing=line)
+        for line in missing_secrets(agreement.crm_actions, settings.crm_secrets())
     ]
     return lines

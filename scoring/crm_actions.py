@@ -27,6 +27,7 @@ Pure data: reading the environment and sending belong to ``bot/crm.py``.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any, Literal
 from urllib.parse import quote
@@ -273,3 +274,13 @@ def fill_body(template: Any, values: dict[str, Any]) -> Any:
     if isinstance(template, str):
         return fill(template, values)
     return template
+
+
+def missing_secrets(actions: Sequence[CrmAction], secrets: Mapping[str, str]) -> list[str]:
+    """Each secret an action names that ``secrets`` lacks, as "NAME: required by [[crm_actions]] 'x'"."""
+    return [
+        f"{name}: required by [[crm_actions]] {action.name!r}"
+        for action in actions
+        for name in action.secrets()
+        if not secrets.get(name)
+    ]
