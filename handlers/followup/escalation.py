@@ -22,6 +22,7 @@ from handlers.handoff.notices import post_notice
 from handlers.messaging import events
 from handlers.people import person_ref
 from handlers.services import Services
+from handlers.text import _, n_
 from handlers.views.actions import Action, Button, ButtonData, Choice
 from handlers.views.lead_card import follow_up_buttons, offer_buttons
 from handlers.views.notice import Field, Notice
@@ -39,10 +40,10 @@ def lead_name(lead: Lead) -> str:
 def elapsed(delta: timedelta) -> str:
     minutes = max(0, round(delta.total_seconds() / 60))
     if minutes < 120:
-        return f"{minutes} min"
+        return _("unit.minutes", n=minutes)
     if minutes < 48 * 60:
-        return f"{minutes // 60} h"
-    return f"{minutes // (24 * 60)} days"
+        return _("unit.hours", n=minutes // 60)
+    return n_("unit.days_long", minutes // (24 * 60))
 
 
 def manager_emails(agreement: Agreement, handoff: Handoff) -> list[str]:
@@ -83,19 +84,19 @@ def manager_buttons(handoff: Handoff, choices: list[Rep]) -> list[Button]:
         buttons.append(
             Button(
                 action=Action.REASSIGN,
-                label="Reassign",
+                label=_("button.reassign"),
                 value=value,
                 choices=[Choice(label=r.name, value=r.email.lower()) for r in choices],
             )
         )
-    buttons.append(Button(action=Action.TAKE_OVER, label="Take over", value=value, style="primary"))
+    buttons.append(Button(action=Action.TAKE_OVER, label=_("button.take_over"), value=value, style="primary"))
     return buttons
 
 
 def _fields(lead: Lead) -> list[Field]:
-    fields = [Field(label="Score", value=str(lead.score))]
+    fields = [Field(label=_("card.fact.score"), value=str(lead.score))]
     if lead.data.get("title"):
-        fields.append(Field(label="Title", value=str(lead.data["title"])))
+        fields.append(Field(label=_("notice.fact.title"), value=str(lead.data["title"])))
     return fields
 
 
@@ -126,13 +127,14 @@ async def nudge(
     start = sla.chain_start(handoff, chain)
     who = sla.chain_rep(handoff, chain)
     due = sla.deadline(start, sla.frozen_policy(handoff), chain, sla.calendar_for(agreement, who))
-    deadline_text = f" The SLA deadline is {local_time(agreement, who, due)}." if due else ""
     if chain == "accept":
-        title = f"Reminder: {lead_name(lead)} is waiting for an answer"
-        line = f"Offered {elapsed(now - start)} ago; please accept or reject it.{deadline_text}"
+        title = _("nudge.accept.title", lead=lead_name(lead))
+        line = _("nudge.accept.line", elapsed=elapsed(now - start))
     else:
-        title = f"Reminder: first touch for {lead_name(lead)}"
-        line = f"Accepted {elapsed(now - start)} ago and no call or email is logged yet.{deadline_text}"
+        title = _("nudge.first_touch.title", lead=lead_name(lead))
+        line = _("nudge.first_touch.line", elapsed=elapsed(now - start))
+    if due:
+        line = _("nudge.with_deadline", line=line, deadline=local_time(agreement, who, due))
     mention = person_ref(agreement, who)
     # The card's own buttons, so the reminder can be acted on where it is read.
     data = ButtonData(lead_id=lead.id, handoff_id=handoff.id)
@@ -143,23 +145,23 @@ async def nudge(
         fields=_fields(lead),
         buttons=offer_buttons(data, handoff.mode) if chain == "accept" else follow_up_buttons(data),
         link_key=card_key(handoff),
-        context=f"Lead {lead.external_id}",
+        context=_("notice.lead_context", id=lead.external_id),
         notify=[mention] if mention else [],
     )
     team = agreement.team(handoff.team)
     if who:
         await post_notice(session, services, handoff, notice, f"{dedupe}:dm:{who}", to_person=who)
-        note = f"to {person_ref(agreement, who).name}"  # type: ignore[union-attr]
+        note = _("audit.note.to", who=person_ref(agreement, who).name)  # type: ignore[union-attr]
     elif team is not None and team.channel is not None and handoff.mode == "channel":
         await post_notice(session, services, handoff, notice, f"{dedupe}:team", to_channel=team.channel)
-        note = f"to the {team.name} channel"
+        note = _("audit.note.to_team_channel", team=team.name)
     elif agreement.channels.managers is not None:
         await post_notice(
             session, services, handoff, notice, f"{dedupe}:managers", to_channel=agreement.channels.managers
         )
-        note = "to the managers channel"
+        note = _("audit.note.to_managers_channel")
     else:
-        note = "nobody to remind"
+        note = _("audit.note.nobody_to_remind")
     await events.record(
         session,
         services,
@@ -177,27 +179,22 @@ def _escalation_text(
 ) -> tuple[str, list[str]]:
     who = sla.chain_rep(handoff, chain)
     ref = person_ref(agreement, who)
-    name = ref.name if ref else f"the {handoff.team} channel"
+    name = ref.name if ref else _("escalation.team_channel", team=handoff.team)
     start = sla.chain_start(handoff, chain)
+    at, took = local_time(agreement, who, start), elapsed(now - start)
     if chain == "accept":
         return (
-            f"SLA missed: {lead_name(lead)} is not accepted",
-            [
-                f"Offered to {name} at {local_time(agreement, who, start)}; no answer after {elapsed(now - start)}.",
-                "Reassign it to another rep or take it over.",
-            ],
+            _("escalation.accept.title", lead=lead_name(lead)),
+            [_("escalation.accept.line", name=name, time=at, elapsed=took), _("escalation.accept.ask")],
         )
     if chain == "first_touch":
         return (
-            f"SLA missed: no first touch on {lead_name(lead)}",
-            [
-                f"Accepted by {name} at {local_time(agreement, who, start)}; no call or email logged "
-                f"in {elapsed(now - start)}."
-            ],
+            _("escalation.first_touch.title", lead=lead_name(lead)),
+            [_("escalation.first_touch.line", name=name, time=at, elapsed=took)],
         )
     return (
-        f"Cadence missed: {lead_name(lead)}",
-        [f"{name} accepted it {elapsed(now - start)} ago and has {detail or 'too few touches'}."],
+        _("escalation.cadence.title", lead=lead_name(lead)),
+        [_("escalation.cadence.line", name=name, elapsed=took, detail=detail or _("escalation.cadence.too_few"))],
     )
 
 
@@ -225,13 +222,13 @@ async def escalate(
         fields=_fields(lead),
         buttons=buttons,
         link_key=card_key(handoff),
-        context=f"Lead {lead.external_id} · team {handoff.team}",
+        context=_("notice.lead_team_context", id=lead.external_id, team=handoff.team),
     )
     managers = await tell_managers(session, services, handoff, notice, dedupe)
     names = [p.name for p in (person_ref(agreement, m) for m in managers) if p]
-    note = f"to {', '.join(names) or 'the managers channel'}"
+    note = _("audit.note.to", who=", ".join(names)) if names else _("audit.note.to_managers_channel")
     if detail:
-        note += f" ({detail})"
+        note = _("audit.note.with_detail", note=note, detail=detail)
     await events.record(
         session,
         services,

@@ -34,6 +34,7 @@ CATALOGUED = (
     "handlers/digest/review.py",
     "handlers/digest/weekly.py",
     "handlers/followup/cadence.py",
+    "handlers/followup/escalation.py",
     "handlers/messaging/alerts.py",
     "handlers/messaging/platform_alert.py",
     "handlers/queries/__init__.py",
