@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.teams.cards import Card, buttons, card, text
 from bot.teams.markdown import bold, escape
+from handlers.text import _
 from handlers.views.notice import Notice, Table
 
 # Teams caps an Adaptive Card at about 28 KB and a whole message at about 100 KB: a small chart
@@ -34,7 +35,7 @@ def _table(table: Table) -> dict[str, Any]:
     rows = [row(table.columns, header=True)] + [row((r + [""] * width)[:width]) for r in table.rows]
     return {
         "type": "Table",
-        "columns": [{"width": 1} for _ in table.columns],
+        "columns": [{"width": 1} for _column in table.columns],
         "rows": rows,
         "firstRowAsHeader": True,
         "showGridLines": True,
@@ -46,7 +47,7 @@ def notice_card(view: Notice, *, image_png_b64: str | None = None) -> Card:
     (see ``image_placement``; the sender attaches a bigger one next to the card)."""
     body: list[dict[str, Any]] = [text(bold(view.title), size="Medium", weight="Bolder")]
     if view.mention:
-        body.append(text(f"For {bold(view.mention.name)}", spacing="None", isSubtle=True))
+        body.append(text(_("notice.for", name=bold(view.mention.name)), spacing="None", isSubtle=True))
     if view.resolved:
         # A live notice once the offer is settled: what happened, where the buttons were.
         body.append(text(f"✅ {bold(view.resolved)}", spacing="Medium", color="Good"))
@@ -69,9 +70,9 @@ def notice_card(view: Notice, *, image_png_b64: str | None = None) -> Card:
             }
         )
     elif placement == "attachment":
-        body.append(text("The chart is attached below.", isSubtle=True))
+        body.append(text(_("notice.chart_attached"), isSubtle=True))
     elif placement == "omitted":
-        body.append(text("(The chart is too large for a Teams message; ask for `stats` instead.)", isSubtle=True))
+        body.append(text(_("notice.chart_omitted"), isSubtle=True))
     if view.context:
         body.append(text(escape(view.context), isSubtle=True, size="Small"))
     inputs, actions = buttons(view.buttons, notice=True)

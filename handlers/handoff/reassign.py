@@ -122,13 +122,10 @@ async def move_on(
 async def _leave_with_managers(session: AsyncSession, services: Services, lead: Lead, handoff: Handoff) -> None:
     team = services.agreement.team(handoff.team)
     notice = Notice(
-        title=f"Nobody left to take {lead_name(lead)}",
-        lines=[
-            "Every eligible rep already had this lead (or nobody can take it now); "
-            "it stays open until a manager reassigns or takes it over."
-        ],
+        title=_("escalation.stuck.title", lead=lead_name(lead)),
+        lines=[_("escalation.stuck.line")],
         buttons=manager_buttons(handoff, await eligible_reps(session, services, team, [handoff.rep]) if team else []),
-        context=f"Lead {lead.external_id} · team {handoff.team}",
+        context=_("notice.lead_team_context", id=lead.external_id, team=handoff.team),
     )
     managers = await tell_managers(session, services, handoff, notice, f"stuck:{handoff.id}:{handoff.fence}")
     await events.record(
