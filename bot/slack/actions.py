@@ -73,6 +73,27 @@ def _reassign_value(action: dict[str, Any]) -> str:
     return str(action.get("block_id", "")).removeprefix(f"{REASSIGN_BLOCK}|")
 
 
+# The buttons whose listener (``_button``) runs its handler in ``AckGate.turn``.
+_IN_TURN = frozenset(
+    a.action_id for a in (Action.ACCEPT, Action.CLAIM, Action.TAKE_OVER, Action.REASSIGN, *TOUCH_ACTIONS)
+)
+
+
+def arrival_key(body: dict[str, Any]) -> str | None:
+    """The lead a button click is about (``AckGate.turn`` keeps clicks on one lead in order)."""
+    if body.get("type") != "block_actions":
+        return None
+    action = _action(body)
+    if action.get("action_id") not in _IN_TURN:  # e.g. Reject opens a modal: nothing to race
+        return None
+    for value in (_reassign_value(action), _value(action)):
+        try:
+            return f"lead:{ButtonData.unpack(value).lead_id}"
+        except InvalidButton:
+            continue
+    return None
+
+
 def _button(deps: Deps, act: Act, value_of: Callable[[dict[str, Any]], str | None] = _value) -> Callable[..., Any]:
     """A thin listener: ack, identify the clicker and the offer, make one handler call, answer them."""
 
@@ -81,8 +102,9 @@ def _button(deps: Deps, act: Act, value_of: Callable[[dict[str, Any]], str | Non
             await ack()
             await deps.acks.settled()  # let the other acks of a burst go out before the database work
             action = _action(body)
-            found = await who_and_what(deps, body, value_of(action))
-            message = found if isinstance(found, str) else await act(action, *found)
+            async with deps.acks.turn():  # clicks on one lead run in the order Slack delivered them
+                found = await who_and_what(deps, body, value_of(action))
+                message = found if isinstance(found, str) else await act(action, *found)
             await tell(body, client, respond, message)
 
     return listener

@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.logs import log_failure
 from bot.settings import Settings
+from bot.slack.actions import arrival_key
 from bot.slack.app import build_app, make_client
 from bot.slack.context import Deps
 from bot.slack.inbound import Refusal, parse, verify
@@ -70,7 +71,12 @@ class SlackComponent:
             if isinstance(payload, Refusal):
                 log.info("Slack: refused a request with %d: %s", payload.status, payload.reason)
                 return web.json_response({"error": payload.reason}, status=payload.status)
-            return await self._dispatch(request, payload)
+            # A click takes its place in line now, before bolt dispatches (and awaits) anything.
+            ticket = self.deps.acks.ticket(arrival_key(payload))
+            response = await self._dispatch(request, payload)
+            if response.status != 200:  # no listener ran (bolt found none, or refused it)
+                self.deps.acks.release(ticket)
+            return response
 
     async def _dispatch(self, request: web.Request, payload: dict[str, Any]) -> web.Response:
         # bolt gets the object we checked, re-encoded as JSON, so it cannot parse the body
@@ -96,6 +102,7 @@ class SlackComponent:
             self.sender.client.session = self._session
         if self.settings.slack_app_token:
             self.socket = CheckedSocketModeHandler(self.bolt, self.settings.slack_app_token)
+            self.socket.acks = self.deps.acks
             await self.socket.connect_async()  # type: ignore[no-untyped-call]
             log.info("Slack: connected in Socket Mode")
         else:

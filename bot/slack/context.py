@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,8 +57,21 @@ class Inflight:
         return self._count
 
 
+@dataclass
+class Ticket:
+    """One keyed request's place in line: its arrival number and the lead it is about."""
+
+    seq: int
+    key: str
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+# The ticket of the request being handled; bolt's listener tasks inherit it from the request.
+_TICKET: ContextVar[Ticket | None] = ContextVar("baton_slack_ticket", default=None)
+
+
 class AckGate:
-    """Gives acknowledging priority over the work that follows an ack.
+    """Gives acknowledging priority over the work that follows an ack, and keeps clicks in order.
 
     Every HTTP request from Slack is counted while bolt dispatches it (until its ack
     becomes the response). A listener that has acked calls ``settled()`` before its
@@ -65,13 +79,22 @@ class AckGate:
     ``quiet`` seconds, so under a burst of clicks the acks go out first and the
     database work runs after. ``max_wait`` bounds the wait so a steady stream never
     starves the work.
+
+    Waking from ``settled()`` is in no particular order, so a click on a lead also takes a
+    ticket when it arrives (``ticket(key)``) and runs its handler in ``turn()``: after
+    every earlier click on the same lead has run its own. The first Claim Slack delivered is
+    the one that wins. ``max_turn`` bounds that wait too (a request whose listener never runs
+    releases its ticket through ``release``).
     """
 
-    def __init__(self, quiet: float = 0.02, max_wait: float = 0.5) -> None:
+    def __init__(self, quiet: float = 0.02, max_wait: float = 0.5, max_turn: float = 5.0) -> None:
         self.quiet = quiet
         self.max_wait = max_wait
+        self.max_turn = max_turn
         self._pending = 0
         self._last = 0.0
+        self._seq = 0
+        self._lines: dict[str, list[Ticket]] = {}
 
     @asynccontextmanager
     async def request(self) -> AsyncIterator[None]:
@@ -82,12 +105,58 @@ class AckGate:
         finally:
             self._pending -= 1
 
+    @property
+    def issued(self) -> int:
+        """How many tickets were taken so far (a click's arrival number)."""
+        return self._seq
+
+    def ticket(self, key: str | None) -> Ticket | None:
+        """Take the request's place in line for ``key`` (None: not a click on a lead)."""
+        if key is None:
+            return None
+        self._seq += 1
+        ticket = Ticket(self._seq, key)
+        self._lines.setdefault(key, []).append(ticket)
+        _TICKET.set(ticket)  # the listener task bolt starts from this request inherits it
+        return ticket
+
     async def settled(self) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.max_wait
         # A time-based debounce (quiet for ``quiet`` seconds), so polling rather than an Event.
         while loop.time() < deadline and (self._pending or loop.time() - self._last < self.quiet):  # noqa: ASYNC110
             await asyncio.sleep(self.quiet / 2)
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        """Run the body after every earlier keyed request on the same lead has run its own."""
+        ticket = _TICKET.get()
+        if ticket is None:
+            yield
+            return
+        earlier = [t.done.wait() for t in self._lines.get(ticket.key, []) if t.seq < ticket.seq and not t.done.is_set()]
+        try:
+            if earlier:
+                try:
+                    await asyncio.wait_for(asyncio.gather(*earlier), self.max_turn)
+                except TimeoutError:
+                    log.warning(
+                        "Slack: a click on %s waited %.1f s for an earlier one; going ahead", ticket.key, self.max_turn
+                    )
+            yield
+        finally:
+            self.release(ticket)
+
+    def release(self, ticket: Ticket | None) -> None:
+        """Let later clicks on the same lead go (done, or never going to run)."""
+        if ticket is None or ticket.done.is_set():
+            return
+        ticket.done.set()
+        line = self._lines.get(ticket.key, [])
+        if ticket in line:
+            line.remove(ticket)
+        if not line:
+            self._lines.pop(ticket.key, None)
 
 
 @dataclass
