@@ -10,14 +10,11 @@ from collections.abc import Collection, Mapping, Sequence
 
 from bot.platforms import Registry, built_in
 from bot.settings import Settings
+from handlers.text import _
+from handlers.text.reach import unreachable_text
 from scoring.agreement import Agreement, ChannelRef, Team
 from scoring.platforms import ChatPlatform
 from scoring.reach import unreachable_reason
-
-NO_PLATFORM = (
-    "no chat platform is configured (set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN, "
-    "or enable Teams): every card waits in the outbox until one is"
-)
 
 
 def _reaches(channel: ChannelRef | None, enabled: Collection[str]) -> bool:
@@ -27,15 +24,15 @@ def _reaches(channel: ChannelRef | None, enabled: Collection[str]) -> bool:
 def _instead(team: Team, agreement: Agreement, enabled: Collection[str], chat: Sequence[ChatPlatform]) -> str:
     """Where a lead nobody in ``team`` can take goes (``handlers.handoff.offer``'s fallback)."""
     if _reaches(team.channel, enabled):
-        return "its team channel"
+        return _("reach.instead.team_channel")
     if team.channel is None and _reaches(agreement.channels.managers, enabled):
-        return "the managers channel"
+        return _("reach.instead.managers_channel")
     if team.channel is None and agreement.channels.managers is None:
         people = [m.email for m in team.managers] or sorted(a.lower() for a in agreement.roles.admins)
         person = agreement.person_by(email=people[0]) if people else None
         if person is not None and unreachable_reason(person, enabled, installed={}, platforms=chat) is None:
-            return f"{person.email} by DM"
-    return "nobody reachable: give a rep, the team channel or the managers channel an id on a configured platform"
+            return _("reach.instead.dm", email=person.email)
+    return _("reach.instead.nobody")
 
 
 def reach_warnings(
@@ -54,16 +51,15 @@ def reach_warnings(
     enabled, chat = registry.enabled(settings), registry.chat
     holding = installed if installed is not None else {"teams": teams_installed}
     if not enabled:
-        return [NO_PLATFORM]
+        return [_("reach.no_platform")]
     lines: list[str] = []
     for i, team in enumerate(agreement.teams):
         reasons = [unreachable_reason(rep, enabled, installed=holding, platforms=chat) for rep in team.reps]
         for j, (rep, reason) in enumerate(zip(team.reps, reasons, strict=True)):
             if reason is not None:
-                lines.append(f"teams[{i}].reps[{j}] {rep.email}: {reason}; routing gives this rep no leads")
+                path = f"teams[{i}].reps[{j}]"
+                lines.append(_("reach.rep", path=path, email=rep.email, why=unreachable_text(reason)))
         if team.handoff == "direct" and all(reasons):
-            lines.append(
-                f"teams[{i}] {team.name}: no rep is reachable; its leads go to "
-                f"{_instead(team, agreement, enabled, chat)}"
-            )
+            instead = _instead(team, agreement, enabled, chat)
+            lines.append(_("reach.team", path=f"teams[{i}]", team=team.name, instead=instead))
     return lines

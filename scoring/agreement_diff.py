@@ -29,7 +29,10 @@ class Change:
 
 
 def _plain(value: Any) -> Any:
-    return value if isinstance(value, str | int | float | bool) or value is None else str(value)
+    # A condition stays the mapping the agreement writes (``Condition.as_json``).
+    if isinstance(value, str | int | float | bool | dict) or value is None:
+        return value
+    return str(value)
 
 
 def diff(old: Agreement, new: Agreement) -> list[Change]:
@@ -69,11 +72,11 @@ def _qualification(old: Agreement, new: Agreement) -> list[Change]:
     new_dq = {d.reason: d for d in b.disqualifiers}
     out += _added_removed("disqualifier", old_dq, new_dq, rule=True)
     for reason in new_dq.keys() & old_dq.keys():
-        if old_dq[reason].describe() != new_dq[reason].describe():
+        if old_dq[reason].as_json() != new_dq[reason].as_json():
             out.append(
                 Change(
                     "disqualifier_condition",
-                    {"name": reason, "old": old_dq[reason].describe(), "new": new_dq[reason].describe()},
+                    {"name": reason, "old": old_dq[reason].as_json(), "new": new_dq[reason].as_json()},
                     reason,
                 )
             )
@@ -84,7 +87,7 @@ def _explicit(old: Agreement, new: Agreement) -> list[Change]:
     before = {r.name: r for r in old.scoring.explicit}
     after = {r.name: r for r in new.scoring.explicit}
     out = [
-        Change("rule_added", {"name": n, "points": r.points, "condition": r.describe()}, n)
+        Change("rule_added", {"name": n, "points": r.points, "condition": r.as_json()}, n)
         for n, r in after.items()
         if n not in before
     ]
@@ -93,8 +96,8 @@ def _explicit(old: Agreement, new: Agreement) -> list[Change]:
         a, b = before[name], after[name]
         if a.points != b.points:
             out.append(Change("rule_points", {"name": name, "old": a.points, "new": b.points}, name))
-        if a.describe() != b.describe():
-            out.append(Change("rule_condition", {"name": name, "old": a.describe(), "new": b.describe()}, name))
+        if a.as_json() != b.as_json():
+            out.append(Change("rule_condition", {"name": name, "old": a.as_json(), "new": b.as_json()}, name))
     return out
 
 

@@ -1,12 +1,13 @@
 """A condition on one lead field: a set, a numeric range or a regular expression.
 
 Scoring rules, disqualifiers and routing rules all use the same condition, so
-the wording the bot shows and the test the engine runs come from one place.
+the test the engine runs is written once; its wording is the handlers' (``handlers/text/conditions.py``).
 """
 
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
@@ -66,42 +67,33 @@ class Condition(BaseModel):
             return False
         return (self.min is None or number >= self.min) and (self.below is None or number < self.below)
 
-    def describe(self) -> str:
-        """The condition in words, as the definitions show it to people."""
-        return self._description
-
-    @cached_property
-    def _description(self) -> str:
-        # Every scored lead's breakdown quotes its matching rules: say each once.
-        if self.in_ is not None:
-            return f"{self.field} is one of {', '.join(str(v) for v in self.in_)}"
-        if self.match is not None:
-            return f"{self.field} matches /{self.match}/"
-        if self.min is not None and self.below is not None:
-            return f"{self.field} from {_num(self.min)} to below {_num(self.below)}"
-        if self.min is not None:
-            return f"{self.field} at least {_num(self.min)}"
-        return f"{self.field} below {_num(self.below or 0)}"
-
-    def unmet(self, value: Any) -> str:
-        """Why a lead whose field holds ``value`` does not meet the condition, in words.
-
-        The value itself is left out (it may be personal data, and the routing trace is kept).
-        """
+    def miss(self, value: Any) -> Miss:
+        """How a lead whose field holds ``value`` misses the condition (it does not match)."""
         if value is None or value == "":
-            return f"{self.field} is not given"
+            return Miss.NOT_GIVEN
         if self.in_ is not None:
-            members = ", ".join(str(v) for v in self.in_)
-            return f"{self.field} is not {members}" if len(self.in_) == 1 else f"{self.field} is none of {members}"
+            return Miss.NOT_IN
         if self.match is not None:
-            return f"{self.field} does not match /{self.match}/"
+            return Miss.NO_MATCH
         if _number(value) is None:
-            return f"{self.field} is not a number"
-        if self.min is not None and self.below is not None:
-            return f"{self.field} is not from {_num(self.min)} to below {_num(self.below)}"
-        if self.min is not None:
-            return f"{self.field} is below {_num(self.min)}"
-        return f"{self.field} is {_num(self.below or 0)} or more"
+            return Miss.NOT_A_NUMBER
+        return Miss.OUT_OF_RANGE
+
+    def as_json(self) -> dict[str, Any]:
+        """The condition as the agreement writes it (``in``, ``min``, ``below``, ``match``)."""
+        # Only the condition's own keys: scoring rules and disqualifiers extend it with theirs.
+        keys = {"field", "in_", "min", "below", "match"}
+        return self.model_dump(by_alias=True, exclude_none=True, include=keys)
+
+
+class Miss(StrEnum):
+    """How a value misses a condition; ``handlers/text/conditions.py`` words it."""
+
+    NOT_GIVEN = "not_given"
+    NOT_IN = "not_in"
+    NO_MATCH = "no_match"
+    NOT_A_NUMBER = "not_a_number"
+    OUT_OF_RANGE = "out_of_range"
 
 
 def _norm(value: Any) -> Any:
@@ -117,7 +109,3 @@ def _number(value: Any) -> float | None:
         return float(str(value).replace(",", ""))
     except ValueError:
         return None
-
-
-def _num(value: float) -> str:
-    return f"{int(value):,}" if float(value).is_integer() else f"{value:,}"

@@ -23,26 +23,17 @@ class ChatPlatform:
     # Reaches a person the agreement gives no id once they hold a conversation with Baton (Teams:
     # Baton opens the chat by their email after they install the app).
     by_email: bool = False
-    off: str = "configured"  # "has a slack_id but Slack is not <off>"
-    missing: str = ""  # why an enabled platform misses a person without an id; "no <name>_id" if empty
+    # How an admin turns it on, a message id suffix: "configured" (tokens) or "enabled" (a switch);
+    # "has a slack_id but Slack is not configured".
+    switch: str = "configured"
 
     @property
     def id_key(self) -> str:
         return f"{self.name}_id"
 
-    @property
-    def missing_reason(self) -> str:
-        return self.missing or f"no {self.id_key}"
-
 
 SLACK = ChatPlatform("slack", "Slack")
-TEAMS = ChatPlatform(
-    "teams",
-    "Teams",
-    by_email=True,
-    off="enabled",
-    missing="no teams_id, and no Teams conversation with Baton: they have not installed the app",
-)
+TEAMS = ChatPlatform("teams", "Teams", by_email=True, switch="enabled")
 BUILT_IN: tuple[ChatPlatform, ...] = (SLACK, TEAMS)
 
 

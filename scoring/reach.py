@@ -13,11 +13,44 @@ Pure: which platforms are on, and who holds a conversation with Baton, are passe
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
 
 from scoring.agreement import Agreement, Person
 from scoring.platforms import BUILT_IN, ChatPlatform
 
 PLATFORMS = tuple(p.name for p in BUILT_IN)
+
+
+class Gap(StrEnum):
+    """Why one platform misses a person; ``handlers/text/reach.py`` words it."""
+
+    NO_ID = "no_id"  # the platform is on, the person has no id there
+    NOT_INSTALLED = "not_installed"  # a by-email platform: no id and no conversation with Baton
+    SWITCHED_OFF = "switched_off"  # the person has an id, the platform is not on
+    NO_PLATFORM = "no_platform"  # no platform is on at all
+
+
+@dataclass(frozen=True)
+class PlatformGap:
+    gap: Gap
+    platform: str = ""  # the platform's name ("slack"); its id key is "<name>_id"
+    title: str = ""  # "Slack"
+    switch: str = "configured"  # ChatPlatform.switch: how the platform is turned on
+
+    def as_json(self) -> dict[str, Any]:
+        return {"gap": self.gap.value, "platform": self.platform, "title": self.title, "switch": self.switch}
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    """No enabled platform reaches a person, and each platform's reason."""
+
+    gaps: tuple[PlatformGap, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"gaps": [g.as_json() for g in self.gaps]}
 
 
 def _installed(
@@ -34,7 +67,7 @@ def unreachable_reason(
     *,
     installed: Mapping[str, Collection[str]] | None = None,
     platforms: Sequence[ChatPlatform] = BUILT_IN,
-) -> str | None:
+) -> Unreachable | None:
     """Why no enabled platform reaches ``person``, or None when one does.
 
     ``installed``: per by-email platform, the lower-case emails holding a live conversation."""
@@ -45,15 +78,16 @@ def unreachable_reason(
             person.chat_ids.get(platform.name) or (platform.by_email and email in holding.get(platform.name, ()))
         ):
             return None
-    why: list[str] = []
+    why: list[PlatformGap] = []
     for platform in platforms:
         if platform.name in enabled:
-            why.append(platform.missing_reason)
+            gap = Gap.NOT_INSTALLED if platform.by_email else Gap.NO_ID
+            why.append(PlatformGap(gap, platform.name, platform.title, platform.switch))
         elif person.chat_ids.get(platform.name):
-            why.append(f"has a {platform.id_key} but {platform.title} is not {platform.off}")
+            why.append(PlatformGap(Gap.SWITCHED_OFF, platform.name, platform.title, platform.switch))
     if not enabled:
-        why.append("no chat platform is configured")
-    return f"reachable on no enabled chat platform ({'; '.join(why)})"
+        why.append(PlatformGap(Gap.NO_PLATFORM))
+    return Unreachable(tuple(why))
 
 
 def unreachable_reps(
@@ -63,10 +97,10 @@ def unreachable_reps(
     *,
     installed: Mapping[str, Collection[str]] | None = None,
     platforms: Sequence[ChatPlatform] = BUILT_IN,
-) -> Mapping[str, str]:
+) -> Mapping[str, Unreachable]:
     """Every rep (lower-case email) no enabled platform reaches, with the reason."""
     holding = _installed(teams_installed, installed)
-    found: dict[str, str] = {}
+    found: dict[str, Unreachable] = {}
     for _, rep in agreement.reps():
         reason = unreachable_reason(rep, enabled, installed=holding, platforms=platforms)
         if reason is not None:

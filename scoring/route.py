@@ -13,12 +13,83 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from enum import StrEnum
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from scoring.agreement import Agreement, Rep, Team
 from scoring.business_hours import WorkCalendar, is_working
+from scoring.conditions import Condition
 from scoring.lead import LeadData
+from scoring.reach import Unreachable
+
+
+class Step(StrEnum):
+    """One step of a routing decision; the handlers word it (``handlers/text/routing.py``).
+
+    The values each step carries are plain JSON (the trace is stored on the lead)."""
+
+    OWNER = "owner"  # domain, rep, team
+    OWNER_UNAVAILABLE = "owner_unavailable"  # domain, rep, why
+    RULE_MISSED = "rule_missed"  # rule, misses: [{condition, miss}]
+    RULE_TEAM_MISSING = "rule_team_missing"  # rule, team
+    RULE_MATCHED = "rule_matched"  # rule, conditions: [condition], team
+    DEFAULT_TEAM = "default_team"  # team
+    CHANNEL_TEAM = "channel_team"  # team
+    NOBODY_TO_CHANNEL = "nobody_to_channel"  # team
+    NOBODY_UNASSIGNED = "nobody_unassigned"  # team
+    SKIPPED = "skipped"  # rep, why
+    NOBODY_IN_HOURS = "nobody_in_hours"
+    ROUND_ROBIN = "round_robin"  # candidates: [email], weights: [int], chosen
+    # Written by the handoff use cases, not by ``route``:
+    ALL_HAD_LEAD = "all_had_lead"  # where
+    REASSIGNED_BY = "reassigned_by"  # manager, rep, source
+
+
+@dataclass(frozen=True)
+class TraceStep:
+    step: Step
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"step": self.step.value, **self.values}
+
+
+class Why(StrEnum):
+    """Why a rep cannot take a lead right now."""
+
+    HAD_LEAD = "had_lead"
+    UNREACHABLE = "unreachable"  # + unreachable: Unreachable.as_json()
+    OUT_OF_OFFICE = "out_of_office"
+    AT_CAPACITY = "at_capacity"  # + active, capacity
+    OUT_OF_HOURS = "out_of_hours"
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    why: Why
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"why": self.why.value, **self.values}
+
+
+class MatchedBy(StrEnum):
+    ACCOUNT_OWNER = "account_owner"  # name: the domain
+    RULE = "rule"  # name: the rule
+    DEFAULT_TEAM = "default_team"
+    # Set by the handoff use cases:
+    NOBODY_LEFT = "nobody_left"  # every eligible rep already had the lead
+    MANAGER = "manager"  # name: the manager who reassigned it
+
+
+@dataclass(frozen=True)
+class Matched:
+    by: MatchedBy
+    name: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {"by": self.by.value, "name": self.name}
 
 
 @dataclass(frozen=True)
@@ -31,13 +102,13 @@ class RoutingState:
     exclude: frozenset[str] = frozenset()
     # Reps no enabled chat platform reaches (``scoring.reach``), with why: their card would be
     # parked undelivered, so they get no leads.
-    unreachable: Mapping[str, str] = field(default_factory=dict)
+    unreachable: Mapping[str, Unreachable] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class SkippedRep:
     email: str
-    reason: str
+    reason: Unavailable
 
 
 @dataclass(frozen=True)
@@ -48,15 +119,15 @@ class RoutingDecision:
     team: str | None
     rep: str | None
     mode: Literal["direct", "channel", "none"]
-    matched: str
-    trace: tuple[str, ...]
+    matched: Matched
+    trace: tuple[TraceStep, ...]
     skipped: tuple[SkippedRep, ...]
     rr_credit: Mapping[str, int]
 
 
 def route(lead: LeadData, agreement: Agreement, state: RoutingState, now: datetime) -> RoutingDecision:
     """Route ``lead`` as of ``now`` (aware) given the live ``state``."""
-    trace: list[str] = []
+    trace: list[TraceStep] = []
     skipped: dict[str, SkippedRep] = {}
     credit = {email.lower(): value for email, value in state.rr_credit.items()}
 
@@ -67,7 +138,7 @@ def route(lead: LeadData, agreement: Agreement, state: RoutingState, now: dateti
             team=team.name,
             rep=rep.email.lower(),
             mode="direct",
-            matched=f"account owner of {lead.domain}",
+            matched=Matched(MatchedBy.ACCOUNT_OWNER, lead.domain),
             trace=tuple(trace),
             skipped=tuple(skipped.values()),
             rr_credit=credit,
@@ -75,7 +146,7 @@ def route(lead: LeadData, agreement: Agreement, state: RoutingState, now: dateti
 
     team, matched = _choose_team(lead, agreement, trace)
     if team.handoff == "channel":
-        trace.append(f"team '{team.name}' takes leads in its channel; no rep is picked")
+        trace.append(TraceStep(Step.CHANNEL_TEAM, {"team": team.name}))
         return RoutingDecision(
             team=team.name,
             rep=None,
@@ -90,8 +161,7 @@ def route(lead: LeadData, agreement: Agreement, state: RoutingState, now: dateti
     if not candidates:
         mode: Literal["channel", "none"] = "channel" if team.channel is not None else "none"
         trace.append(
-            f"nobody in team '{team.name}' can take the lead; "
-            + ("posting it to the team channel" if mode == "channel" else "it stays unassigned")
+            TraceStep(Step.NOBODY_TO_CHANNEL if mode == "channel" else Step.NOBODY_UNASSIGNED, {"team": team.name})
         )
         return RoutingDecision(
             team=team.name,
@@ -105,8 +175,14 @@ def route(lead: LeadData, agreement: Agreement, state: RoutingState, now: dateti
 
     chosen = _round_robin(candidates, credit)
     trace.append(
-        f"round-robin among {', '.join(r.email.lower() for r in candidates)} "
-        f"(weights {', '.join(str(r.weight) for r in candidates)}) chose {chosen.email.lower()}"
+        TraceStep(
+            Step.ROUND_ROBIN,
+            {
+                "candidates": [r.email.lower() for r in candidates],
+                "weights": [r.weight for r in candidates],
+                "chosen": chosen.email.lower(),
+            },
+        )
     )
     return RoutingDecision(
         team=team.name,
@@ -124,7 +200,7 @@ def _account_owner(
     agreement: Agreement,
     state: RoutingState,
     now: datetime,
-    trace: list[str],
+    trace: list[TraceStep],
     skipped: dict[str, SkippedRep],
 ) -> tuple[Team, Rep] | None:
     owners = {domain.lower(): email for domain, email in agreement.routing.account_owners.items()}
@@ -135,26 +211,36 @@ def _account_owner(
     team, rep = found
     reason = _unavailable(rep, state, now)
     if reason is None:
-        trace.append(f"{lead.domain} is an account owned by {rep.email.lower()} (team '{team.name}')")
+        trace.append(TraceStep(Step.OWNER, {"domain": lead.domain, "rep": rep.email.lower(), "team": team.name}))
         return found
     skipped[rep.email.lower()] = SkippedRep(rep.email.lower(), reason)
-    trace.append(f"{lead.domain} is owned by {rep.email.lower()}, who is {reason}; routing as usual")
+    trace.append(
+        TraceStep(Step.OWNER_UNAVAILABLE, {"domain": lead.domain, "rep": rep.email.lower(), "why": reason.as_json()})
+    )
     return None
 
 
-def _choose_team(lead: LeadData, agreement: Agreement, trace: list[str]) -> tuple[Team, str]:
+def _choose_team(lead: LeadData, agreement: Agreement, trace: list[TraceStep]) -> tuple[Team, Matched]:
     for rule in agreement.routing.rules:
-        misses = [c.unmet(lead.field(c.field)) for c in rule.when if not c.matches(lead.field(c.field))]
+        misses = [_miss(c, lead.field(c.field)) for c in rule.when if not c.matches(lead.field(c.field))]
         team = agreement.team(rule.team)
-        if misses or team is None:
-            why = "; ".join(misses) or f"its team '{rule.team}' does not exist"
-            trace.append(f"rule '{rule.name}' not taken: {why}")
+        if misses:
+            trace.append(TraceStep(Step.RULE_MISSED, {"rule": rule.name, "misses": misses}))
             continue
-        trace.append(f"rule '{rule.name}' matched ({'; '.join(c.describe() for c in rule.when)}): team '{team.name}'")
-        return team, f"rule '{rule.name}'"
+        if team is None:
+            trace.append(TraceStep(Step.RULE_TEAM_MISSING, {"rule": rule.name, "team": rule.team}))
+            continue
+        conditions = [c.as_json() for c in rule.when]
+        trace.append(TraceStep(Step.RULE_MATCHED, {"rule": rule.name, "conditions": conditions, "team": team.name}))
+        return team, Matched(MatchedBy.RULE, rule.name)
     default = agreement.team(agreement.routing.default_team or "") or agreement.teams[0]
-    trace.append(f"no routing rule matched; default team '{default.name}'")
-    return default, "default team"
+    trace.append(TraceStep(Step.DEFAULT_TEAM, {"team": default.name}))
+    return default, Matched(MatchedBy.DEFAULT_TEAM)
+
+
+def _miss(condition: Condition, value: Any) -> dict[str, Any]:
+    # The value itself is left out: it may be personal data, and the routing trace is kept.
+    return {"condition": condition.as_json(), "miss": condition.miss(value).value}
 
 
 def _candidates(
@@ -162,7 +248,7 @@ def _candidates(
     agreement: Agreement,
     state: RoutingState,
     now: datetime,
-    trace: list[str],
+    trace: list[TraceStep],
     skipped: dict[str, SkippedRep],
 ) -> list[Rep]:
     available: list[Rep] = []
@@ -173,34 +259,35 @@ def _candidates(
             available.append(rep)
         else:
             skipped.setdefault(email, SkippedRep(email, reason))
-            trace.append(f"skipped {email}: {reason}")
+            trace.append(TraceStep(Step.SKIPPED, {"rep": email, "why": reason.as_json()}))
     in_hours = [r for r in available if is_working(now, WorkCalendar.for_rep(r, team, agreement))]
     if in_hours:
         working = {id(rep) for rep in in_hours}  # by identity: comparing pydantic models is slow
         for rep in available:
             if id(rep) not in working:
-                skipped[rep.email.lower()] = SkippedRep(rep.email.lower(), "out of working hours")
-                trace.append(f"skipped {rep.email.lower()}: out of working hours")
+                off_hours = Unavailable(Why.OUT_OF_HOURS)
+                skipped[rep.email.lower()] = SkippedRep(rep.email.lower(), off_hours)
+                trace.append(TraceStep(Step.SKIPPED, {"rep": rep.email.lower(), "why": off_hours.as_json()}))
         return in_hours
     if available:
         # Better a rep who sees it first thing tomorrow than nobody at all.
-        trace.append("nobody in working hours; chose among available reps")
+        trace.append(TraceStep(Step.NOBODY_IN_HOURS))
     return available
 
 
-def _unavailable(rep: Rep, state: RoutingState, now: datetime) -> str | None:
+def _unavailable(rep: Rep, state: RoutingState, now: datetime) -> Unavailable | None:
     """Why ``rep`` cannot take a lead right now, or None when they can."""
     email = rep.email.lower()
     if email in {e.lower() for e in state.exclude}:
-        return "already had this lead"
+        return Unavailable(Why.HAD_LEAD)
     if email in state.unreachable:
-        return state.unreachable[email]
+        return Unavailable(Why.UNREACHABLE, {"unreachable": state.unreachable[email].as_json()})
     today = now.astimezone(ZoneInfo(rep.timezone)).date()
     if email in {e.lower() for e in state.out_of_office} or any(today in period for period in rep.out_of_office):
-        return "out of office"
+        return Unavailable(Why.OUT_OF_OFFICE)
     active = state.active.get(email, 0)
     if active >= rep.capacity:
-        return f"at capacity ({active}/{rep.capacity})"
+        return Unavailable(Why.AT_CAPACITY, {"active": active, "capacity": rep.capacity})
     return None
 
 

@@ -8,10 +8,10 @@ API rejects them before they get this far).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from scoring.agreement import Agreement, EventRule, Stage
 from scoring.durations import format_duration
@@ -25,7 +25,10 @@ class ScoreLine:
     rule: str
     kind: Literal["explicit", "implicit"]
     points: int
-    detail: str
+    # Plain JSON the handlers word (``handlers/text/score.py``): an explicit rule's
+    # ``condition``; an event type's ``events``, ``points`` and, when they applied, ``half_life``
+    # and ``cap``.
+    detail: Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -52,23 +55,16 @@ class ScoreResult:
     def qualified(self) -> bool:
         return self.stage is Stage.MQL
 
-    def not_qualified_reasons(self) -> list[str]:
-        """Sentences saying why the lead is not an MQL; empty when it is."""
-        if self.qualified:
-            return []
-        reasons = list(self.disqualifiers)
-        if self.missing_fields:
-            reasons.append(f"missing required fields: {', '.join(self.missing_fields)}")
-        if not self.fast_track and self.total < self.threshold:
-            reasons.append(f"score {self.total} is below the threshold of {self.threshold}")
-        return reasons
+    @property
+    def below_threshold(self) -> bool:
+        return not self.fast_track and self.total < self.threshold
 
 
 def score(lead: LeadData, activities: Sequence[Activity], rules: Agreement, now: datetime) -> ScoreResult:
     """Score ``lead`` with its ``activities`` as of ``now`` (aware datetimes throughout)."""
     qualification = rules.qualification
     explicit = tuple(
-        ScoreLine(rule=r.name, kind="explicit", points=r.points, detail=r.describe())
+        ScoreLine(rule=r.name, kind="explicit", points=r.points, detail={"condition": r.as_json()})
         for r in rules.scoring.explicit
         if r.matches(lead.field(r.field))
     )
@@ -151,10 +147,10 @@ def _round(value: float) -> int:
     return int(math.copysign(math.floor(abs(value) + 0.5), value))
 
 
-def _detail(count: int, rule: EventRule, half_life: timedelta | None, capped: bool) -> str:
-    parts = [f"{count} event{'s' if count != 1 else ''} at {rule.points:+d} points"]
-    if half_life is not None:
-        parts.append(f"decayed (half-life {format_duration(half_life)})")
-    if capped and rule.cap is not None:
-        parts.append(f"capped at {rule.cap if rule.points > 0 else -rule.cap}")
-    return ", ".join(parts)
+def _detail(count: int, rule: EventRule, half_life: timedelta | None, capped: bool) -> dict[str, Any]:
+    return {
+        "events": count,
+        "points": rule.points,
+        "half_life": format_duration(half_life) if half_life is not None else None,
+        "cap": (rule.cap if rule.points > 0 else -rule.cap) if capped and rule.cap is not None else None,
+    }

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from handlers.text import N_, _
+from handlers.text.conditions import condition_text
 from scoring.agreement_diff import Change
 
 # One sentence per kind of change; the values of a ``Change`` fill its placeholders.
@@ -54,8 +57,9 @@ SENTENCES = {
 
 
 def change_text(change: Change) -> str:
-    """The change as one sentence."""
-    return _(SENTENCES[change.kind], **change.values)
+    """The change as one sentence; a condition (a mapping, ``Condition.as_json``) in words."""
+    values = {k: condition_text(v) if isinstance(v, Mapping) else v for k, v in change.values.items()}
+    return _(SENTENCES[change.kind], **values)
 
 
 def changes_text(changes: list[Change]) -> list[str]:

@@ -28,6 +28,7 @@ from handlers.followup.cadence import cadence_met
 from handlers.followup.escalation import SLA_ACTOR, escalate, nudge
 from handlers.handoff.reassign import move_on
 from handlers.services import Services
+from handlers.text import _
 from scoring.agreement import Stage
 from store.models import Handoff, HandoffState, Lead, Timer, TimerStatus
 from store.rows import buffered
@@ -84,7 +85,7 @@ async def _run_step(session: AsyncSession, services: Services, timer: Timer, lea
     elif action == "escalate":
         await escalate(session, services, lead, handoff, chain, dedupe)
     else:
-        await move_on(session, services, lead, handoff, SLA_ACTOR, "accept SLA missed")
+        await move_on(session, services, lead, handoff, SLA_ACTOR, _("audit.note.accept_sla_missed"))
 
 
 async def _lock_handoff(session: AsyncSession, services: Services, handoff_id: int) -> Handoff | None:
@@ -177,7 +178,7 @@ async def sweep(services: Services, limit: int = 10_000, batch: int = BATCH) -> 
     if not first and not budget.skip:
         return 0
     workers = PG_WORKERS if services.db.is_postgres else 1
-    return first + sum(await asyncio.gather(*(_drain(services, budget, size=batch) for _ in range(workers))))
+    return first + sum(await asyncio.gather(*(_drain(services, budget, size=batch) for _worker in range(workers))))
 
 
 class _Budget:
@@ -207,7 +208,7 @@ async def _drain(services: Services, budget: _Budget, batches: int | None = None
 
 async def _one_by_one(services: Services, budget: _Budget, most: int) -> int:
     settled = 0
-    for _ in range(most):
+    for _attempt in range(most):
         try:
             result = await _fire_next(services, budget.skip)
         except StepFailed as failed:

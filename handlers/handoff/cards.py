@@ -16,6 +16,7 @@ from handlers.names import actor_name
 from handlers.people import PersonRef, person_ref
 from handlers.services import Services
 from handlers.text import _
+from handlers.text.score import detail_text
 from handlers.views.actions import ButtonData
 from handlers.views.lead_card import LeadCard, ScoreLineView, follow_up_buttons, offer_buttons
 from scoring.agreement import Agreement, Stage
@@ -89,7 +90,10 @@ def build_card(agreement: Agreement, lead: Lead, handoff: Handoff, notes: list[s
         threshold=explanation.get("threshold", 0),
         explicit=explanation.get("explicit", 0),
         implicit=explanation.get("implicit", 0),
-        lines=[ScoreLineView(**line) for line in explanation.get("lines", [])],
+        lines=[
+            ScoreLineView(**{**line, "detail": detail_text(line.get("detail"))})
+            for line in explanation.get("lines", [])
+        ],
         fast_track=lead.fast_track,
         fast_track_events=explanation.get("fast_track_events", []),
         stage_label=agreement.stages.text[Stage(lead.stage)].label,

@@ -14,14 +14,15 @@ from store.rows import new
 
 
 def routing_record(decision: RoutingDecision) -> dict[str, object]:
-    """The routing decision as stored on the lead and returned by the API."""
+    """The routing decision as stored on the lead: its steps as codes and values, worded when
+    read (``handlers.text.routing.routing_words``), so a reader's language can be chosen then."""
     return {
         "team": decision.team,
         "rep": decision.rep,
         "mode": decision.mode,
-        "matched": decision.matched,
-        "trace": list(decision.trace),
-        "skipped": [{"email": s.email, "reason": s.reason} for s in decision.skipped],
+        "matched": decision.matched.as_json(),
+        "trace": [step.as_json() for step in decision.trace],
+        "skipped": [{"email": s.email, "reason": s.reason.as_json()} for s in decision.skipped],
     }
 
 

@@ -45,7 +45,9 @@ async def set_out_of_office(services: Services, email: str, on: bool, source: st
         if on:
             # Also on a repeated "on": an offer made meanwhile (e.g. by a manager) must not wait.
             for lead, handoff in await open_direct_offers(session, email):
-                await move_on(session, services, lead, handoff, email, f"{found[1].name} is out of office")
+                await move_on(
+                    session, services, lead, handoff, email, _("audit.note.out_of_office", name=found[1].name)
+                )
                 moved += 1
     services.wake_delivery()
     if not on:

@@ -30,7 +30,7 @@ from handlers.views.actions import ButtonData
 from handlers.views.notice import Notice
 from scoring.agreement import Stage
 from scoring.lead import LeadData
-from scoring.route import RoutingDecision, route
+from scoring.route import Matched, MatchedBy, RoutingDecision, Step, TraceStep, route
 from store.models import Handoff, HandoffState, Lead
 
 
@@ -96,25 +96,27 @@ async def move_on(
             decision = await _route_excluding(session, services, lead, [])
     if decision.rep is not None:
         await routing_state.save_credit(session, services, decision.rr_credit)
-        return await hand_over(
-            session, services, lead, handoff, decision, actor, previous, f"to {_name(services, decision.rep)} ({why})"
-        )
+        note = _("audit.note.with_detail", note=_("audit.note.to", who=_name(services, decision.rep)), detail=why)
+        return await hand_over(session, services, lead, handoff, decision, actor, previous, note)
     team = services.agreement.team(handoff.team)
     if policy.when_exhausted == "channel" and handoff.rep is not None and team is not None:
         mode: Literal["channel", "none"] = "channel" if team.channel is not None else "none"
-        where = f"the {team.name} channel" if team.channel is not None else "the managers channel"
+        where = (
+            _("audit.note.to_team_channel", team=team.name)
+            if team.channel is not None
+            else _("audit.note.to_managers_channel")
+        )
         decision = RoutingDecision(
             team=team.name,
             rep=None,
             mode=mode,
-            matched="nobody left to reassign to",
-            trace=(f"every eligible rep already had the lead; offered to {where}",),
+            matched=Matched(MatchedBy.NOBODY_LEFT),
+            trace=(TraceStep(Step.ALL_HAD_LEAD, {"where": where}),),
             skipped=decision.skipped,
             rr_credit={},
         )
-        return await hand_over(
-            session, services, lead, handoff, decision, actor, previous, f"to {where}: nobody left ({why})"
-        )
+        note = _("audit.note.with_detail", note=_("audit.note.nobody_left", where=where), detail=why)
+        return await hand_over(session, services, lead, handoff, decision, actor, previous, note)
     await _leave_with_managers(session, services, lead, handoff)
     return None
 
@@ -135,7 +137,7 @@ async def _leave_with_managers(session: AsyncSession, services: Services, lead: 
         SLA_ACTOR,
         AuditAction.SLA_ESCALATED,
         None,
-        {"handoff_id": handoff.id, "to": managers, "note": "nobody left to reassign to"},
+        {"handoff_id": handoff.id, "to": managers, "note": _("route.matched.nobody_left")},
     )
     await refresh_card(session, services, lead, handoff)
 
@@ -189,13 +191,20 @@ async def reassign(services: Services, data: ButtonData, actor_email: str, to_re
             team=handoff.team,
             rep=to_rep,
             mode="direct",
-            matched=f"reassigned by {manager}",
-            trace=(f"{manager} reassigned the lead to {to_rep} ({source})",),
+            matched=Matched(MatchedBy.MANAGER, manager),
+            trace=(TraceStep(Step.REASSIGNED_BY, {"manager": manager, "rep": to_rep, "source": source}),),
             skipped=(),
             rr_credit={},
         )
         await hand_over(
-            session, services, lead, handoff, decision, actor, _previous(handoff), f"to {rep.name} by {manager}"
+            session,
+            services,
+            lead,
+            handoff,
+            decision,
+            actor,
+            _previous(handoff),
+            _("audit.note.to_by", who=rep.name, manager=manager),
         )
     services.wake_delivery()
     return Outcome.done(_("done.reassigned", lead=lead_name(lead), rep=rep.name))

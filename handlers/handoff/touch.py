@@ -17,6 +17,12 @@ from scoring.agreement import Stage
 from store.models import Handoff, HandoffState, Lead, Touch
 
 _KIND = {Action.LOG_CALL: "call", Action.LOG_EMAIL: "email", Action.MEETING_BOOKED: "meeting"}
+# The history line already says who logged it ("Touch logged by Alice"); the note says what.
+_NOTE = {
+    "call": N_("audit.note.touch.call"),
+    "email": N_("audit.note.touch.email"),
+    "meeting": N_("audit.note.touch.meeting"),
+}
 _LOGGED = {"call": N_("done.logged_call"), "email": N_("done.logged_email"), "meeting": N_("done.logged_meeting")}
 
 
@@ -76,14 +82,13 @@ async def _touch(
         lead.first_touch_at = touch.created_at if touch is not None else now
     before = {"stage": lead.stage}
     lead.updated_at = now
-    who = person_ref(services.agreement, actor)
     touched = lifecycle.Move(
         lifecycle.Transition.TOUCH,
         lead,
         handoff,
         actor,
         before=before,
-        after={"kind": kind, "note": f"{kind} by {who.name if who else actor}"},
+        after={"kind": kind, "note": _(_NOTE[kind])},
     )
     if action is Action.MEETING_BOOKED and lead.stage != Stage.SQL:
         lead.sql_at = now

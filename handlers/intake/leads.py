@@ -24,6 +24,8 @@ from handlers.intake import routing_state
 from handlers.intake.input import ActivityIn, InvalidActivities, LeadIn, activity_keys, check_activities
 from handlers.messaging import events
 from handlers.services import Services
+from handlers.text.routing import routing_words
+from handlers.text.score import explanation_words, not_qualified_reasons
 from scoring.agreement import Stage
 from scoring.lead import Activity, LeadData
 from scoring.route import RoutingState, route
@@ -294,7 +296,7 @@ class _Batch:
             stage=lead.stage,
             qualified=result.qualified,
             offered=False,
-            not_qualified=[] if result.qualified else result.not_qualified_reasons(),
+            not_qualified=not_qualified_reasons(result),
         )
         if stage in _MAY_QUALIFY and result.stage is Stage.MQL and not any(lead is o[0] for o in self.offers):
             lead.qualified_at, lead.finished_at, lead.owner = now, None, None
@@ -350,7 +352,7 @@ class _Batch:
                 await lifecycle.apply(session, services, move)
             for lead, outcome, handoff in self.offers:
                 await complete_offer(session, services, lead, handoff, self.actor)
-                outcome.offered, outcome.routing = True, lead.routing
+                outcome.offered, outcome.routing = True, routing_words(lead.routing)
         if self.state is not None:
             await routing_state.save_credit(session, services, self.state.rr_credit, self.initial_credit)
 
@@ -395,8 +397,8 @@ async def lead_summary(services: Services, external_id: str) -> dict[str, Any] |
             "fast_track": lead.fast_track,
             "team": lead.team,
             "owner": lead.owner,
-            "explanation": lead.explanation,
-            "routing": lead.routing,
+            "explanation": explanation_words(lead.explanation),
+            "routing": routing_words(lead.routing),
             "qualified_at": lead.qualified_at.isoformat() if lead.qualified_at else None,
             "accepted_at": lead.accepted_at.isoformat() if lead.accepted_at else None,
         }

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.services import Services
 from scoring.agreement import Stage
-from scoring.reach import unreachable_reps
+from scoring.reach import Unreachable, unreachable_reps
 from scoring.route import RoutingDecision, RoutingState
 from store.models import Conversation, Handoff, HandoffState, Lead, RepState
 
@@ -86,7 +86,7 @@ async def installed(session: AsyncSession, services: Services, enabled: Collecti
     return {name: frozenset(keys) for name, keys in found.items()}
 
 
-async def unreachable(session: AsyncSession, services: Services) -> Mapping[str, str]:
+async def unreachable(session: AsyncSession, services: Services) -> Mapping[str, Unreachable]:
     """Reps no configured chat platform reaches, with why (nothing when that is not known)."""
     enabled = services.reachable_on
     if not enabled:

@@ -10,6 +10,7 @@ import difflib
 from collections.abc import Callable
 
 from handlers.text import N_, _, n_
+from handlers.text.conditions import condition_text
 from handlers.text.words import version_words
 from handlers.views.notice import Field, Notice, Table
 from scoring.agreement import Agreement, SlaPolicy, Stage
@@ -127,7 +128,9 @@ def _icp(agreement: Agreement) -> Notice:
 
 def _disqualifiers(agreement: Agreement) -> str:
     items = agreement.qualification.disqualifiers
-    return "; ".join(_("define.disqualifier", reason=d.reason, rule=d.describe()) for d in items) or _("figure.none")
+    return "; ".join(_("define.disqualifier", reason=d.reason, rule=condition_text(d)) for d in items) or _(
+        "figure.none"
+    )
 
 
 def _fast_track(agreement: Agreement) -> str:
@@ -149,7 +152,7 @@ def _scoring(agreement: Agreement) -> Notice:
     notice.tables = [
         Table(
             columns=[_("define.fit_rule"), _("define.when"), _("define.points")],
-            rows=[[r.name, r.describe(), f"{r.points:+d}"] for r in agreement.scoring.explicit],
+            rows=[[r.name, condition_text(r), f"{r.points:+d}"] for r in agreement.scoring.explicit],
         ),
         Table(
             columns=[_("define.behaviour"), _("define.points_each"), _("define.cap")],

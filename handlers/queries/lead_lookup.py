@@ -15,6 +15,8 @@ from handlers.queries.render import person_name, when
 from handlers.queries.roles import Viewer
 from handlers.services import Services
 from handlers.text import _
+from handlers.text.routing import step_text, why_text
+from handlers.text.score import detail_text
 from handlers.views.lead_card import ScoreLineView, score_line
 from handlers.views.notice import Field, Notice
 from scoring.agreement import Agreement, Stage
@@ -47,7 +49,11 @@ async def find_lead(session: AsyncSession, key: str) -> Lead | None:
 
 def score_lines(explanation: dict[str, Any]) -> list[str]:
     lines = [
-        score_line(ScoreLineView(rule=line["rule"], kind=line["kind"], points=line["points"], detail=line["detail"]))
+        score_line(
+            ScoreLineView(
+                rule=line["rule"], kind=line["kind"], points=line["points"], detail=detail_text(line.get("detail"))
+            )
+        )
         for line in explanation.get("lines", [])
     ]
     lines += [_("lookup.disqualified", reason=reason) for reason in explanation.get("disqualifiers", [])]
@@ -61,8 +67,11 @@ def score_lines(explanation: dict[str, Any]) -> list[str]:
 def routing_lines(routing: dict[str, Any] | None) -> list[str]:
     if not routing:
         return []
-    lines = [_("lookup.routing", step=step) for step in routing.get("trace", [])]
-    lines += [_("lookup.skipped", email=s.get("email"), reason=s.get("reason")) for s in routing.get("skipped", [])]
+    lines = [_("lookup.routing", step=step_text(step)) for step in routing.get("trace", [])]
+    lines += [
+        _("lookup.skipped", email=s.get("email"), reason=why_text(s.get("reason", "")))
+        for s in routing.get("skipped", [])
+    ]
     return lines
 
 

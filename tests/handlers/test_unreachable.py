@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from handlers.intake.leads import LeadIn, ingest
 from handlers.services import Services
+from handlers.text.routing import routing_words
 from store.models import Conversation, Handoff, Lead, OutboxMessage
 from tests.factories import agreement_data, lead_payload, make_agreement
 from tests.scoring.conftest import team_data
@@ -40,8 +41,10 @@ async def test_a_rep_with_no_chat_identity_gets_no_leads(services: Services) -> 
     assert picks == [(ALICE, "direct")] * 6
     async with services.db.transaction() as session:
         lead = (await session.scalars(select(Lead).limit(1))).one()
-    assert {"email": BOB, "reason": "reachable on no enabled chat platform (no slack_id)"} in lead.routing["skipped"]
-    assert any(t.startswith(f"skipped {BOB}: reachable on no enabled chat platform") for t in lead.routing["trace"])
+    routing = routing_words(lead.routing)
+    assert routing is not None
+    assert {"email": BOB, "reason": "reachable on no enabled chat platform (no slack_id)"} in routing["skipped"]
+    assert any(t.startswith(f"skipped {BOB}: reachable on no enabled chat platform") for t in routing["trace"])
 
 
 async def test_a_slack_id_is_no_use_when_only_teams_is_configured(services: Services) -> None:

@@ -16,6 +16,7 @@ from handlers.clock import ManualClock
 from handlers.messaging.ports import Delivered, Delivery
 from scoring.agreement_check import AgreementError, load_agreement
 from scoring.platforms import ChatPlatform
+from handlers.text.reach import unreachable_text
 from scoring.reach import unreachable_reason
 from tests.conftest import auth, make_settings
 from tests.factories import agreement_data, lead_payload
@@ -153,7 +154,9 @@ def test_reach_words_a_registered_platform_by_its_own_name() -> None:
     alice = agreement.person_by(email="alice@example.com")
     assert alice is not None
     assert unreachable_reason(alice, {"pigeon"}, installed={}, platforms=registry.chat) is None
-    assert unreachable_reason(alice, {"teams"}, installed={}, platforms=registry.chat) == (
+    found = unreachable_reason(alice, {"teams"}, installed={}, platforms=registry.chat)
+    assert found is not None
+    assert unreachable_text(found) == (
         "reachable on no enabled chat platform (has a slack_id but Slack is not configured; no teams_id, and no "
         "Teams conversation with Baton: they have not installed the app; has a pigeon_id but Pigeon Post is not "
         "configured)"

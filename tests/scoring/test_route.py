@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
+from handlers.text.routing import matched_text, step_text, why_text
 from scoring.agreement import Agreement
 from scoring.agreement_check import load_agreement
-from scoring.route import RoutingDecision, RoutingState, SkippedRep, route
+from scoring.route import RoutingDecision, RoutingState, route
 from tests.factories import agreement_data, make_agreement, make_lead
 from tests.scoring.conftest import routing_state, team_data
 
@@ -67,13 +68,13 @@ def test_credit_returned_is_the_new_state_to_persist() -> None:
 def test_rep_at_capacity_is_skipped() -> None:
     decision = _route(routing_state(active={ALICE: 30}))
     assert decision.rep == BOB
-    assert decision.skipped == (SkippedRep(ALICE, "at capacity (30/30)"),)
+    assert skipped(decision) == ((ALICE, "at capacity (30/30)"),)
 
 
 def test_rep_marked_out_of_office_is_skipped() -> None:
     decision = _route(routing_state(ooo=(ALICE,)))
     assert decision.rep == BOB
-    assert decision.skipped == (SkippedRep(ALICE, "out of office"),)
+    assert skipped(decision) == ((ALICE, "out of office"),)
 
 
 def test_configured_time_off_is_read_in_the_reps_time_zone() -> None:
@@ -81,7 +82,7 @@ def test_configured_time_off_is_read_in_the_reps_time_zone() -> None:
     team_data(data, "enterprise")["reps"][0]["out_of_office"] = [{"from": date(2026, 11, 23), "to": date(2026, 11, 23)}]
     # 03:00 UTC on the 24th is still the evening of the 23rd in New York.
     decision = _route(agreement=load_agreement(data), now=datetime(2026, 11, 24, 3, 0, tzinfo=UTC))
-    assert SkippedRep(ALICE, "out of office") in decision.skipped
+    assert (ALICE, "out of office") in skipped(decision)
     assert decision.rep == BOB
 
 
@@ -102,20 +103,20 @@ def test_reps_in_working_hours_are_preferred_across_time_zones() -> None:
     at = datetime(2026, 11, 23, 22, 45, tzinfo=UTC)  # 17:45 New York (Alice closed 17:30), 16:45 Chicago
     decision = _route(routing_state(credit={ALICE: 10}), now=at)
     assert decision.rep == BOB
-    assert decision.skipped == (SkippedRep(ALICE, "out of working hours"),)
+    assert skipped(decision) == ((ALICE, "out of working hours"),)
 
 
 def test_nobody_in_working_hours_chooses_among_available_reps() -> None:
     saturday = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
     decision = _route(now=saturday)
     assert decision.rep == ALICE
-    assert "nobody in working hours; chose among available reps" in decision.trace
+    assert "nobody in working hours; chose among available reps" in trace(decision)
 
 
 def test_account_owner_gets_their_accounts_leads_directly() -> None:
     decision = _route(email="cfo@bigcustomer.example", country="DE")
     assert (decision.team, decision.rep, decision.mode) == ("enterprise", ALICE, "direct")
-    assert decision.matched == "account owner of bigcustomer.example"
+    assert matched(decision) == "account owner of bigcustomer.example"
 
 
 def test_account_owner_routing_leaves_round_robin_credit_alone() -> None:
@@ -125,27 +126,27 @@ def test_account_owner_routing_leaves_round_robin_credit_alone() -> None:
 
 def test_unavailable_account_owner_falls_through_to_the_rules() -> None:
     decision = _route(routing_state(active={ALICE: 30}), email="cfo@bigcustomer.example", country="DE")
-    assert (decision.team, decision.mode, decision.matched) == ("emea", "channel", "rule 'Europe goes to EMEA'")
-    assert decision.skipped == (SkippedRep(ALICE, "at capacity (30/30)"),)
-    assert any("owned by alice@example.com" in line for line in decision.trace)
+    assert (decision.team, decision.mode, matched(decision)) == ("emea", "channel", "rule 'Europe goes to EMEA'")
+    assert skipped(decision) == ((ALICE, "at capacity (30/30)"),)
+    assert any("owned by alice@example.com" in line for line in trace(decision))
 
 
 def test_first_matching_rule_picks_the_team() -> None:
     decision = _route(country="DE")
-    assert (decision.team, decision.matched) == ("emea", "rule 'Europe goes to EMEA'")
+    assert (decision.team, matched(decision)) == ("emea", "rule 'Europe goes to EMEA'")
 
 
 def test_rule_needs_every_condition_to_match() -> None:
     data = agreement_data()
     data["routing"]["rules"][0]["when"].append({"field": "employees", "min": 1000})
     decision = _route(agreement=load_agreement(data), country="DE", employees=800)
-    assert (decision.team, decision.matched) == ("enterprise", "default team")
-    assert "rule 'Europe goes to EMEA' not taken: employees is below 1,000" in decision.trace
+    assert (decision.team, matched(decision)) == ("enterprise", "default team")
+    assert "rule 'Europe goes to EMEA' not taken: employees is below 1,000" in trace(decision)
 
 
 def test_unmatched_lead_goes_to_the_default_team() -> None:
     decision = _route(country="US")
-    assert (decision.team, decision.matched, decision.mode) == ("enterprise", "default team", "direct")
+    assert (decision.team, matched(decision), decision.mode) == ("enterprise", "default team", "direct")
 
 
 def test_without_a_default_team_the_first_team_is_used() -> None:
@@ -153,7 +154,7 @@ def test_without_a_default_team_the_first_team_is_used() -> None:
     del data["routing"]["default_team"]
     data["teams"].reverse()
     decision = _route(agreement=load_agreement(data), country="US")
-    assert (decision.team, decision.matched) == ("emea", "default team")
+    assert (decision.team, matched(decision)) == ("emea", "default team")
 
 
 def test_channel_team_gets_the_lead_in_its_channel_without_a_rep() -> None:
@@ -165,13 +166,13 @@ def test_channel_team_gets_the_lead_in_its_channel_without_a_rep() -> None:
 def test_reps_who_already_had_the_lead_are_excluded() -> None:
     decision = _route(routing_state(exclude=(ALICE,)))
     assert decision.rep == BOB
-    assert decision.skipped == (SkippedRep(ALICE, "already had this lead"),)
+    assert skipped(decision) == ((ALICE, "already had this lead"),)
 
 
 def test_nobody_eligible_and_no_channel_leaves_the_lead_unassigned() -> None:
     decision = _route(routing_state(active={ALICE: 30}, exclude=(BOB,)))
     assert (decision.team, decision.rep, decision.mode) == ("enterprise", None, "none")
-    assert decision.trace[-1] == "nobody in team 'enterprise' can take the lead; it stays unassigned"
+    assert trace(decision)[-1] == "nobody in team 'enterprise' can take the lead; it stays unassigned"
 
 
 def test_nobody_eligible_falls_back_to_the_team_channel() -> None:
@@ -179,12 +180,12 @@ def test_nobody_eligible_falls_back_to_the_team_channel() -> None:
     team_data(data, "enterprise")["channel"] = {"slack": "C0ENTERPRISE"}
     decision = _route(routing_state(ooo=(ALICE, BOB)), agreement=load_agreement(data))
     assert (decision.rep, decision.mode) == (None, "channel")
-    assert decision.skipped == (SkippedRep(ALICE, "out of office"), SkippedRep(BOB, "out of office"))
+    assert skipped(decision) == ((ALICE, "out of office"), (BOB, "out of office"))
 
 
 def test_trace_explains_each_step_in_order() -> None:
     decision = _route(routing_state(active={ALICE: 30}), country="US")
-    assert decision.trace == (
+    assert trace(decision) == (
         "rule 'Europe goes to EMEA' not taken: country is none of GB, DE, FR, NL, ES, IT",
         "no routing rule matched; default team 'enterprise'",
         "skipped alice@example.com: at capacity (30/30)",
@@ -207,4 +208,16 @@ def test_a_rule_not_taken_says_why_in_words(when: dict[str, object], lead: dict[
     data = agreement_data()
     data["routing"]["rules"][0]["when"] = [when]
     decision = _route(agreement=load_agreement(data), **lead)
-    assert f"rule 'Europe goes to EMEA' not taken: {why}" in decision.trace
+    assert f"rule 'Europe goes to EMEA' not taken: {why}" in trace(decision)
+
+
+def trace(decision: RoutingDecision) -> tuple[str, ...]:
+    return tuple(step_text(step) for step in decision.trace)
+
+
+def matched(decision: RoutingDecision) -> str:
+    return matched_text(decision.matched)
+
+
+def skipped(decision: RoutingDecision) -> tuple[tuple[str, str], ...]:
+    return tuple((s.email, why_text(s.reason)) for s in decision.skipped)
