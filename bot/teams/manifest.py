@@ -145,7 +145,7 @@ def check_domain(value: str) -> str:
     if _is_ip(value):
         raise ManifestError(f"{option}: is an IP address; Teams valid domains are domain names")
     if ":" in value:
-        host, _, port = value.rpartition(":")
+        host, _colon, port = value.rpartition(":")
         if port.isdigit():
             raise ManifestError(f"{option}: has a port; Teams wants the host name alone ({host!r}), without :{port}")
         raise ManifestError(f"{option}: is not a host name (it has a colon)")
@@ -196,7 +196,7 @@ def check_url(value: str, option: str) -> str:
     if parts.username is not None or parts.password is not None:
         raise ManifestError(f"{where}: must not carry a user name or password")
     try:
-        _ = parts.port  # urllib raises on a port that is not a number from 0 to 65535
+        _port = parts.port  # urllib raises on a port that is not a number from 0 to 65535
     except ValueError:
         raise ManifestError(f"{where}: has a port that is not a number from 0 to 65535") from None
     problem = None if _is_ip(host) else _host_problem(host)
