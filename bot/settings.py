@@ -68,6 +68,12 @@ class Settings(BaseSettings):
         (), validation_alias="BATON_TEAMS_ALLOWED_TENANTS"
     )
     teams_enabled: bool = Field(False, validation_alias="BATON_TEAMS")
+    # The developer fields of the Teams app package (`baton manifest teams`; its options win).
+    # Unset: the manifest's placeholders, which must be replaced before publishing to a store.
+    teams_developer_name: str | None = Field(None, validation_alias="BATON_TEAMS_DEVELOPER_NAME")
+    teams_website_url: str | None = Field(None, validation_alias="BATON_TEAMS_WEBSITE_URL")
+    teams_privacy_url: str | None = Field(None, validation_alias="BATON_TEAMS_PRIVACY_URL")
+    teams_terms_url: str | None = Field(None, validation_alias="BATON_TEAMS_TERMS_URL")
     log_format: Literal["text", "json"] = Field("text", validation_alias="BATON_LOG_FORMAT")
     log_level: str = Field("INFO", validation_alias="BATON_LOG_LEVEL")
     outbox_interval: float = Field(default=1.0, gt=0, validation_alias="BATON_OUTBOX_INTERVAL")
