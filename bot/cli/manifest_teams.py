@@ -126,17 +126,16 @@ def teams(
         raise click.UsageError(str(exc)) from None
     package = zip_package(manifest, color, outline)
     out.write_bytes(package)
-    click.echo(
-        f"Wrote {out} ({len(package):,} bytes). Upload it in Teams: Apps → Manage your apps → "
-        "Upload an app (or the Teams admin center for the whole organisation)."
-    )
+    click.echo(_("cli.manifest.teams_written", out=out, size=f"{len(package):,}"))
     placeholders = placeholder_fields(manifest)
     if placeholders:
         fixes = "; ".join(
-            f"{key} ({DEVELOPER_OPTIONS[key]} or {env_name(_DEVELOPER_SETTINGS[key])})" for key in placeholders
+            _(
+                "cli.manifest.placeholder_field",
+                key=key,
+                option=DEVELOPER_OPTIONS[key],
+                env=env_name(_DEVELOPER_SETTINGS[key]),
+            )
+            for key in placeholders
         )
-        click.echo(
-            f"Warning: these developer fields still hold placeholders: {fixes}. Fine for a trial upload; "
-            "replace them before publishing the app to your organisation's store.",
-            err=True,
-        )
+        click.echo(_("cli.manifest.placeholders", fixes=fixes), err=True)

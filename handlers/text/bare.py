@@ -21,6 +21,7 @@ CATALOGUED = (
     "bot/cli/db_cmd.py",
     "bot/cli/digest_cmd.py",
     "bot/cli/import_cmd.py",
+    "bot/cli/manifest_teams.py",
     "bot/cli/outbox_cmd.py",
     "bot/reach_report.py",
     "bot/slack/blocks.py",
