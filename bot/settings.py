@@ -68,6 +68,8 @@ class Settings(BaseSettings):
         (), validation_alias="BATON_TEAMS_ALLOWED_TENANTS"
     )
     teams_enabled: bool = Field(False, validation_alias="BATON_TEAMS")
+    # Post a welcome once per install (a person's chat, a channel, a team, the first App Home visit).
+    welcome: bool = Field(True, validation_alias="BATON_WELCOME")
     # The developer fields of the Teams app package (`baton manifest teams`; its options win).
     # Unset: the manifest's placeholders, which must be replaced before publishing to a store.
     teams_developer_name: str | None = Field(None, validation_alias="BATON_TEAMS_DEVELOPER_NAME")

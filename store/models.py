@@ -372,6 +372,17 @@ class Conversation(Base):
     updated_at: Mapped[datetime]
 
 
+class Welcome(Base):
+    """A place Baton has welcomed itself in, once per install (``handlers.welcome``)."""
+
+    __tablename__ = "welcomes"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(320), primary_key=True)
+    place: Mapped[str] = mapped_column(String(16))
+    sent_at: Mapped[datetime]
+
+
 class Outcome(Base):
     """What became of a lead after SQL, as the CRM reports it: one row per lead and kind.
 

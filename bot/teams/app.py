@@ -16,6 +16,8 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from bot.teams import invoke, references
 from bot.teams.identity import Identities
 from bot.teams.questions import answer_message
+from bot.teams.welcome import welcome_key_of, welcome_on_install
+from handlers import welcome
 from handlers.services import Services
 from scoring.agreement import Person
 
@@ -37,9 +39,10 @@ def _uninstalled(activity: Activity) -> bool:
 class BatonTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no types
     """One per process; holds no per-conversation state (the store does)."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, welcome: bool = True) -> None:
         self.services = services
         self.identities = Identities(services)
+        self.welcome = welcome  # BATON_WELCOME
 
     @staticmethod
     def person(context: TurnContext) -> Person | None:
@@ -71,6 +74,17 @@ class BatonTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships 
         if self._bot_removed(turn_context):
             await self._forget(turn_context.activity)
 
+    async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        if self.welcome and any(member.id == bot_id for member in members_added):
+            person = self.person(turn_context)
+            await welcome_on_install(self.services, turn_context, person.email if person else None)
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        if self.welcome and turn_context.activity.action == "add":  # not "add-upgrade": no new install
+            person = self.person(turn_context)
+            await welcome_on_install(self.services, turn_context, person.email if person else None)
+
     async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
         if _uninstalled(turn_context.activity):
             await self._forget(turn_context.activity)
@@ -83,6 +97,8 @@ class BatonTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships 
             self.services, references.base_conversation_id(activity.conversation.id), references.team_of(activity)
         )
         log.info("Baton was removed from a Teams conversation (%s keys marked gone)", marked)
+        key = welcome_key_of(activity)
+        await welcome.forget(self.services, references.PLATFORM, [key] if key else [])
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         if turn_context.activity.name != "adaptiveCard/action":

@@ -71,7 +71,7 @@ class TeamsComponent:
     def __init__(self, settings: Settings, services: Services, keys: KeySource | None = None) -> None:
         self.settings = settings
         self.adapter = build_adapter(settings)  # raises ConfigError on unusable settings
-        self.bot = BatonTeamsBot(services)
+        self.bot = BatonTeamsBot(services, welcome=settings.welcome)
         self.sender = TeamsSender(
             services, self.adapter, settings.microsoft_app_id or "", tenant_id=pacing_tenant(settings)
         )

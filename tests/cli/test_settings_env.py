@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Every variable Baton has ever been configured with; renaming one breaks deployments silently.
 ENV_NAMES = {
     "BATON_CONFIG",
+    "BATON_WELCOME",
     "BATON_DATABASE_URL",
     "BATON_HOST",
     "BATON_PORT",

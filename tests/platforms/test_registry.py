@@ -14,9 +14,9 @@ from bot.runtime import Component, Runtime
 from bot.settings import Settings
 from handlers.clock import ManualClock
 from handlers.messaging.ports import Delivered, Delivery
+from handlers.text.reach import unreachable_text
 from scoring.agreement_check import AgreementError, load_agreement
 from scoring.platforms import ChatPlatform
-from handlers.text.reach import unreachable_text
 from scoring.reach import unreachable_reason
 from tests.conftest import auth, make_settings
 from tests.factories import agreement_data, lead_payload
