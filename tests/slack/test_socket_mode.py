@@ -218,7 +218,8 @@ async def test_a_slow_hello_does_not_hold_up_the_start_and_the_first_envelope_is
 async def test_an_events_api_dm_is_acked_by_its_envelope_id_and_answered_through_the_web_api(
     baton: SocketBaton,
 ) -> None:
-    envelope_id = await baton.server.deliver("events_api", event_callback(dm("help")))
+    # A first delivery carries retry_attempt 0 (bolt turns it into `x-slack-retry-num: 0`): not a retry.
+    envelope_id = await baton.server.deliver("events_api", event_callback(dm("help")), retry_attempt=0)
     ack = await baton.server.ack(envelope_id)
     assert ack == {"envelope_id": envelope_id}
     await eventually(lambda: baton.fake.calls_to("chat.postMessage"), "Baton's answer")
@@ -259,6 +260,16 @@ async def test_a_redelivered_event_is_acked_again_but_answered_once(baton: Socke
     await eventually(lambda: baton.fake.calls_to("chat.postMessage"), "Baton's answer")
     again = await baton.server.request("events_api", payload, retry_attempt=1, retry_reason="timeout")
     assert set(again) == {"envelope_id"}
+    await baton.quiet()
+    assert len(baton.fake.calls_to("chat.postMessage")) == 1
+
+
+async def test_the_same_envelope_delivered_twice_is_acked_twice_and_answered_once(baton: SocketBaton) -> None:
+    """Slack sometimes sends an envelope again, same id, retry_attempt still 0."""
+    payload = event_callback(dm("help"), event_id="Ev0TWICE")
+    envelope_id = await baton.server.deliver("events_api", payload, envelope_id="env-twice")
+    await baton.server.deliver("events_api", payload, envelope_id="env-twice")
+    await eventually(lambda: len(baton.server.acks_of(envelope_id)) == 2, "both acks")
     await baton.quiet()
     assert len(baton.fake.calls_to("chat.postMessage")) == 1
 
