@@ -20,7 +20,7 @@ And at its worst: ``hello_delay`` makes the hello slow, ``send_raw`` pushes any 
 malformed envelope, a duplicate of one already delivered, text that is not JSON), ``drop``
 closes the socket with no warning.
 
-Every wait a test makes here is bounded (``timeout``, 10 s by default).
+Every wait a test makes here is bounded (10 s).
 """
 
 from __future__ import annotations
@@ -100,9 +100,9 @@ class FakeSocketMode:
     def open_connections(self) -> list[Connection]:
         return [c for c in self.connections if not c.closed.is_set()]
 
-    async def connected(self, count: int = 1, *, timeout: float = WAIT) -> Connection:
+    async def connected(self, count: int = 1) -> Connection:
         """Wait until the ``count``-th connection has been greeted; that connection."""
-        await self._wait_for(lambda: len(self.connections) >= count and self.connections[count - 1].greeted.is_set(), timeout)
+        await self._wait_for(lambda: len(self.connections) >= count and self.connections[count - 1].greeted.is_set())
         return self.connections[count - 1]
 
     async def send_raw(self, frame: str | dict[str, Any], *, to: Connection | None = None) -> None:
@@ -134,9 +134,9 @@ class FakeSocketMode:
         await self.send_raw(envelope, to=to)
         return envelope_id
 
-    async def ack(self, envelope_id: str, *, timeout: float = WAIT) -> dict[str, Any]:
+    async def ack(self, envelope_id: str) -> dict[str, Any]:
         """Wait for Baton's acknowledgement of ``envelope_id``; the first one."""
-        await self._wait_for(lambda: any(a.get("envelope_id") == envelope_id for a in self.acks), timeout)
+        await self._wait_for(lambda: any(a.get("envelope_id") == envelope_id for a in self.acks))
         return next(a for a in self.acks if a.get("envelope_id") == envelope_id)
 
     async def request(self, kind: str, payload: Any, **kwargs: Any) -> dict[str, Any]:
@@ -148,17 +148,15 @@ class FakeSocketMode:
 
     async def disconnect(self, reason: str = "refresh_requested", *, to: Connection | None = None) -> None:
         """Ask Baton to reconnect, as Slack does before it recycles a connection."""
-        await self.send_raw(
-            {"type": "disconnect", "reason": reason, "debug_info": {"host": "applink-fake-1"}}, to=to
-        )
+        await self.send_raw({"type": "disconnect", "reason": reason, "debug_info": {"host": "applink-fake-1"}}, to=to)
 
     async def drop(self, *, to: Connection | None = None, code: int = 1001) -> None:
         """Close the socket from Slack's side, with no warning."""
         connection = to or self._current()
         await asyncio.wait_for(connection.ws.close(code=code, message=b"going away"), WAIT)
 
-    async def wait_closed(self, connection: Connection, *, timeout: float = WAIT) -> None:
-        await asyncio.wait_for(connection.closed.wait(), timeout)
+    async def wait_closed(self, connection: Connection) -> None:
+        await asyncio.wait_for(connection.closed.wait(), WAIT)
 
     # --- the server ----------------------------------------------------------------------
 
@@ -167,12 +165,12 @@ class FakeSocketMode:
         assert open_ones, "Baton has no open Socket Mode connection"
         return open_ones[-1]
 
-    async def _wait_for(self, ready: Any, timeout: float) -> None:
+    async def _wait_for(self, ready: Any) -> None:
         async def wait() -> None:
             async with self._changed:
                 await self._changed.wait_for(ready)
 
-        await asyncio.wait_for(wait(), timeout)
+        await asyncio.wait_for(wait(), WAIT)
 
     async def _notify(self) -> None:
         async with self._changed:

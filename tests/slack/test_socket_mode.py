@@ -31,15 +31,16 @@ WAIT = 10.0
 _ids = itertools.count(1)
 
 
-async def eventually(check: Callable[[], object], what: str, timeout: float = WAIT) -> None:
+async def eventually(check: Callable[[], object], what: str) -> None:
     """Wait (bounded) until ``check()`` is true."""
 
     async def poll() -> None:
-        while not check():
+        # What is checked is what the Web API fake recorded: there is no event to wait on.
+        while not check():  # noqa: ASYNC110
             await asyncio.sleep(0.01)
 
     try:
-        await asyncio.wait_for(poll(), timeout)
+        await asyncio.wait_for(poll(), WAIT)
     except TimeoutError:
         pytest.fail(f"timed out waiting for {what}")
 
