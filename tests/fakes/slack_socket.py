@@ -136,7 +136,10 @@ class FakeSocketMode:
 
     async def ack(self, envelope_id: str) -> dict[str, Any]:
         """Wait for Baton's acknowledgement of ``envelope_id``; the first one."""
-        await self._wait_for(lambda: any(a.get("envelope_id") == envelope_id for a in self.acks))
+        try:
+            await self._wait_for(lambda: any(a.get("envelope_id") == envelope_id for a in self.acks))
+        except TimeoutError:
+            raise AssertionError(f"Baton did not acknowledge {envelope_id} within {WAIT:.0f} s") from None
         return next(a for a in self.acks if a.get("envelope_id") == envelope_id)
 
     async def request(self, kind: str, payload: Any, **kwargs: Any) -> dict[str, Any]:

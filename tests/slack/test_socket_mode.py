@@ -297,6 +297,39 @@ async def test_a_malformed_envelope_is_acked_with_nothing_run(
     assert "Traceback" not in caplog.text
 
 
+@pytest.mark.parametrize("payload", [["help"], 42, None, True], ids=["list", "number", "null", "bool"])
+async def test_an_envelope_whose_payload_is_not_an_object_is_acked_with_one_log_line(
+    baton: SocketBaton, caplog: pytest.LogCaptureFixture, payload: Any
+) -> None:
+    with caplog.at_level(logging.INFO):
+        ack = await baton.server.request("interactive", payload)
+        await baton.quiet()
+    assert set(ack) == {"envelope_id"}
+    assert [c.method for c in baton.fake.calls] == ["apps.connections.open"] and not baton.fake.responses
+    assert "ignored a malformed interactive envelope" in caplog.text
+    assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.exc_info]
+
+
+@pytest.mark.parametrize(
+    ("envelope", "problem"),
+    [
+        ({"envelope_id": "env-bare", "type": "events_api"}, "events_api envelope: it has no payload"),
+        ({"envelope_id": "env-bare", "payload": {"type": "block_actions"}}, "untyped envelope: it has no type"),
+    ],
+    ids=["no-payload", "no-type"],
+)
+async def test_an_envelope_missing_a_field_is_acked_with_one_log_line(
+    baton: SocketBaton, caplog: pytest.LogCaptureFixture, envelope: dict[str, Any], problem: str
+) -> None:
+    with caplog.at_level(logging.INFO):
+        await baton.server.send_raw(envelope)
+        ack = await baton.server.ack("env-bare")
+        await baton.quiet()
+    assert ack == {"envelope_id": "env-bare"}
+    assert f"ignored a malformed {problem}" in caplog.text
+    assert not [r for r in caplog.records if r.exc_info]
+
+
 async def test_a_frame_that_is_not_json_leaves_the_connection_working(baton: SocketBaton) -> None:
     await baton.server.send_raw("{this is not json")
     await baton.server.send_raw("not even an object")
