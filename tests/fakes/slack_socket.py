@@ -16,7 +16,8 @@ apps.connections.open):
   "link_disabled", "debug_info": {...}}`` asks the app to open a new one, and Slack may close the
   socket at any time.
 
-And at its worst: ``hello_delay`` makes the hello slow, ``send_raw`` pushes any frame (a
+And at its worst: ``hello_delay`` makes the hello slow and ``hold_hello()`` holds it back until
+``release_hello()``, ``send_raw`` pushes any frame (a
 malformed envelope, a duplicate of one already delivered, text that is not JSON), ``drop``
 closes the socket with no warning.
 
@@ -63,6 +64,8 @@ class FakeSocketMode:
         self._ticket_ids = itertools.count(1)
         self._envelope_ids = itertools.count(1)
         self._changed = asyncio.Condition()
+        self._hello_released = asyncio.Event()
+        self._hello_released.set()
         self._runner: web.AppRunner | None = None
         self.url = ""
 
@@ -95,6 +98,13 @@ class FakeSocketMode:
         return f"{self.url}/link/?ticket={ticket}&app_id={self.app_id}"
 
     # --- what tests ask ------------------------------------------------------------------
+
+    def hold_hello(self) -> None:
+        """Greet no new connection until ``release_hello()``."""
+        self._hello_released.clear()
+
+    def release_hello(self) -> None:
+        self._hello_released.set()
 
     @property
     def open_connections(self) -> list[Connection]:
@@ -209,6 +219,7 @@ class FakeSocketMode:
     async def _greet(self, connection: Connection) -> None:
         if self.hello_delay:
             await asyncio.sleep(self.hello_delay)
+        await self._hello_released.wait()  # cancelled with the connection, so never left waiting
         hello = {
             "type": "hello",
             "num_connections": len(self.open_connections),

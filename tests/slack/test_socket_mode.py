@@ -190,7 +190,8 @@ async def test_a_bot_token_cannot_open_a_socket_mode_connection(fake_slack: Fake
 async def test_a_slow_hello_does_not_hold_up_the_start_and_the_first_envelope_is_handled(
     database_url: str, agreement: Agreement, clock: ManualClock, db: Database, fake_slack: FakeSlack
 ) -> None:
-    server = await FakeSocketMode(hello_delay=0.3).start()
+    server = await FakeSocketMode(hello_delay=0.05).start()
+    server.hold_hello()
     fake_slack.socket_mode = server.open_url
     settings = make_settings(
         database_url, slack_bot_token=BOT_TOKEN, slack_app_token=APP_TOKEN, slack_api_url=fake_slack.api_url
@@ -200,7 +201,9 @@ async def test_a_slow_hello_does_not_hold_up_the_start_and_the_first_envelope_is
     component = SlackComponent(settings, runtime.services)
     try:
         await asyncio.wait_for(component.start(), WAIT)
-        assert not server.connections or not server.connections[0].greeted.is_set()  # started before hello
+        (connection,) = server.connections
+        assert not connection.greeted.is_set()  # Baton started; Slack has not said hello yet
+        server.release_hello()
         await server.connected()
         ack = await server.request("events_api", event_callback(dm("help")))
         assert set(ack) == {"envelope_id"}
@@ -363,6 +366,19 @@ async def test_a_socket_slack_closes_without_warning_is_replaced(baton: SocketBa
     await baton.server.ack(envelope_id)
     await eventually(lambda: baton.fake.calls_to("chat.postMessage"), "Baton's answer")
     assert not baton.server.refused  # every connection used a fresh URL
+
+
+async def test_when_slack_switches_socket_mode_off_and_refuses_a_new_url_baton_still_shuts_down(
+    baton: SocketBaton,
+) -> None:
+    """link_disabled: no new URL is handed out (access_denied) and Slack closes the socket."""
+    baton.fake.socket_mode = None
+    await baton.server.disconnect("link_disabled")
+    await eventually(lambda: baton.fake.calls_to("apps.connections.open", ok=False), "a refused reconnect")
+    await baton.server.drop()
+    assert (baton.fake.calls_to("apps.connections.open", ok=False)[0].error) == "access_denied"
+    await asyncio.wait_for(baton.component.stop(), WAIT)
+    assert len(baton.server.connections) == 1
 
 
 # --- shutdown --------------------------------------------------------------------------------
