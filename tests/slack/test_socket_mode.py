@@ -10,10 +10,13 @@ import itertools
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime
 from bot.slack.component import SlackComponent
@@ -87,6 +90,28 @@ async def socket_server(fake_slack: FakeSlack) -> AsyncIterator[FakeSocketMode]:
     await server.stop()
 
 
+@asynccontextmanager
+async def socket_mode_baton(
+    database_url: str, agreement: Agreement, clock: ManualClock, fake: FakeSlack
+) -> AsyncIterator[tuple[Runtime, SlackComponent]]:
+    """Baton in Socket Mode only (no signing secret), started; stopped within a bound."""
+    settings = make_settings(
+        database_url, slack_bot_token=BOT_TOKEN, slack_app_token=APP_TOKEN, slack_api_url=fake.api_url
+    )
+    runtime = Runtime(settings=settings, agreement=agreement, clock=clock)
+    await runtime.prepare()
+    component = SlackComponent(settings, runtime.services)
+    runtime.add(component)
+    try:
+        await asyncio.wait_for(component.start(), WAIT)
+        yield runtime, component
+    finally:
+        try:
+            await _stop(component)
+        finally:
+            await runtime.db.dispose()
+
+
 @pytest.fixture
 async def baton(
     database_url: str,
@@ -96,23 +121,10 @@ async def baton(
     fake_slack: FakeSlack,
     socket_server: FakeSocketMode,
 ) -> AsyncIterator[SocketBaton]:
-    """Baton in Socket Mode only (no signing secret), connected and greeted."""
-    settings = make_settings(
-        database_url, slack_bot_token=BOT_TOKEN, slack_app_token=APP_TOKEN, slack_api_url=fake_slack.api_url
-    )
-    runtime = Runtime(settings=settings, agreement=agreement, clock=clock)
-    await runtime.prepare()
-    component = SlackComponent(settings, runtime.services)
-    runtime.add(component)
-    try:
-        await asyncio.wait_for(component.start(), WAIT)
+    """Baton connected over Socket Mode and greeted."""
+    async with socket_mode_baton(database_url, agreement, clock, fake_slack) as (runtime, component):
         await socket_server.connected()
         yield SocketBaton(runtime, component, fake_slack, socket_server)
-    finally:
-        try:
-            await _stop(component)
-        finally:
-            await runtime.db.dispose()
 
 
 def event_callback(event: dict[str, Any], *, event_id: str | None = None) -> dict[str, Any]:
@@ -161,10 +173,6 @@ def accept_click(fake: FakeSlack, data: ButtonData) -> dict[str, Any]:
     }
 
 
-def answers(fake: FakeSlack) -> list[str]:
-    return [str(c.body.get("text")) for c in fake.calls_to("chat.postMessage")]
-
-
 # --- the handshake ---------------------------------------------------------------------------
 
 
@@ -178,9 +186,6 @@ async def test_baton_opens_its_connection_with_the_app_token_and_is_greeted(bato
 
 async def test_a_bot_token_cannot_open_a_socket_mode_connection(fake_slack: FakeSlack) -> None:
     """The fake, like Slack, wants the app-level token: Baton's two tokens are not interchangeable."""
-    from slack_sdk.errors import SlackApiError
-    from slack_sdk.web.async_client import AsyncWebClient
-
     client = AsyncWebClient(base_url=fake_slack.api_url)
     with pytest.raises(SlackApiError) as raised:
         await asyncio.wait_for(client.apps_connections_open(app_token=BOT_TOKEN), WAIT)
@@ -193,27 +198,17 @@ async def test_a_slow_hello_does_not_hold_up_the_start_and_the_first_envelope_is
     server = await FakeSocketMode(hello_delay=0.05).start()
     server.hold_hello()
     fake_slack.socket_mode = server.open_url
-    settings = make_settings(
-        database_url, slack_bot_token=BOT_TOKEN, slack_app_token=APP_TOKEN, slack_api_url=fake_slack.api_url
-    )
-    runtime = Runtime(settings=settings, agreement=agreement, clock=clock)
-    await runtime.prepare()
-    component = SlackComponent(settings, runtime.services)
     try:
-        await asyncio.wait_for(component.start(), WAIT)
-        (connection,) = server.connections
-        assert not connection.greeted.is_set()  # Baton started; Slack has not said hello yet
-        server.release_hello()
-        await server.connected()
-        ack = await server.request("events_api", event_callback(dm("help")))
-        assert set(ack) == {"envelope_id"}
-        await eventually(lambda: fake_slack.calls_to("chat.postMessage"), "Baton's answer")
+        async with socket_mode_baton(database_url, agreement, clock, fake_slack):
+            (connection,) = server.connections
+            assert not connection.greeted.is_set()  # Baton started; Slack has not said hello yet
+            server.release_hello()
+            await server.connected()
+            ack = await server.request("events_api", event_callback(dm("help")))
+            assert set(ack) == {"envelope_id"}
+            await eventually(lambda: fake_slack.calls_to("chat.postMessage"), "Baton's answer")
     finally:
-        try:
-            await _stop(component)
-        finally:
-            await runtime.db.dispose()
-            await server.stop()
+        await server.stop()
 
 
 # --- envelopes -------------------------------------------------------------------------------
