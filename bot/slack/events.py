@@ -3,7 +3,8 @@
 Slack re-sends an event it thinks went unanswered, with ``X-Slack-Retry-Num``. Baton
 acknowledges every event at once, so a retry means the first copy arrived: retries
 are acknowledged and dropped without acting, and a small in-process memory of recent
-``event_id``s drops duplicates that come without the header (Socket Mode redelivery).
+``event_id``s drops duplicates that come without the header. Socket Mode envelopes carry the
+same number as ``retry_attempt`` (0 on a first delivery).
 """
 
 from __future__ import annotations
@@ -46,7 +47,25 @@ class SeenEvents:
 
 
 def is_retry(req: AsyncBoltRequest) -> bool:
-    return bool(req.headers.get("x-slack-retry-num")) or bool((req.body or {}).get("retry_attempt"))
+    """A redelivery: ``X-Slack-Retry-Num`` above 0 (HTTP), or a Socket Mode ``retry_attempt`` above 0.
+
+    Slack's Socket Mode envelopes carry ``retry_attempt: 0`` on the first delivery, and bolt mirrors
+    that into an ``x-slack-retry-num: 0`` header: zero is a first delivery, not a retry."""
+    return _attempt(req.headers.get("x-slack-retry-num")) > 0 or _attempt((req.body or {}).get("retry_attempt")) > 0
+
+
+def _attempt(value: object) -> int:
+    """The retry number in a header (bolt keeps header values as lists) or a field; 0 when absent.
+
+    A value that is there but not a number counts as a retry, as any header value once did."""
+    if isinstance(value, list | tuple):
+        value = value[0] if value else None
+    if value is None or value == "":
+        return 0
+    try:
+        return int(str(value))
+    except ValueError:
+        return 1
 
 
 def dedupe_middleware(seen: SeenEvents) -> Callable[..., Awaitable[BoltResponse | None]]:

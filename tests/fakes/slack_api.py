@@ -15,6 +15,9 @@ answers ``conversations.history`` from it, and behaves as Slack does at its wors
     fake.limit_method("chat.update", rate=50 / 60, burst=5)    # a method's tier, workspace-wide
     fake.chaos("chat.postMessage", rate=0.1, retry_after=(0, 1))  # random 429s (benchmarks)
 
+``apps.connections.open`` takes the app-level (``xapp-``) token, not the bot token, and hands
+out a websocket URL from ``socket_mode`` (``FakeSocketMode.open_url``, tests/fakes/slack_socket.py).
+
 Limits are measured on the fake's own clock (``clock``: seconds; wall time unless a test
 injects its manual clock) and every call records when it arrived (``Call.at``), so tests can
 check that nothing was sent into a window Slack had closed with ``Retry-After``. With an
@@ -99,6 +102,7 @@ class FakeSlack:
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.url = ""
+        self.socket_mode: Callable[[], str] | None = None  # gives apps.connections.open's URL
 
     @property
     def api_url(self) -> str:
@@ -208,6 +212,8 @@ class FakeSlack:
         failure = self._next_failure(method)
         if failure is not None:
             return await self._fail(request, call, failure)
+        if method == "apps.connections.open":
+            return self._connections_open(call, request.headers.get("Authorization", ""))
         if not request.headers.get("Authorization", "").startswith("Bearer xoxb-"):
             call.ok, call.error = False, "not_authed"
             return web.json_response({"ok": False, "error": "not_authed"})
@@ -222,6 +228,17 @@ class FakeSlack:
         if answer.get("ok") is False:
             call.ok, call.error = False, str(answer.get("error"))
         return web.json_response(answer)
+
+    def _connections_open(self, call: Call, authorization: str) -> web.Response:
+        """Only an app-level token opens a Socket Mode connection; a bot token is the wrong type."""
+        if authorization.startswith("Bearer xapp-") and self.socket_mode is not None:
+            return web.json_response({"ok": True, "url": self.socket_mode()})
+        if authorization.startswith("Bearer xapp-"):
+            error = "access_denied"  # Socket Mode is not switched on for this app
+        else:
+            error = "not_allowed_token_type" if authorization.startswith("Bearer xox") else "not_authed"
+        call.ok, call.error = False, error
+        return web.json_response({"ok": False, "error": error})
 
     def _next_failure(self, method: str) -> Failure | None:
         if self._outage is not None and (self._outage[1] is None or method in self._outage[1]):
