@@ -20,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.logs import log_failure
 from bot.settings import Settings
-from bot.slack import actions, commands, events, home, modals
+from bot.slack import actions, commands, events, home, modals, welcome
 from bot.slack.context import Deps
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def build_app(settings: Settings, deps: Deps, client: AsyncWebClient) -> AsyncAp
         # Listeners ack first and work after; bolt returns the HTTP answer on ack().
         process_before_response=False,
     )
-    for module in (events, actions, modals, commands, home):
+    for module in (events, actions, modals, commands, home, welcome):
         module.register(app, deps)
     app.error(_on_error)
     return app

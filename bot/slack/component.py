@@ -43,7 +43,7 @@ class SlackComponent:
             raise ValueError("SLACK_BOT_TOKEN is required for Slack")
         self.settings = settings
         self.client = make_client(settings)
-        self.deps = Deps(services=services)
+        self.deps = Deps(services=services, welcome=settings.welcome)
         self.bolt = build_app(settings, self.deps, self.client)
         self.sender: SlackSender | None = SlackSender(self.client)
         self.socket: CheckedSocketModeHandler | None = None

@@ -164,6 +164,7 @@ class Deps:
     services: Services
     inflight: Inflight = field(default_factory=Inflight)
     acks: AckGate = field(default_factory=AckGate)
+    welcome: bool = True  # BATON_WELCOME
 
 
 async def tell(body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond | None, text: str) -> None:

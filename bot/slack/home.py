@@ -14,6 +14,7 @@ from bot.slack.blocks import Block, clip, context, divider, escape, section
 from bot.slack.context import Deps
 from bot.slack.identity import not_configured, person_for
 from bot.slack.render import actions_blocks
+from bot.slack.welcome import welcome_home
 from handlers.handoff.cards import local_time
 from handlers.queries.my import MyLead, MyLeads, my_leads
 from handlers.text import _, n_
@@ -64,10 +65,11 @@ def stranger_view(slack_user: str) -> dict[str, Any]:
 
 def register(app: AsyncApp, deps: Deps) -> None:
     async def on_home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
-        if event.get("tab", "home") != "home":
-            return
         async with deps.inflight.track():
             slack_user = str(event.get("user") or "")
+            await welcome_home(deps, client, slack_user)  # the first visit, to either tab
+            if event.get("tab", "home") != "home":
+                return
             person = person_for(deps.services.agreement, slack_user)
             if person is None:
                 view = stranger_view(slack_user)

@@ -22,8 +22,11 @@ SCOPES: dict[str, str] = {
     # only to check, after a crash, whether a card already landed (bot/slack/reconcile.py).
     "channels:history": "after a crash, check whether a card already landed in a channel before posting it again",
     "groups:history": "the same check in a private channel Baton was invited to",
+    # member_joined_channel reaches a bot only with the read scope of the channel's type.
+    "channels:read": "hear that Baton was added to a public channel (member_joined_channel), to welcome it once",
+    "groups:read": "the same for a private channel Baton was invited to",
 }
-BOT_EVENTS = ["app_home_opened", "app_mention", "message.im"]
+BOT_EVENTS = ["app_home_opened", "app_mention", "member_joined_channel", "member_left_channel", "message.im"]
 
 
 def events_url(base_url: str) -> str:

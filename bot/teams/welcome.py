@@ -51,10 +51,8 @@ async def welcome_on_install(services: Services, context: TurnContext, email: st
         channel_id = str(channel.get("id") or "") if isinstance(channel, dict) else ""
         team = team_of(activity)
         ids = [conversation, channel_id, team or ""]
-        if kind == "channel":
-            place = welcome.Place.TEAM if team else welcome.Place.CHANNEL
-        else:
-            place = welcome.Place.GROUP
+        in_team = welcome.Place.TEAM if team else welcome.Place.CHANNEL
+        place = in_team if kind == "channel" else welcome.Place.GROUP
         notice = welcome.channel(agreement, PLATFORM, [i for i in ids if i])
     if not await welcome.first_time(services, PLATFORM, key, place):
         return False

@@ -45,6 +45,8 @@ def test_the_scopes_are_the_minimum_baton_uses() -> None:
         "files:write",
         "channels:history",
         "groups:history",
+        "channels:read",
+        "groups:read",
     ]
 
 
