@@ -4,7 +4,8 @@ Once per install, not per restart: the first welcome of a place (a person's chat
 team, a group chat, a Slack App Home) is recorded in ``welcomes`` with an insert that skips
 an existing row, so two replicas hearing the same install event, or Teams sending both its
 ``conversationUpdate`` and its ``installationUpdate``, welcome once. Removing the app forgets
-the place, so installing it again welcomes again.
+the place, so installing it again welcomes again; so does a welcome the platform refused (a 429,
+an outage), so the next occasion (event, visit) tries again.
 
 - In a personal chat (and on first opening the Slack App Home): what Baton does for this
   person by role, and the first commands to type; a stranger is told who can add them.

@@ -25,22 +25,25 @@ log = logging.getLogger(__name__)
 PLATFORM = "slack"
 
 
-async def _post(client: AsyncWebClient, channel: str, notice: Notice) -> None:
+async def _post(deps: Deps, client: AsyncWebClient, channel: str, key: str, notice: Notice) -> None:
     rendered = message(notice)
     try:
         await client.chat_postMessage(channel=channel, text=rendered.text, blocks=rendered.blocks)
-    except Exception as exc:  # a courtesy: Baton works without it
+    except Exception as exc:  # a courtesy: Baton works without it, and the next occasion tries again
         log_failure(log, f"could not post the Slack welcome in {channel}", exc)
+        await welcome.forget(deps.services, PLATFORM, [key])
 
 
 async def welcome_home(deps: Deps, client: AsyncWebClient, slack_user: str) -> bool:
     """The first App Home visit of ``slack_user``: the personal welcome in their DM. True if sent."""
     if not deps.welcome or not slack_user:
         return False
-    if not await welcome.first_time(deps.services, PLATFORM, f"home:{slack_user}", welcome.Place.HOME):
+    key = f"home:{slack_user}"
+    if not await welcome.first_time(deps.services, PLATFORM, key, welcome.Place.HOME):
         return False
     person = person_for(deps.services.agreement, slack_user)
-    await _post(client, slack_user, welcome.personal(deps.services.agreement, person.email if person else None))
+    notice = welcome.personal(deps.services.agreement, person.email if person else None)
+    await _post(deps, client, slack_user, key, notice)
     return True
 
 
@@ -50,8 +53,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if not deps.welcome or not channel or event.get("user") != context.bot_user_id:
             return  # someone else joined: not an install
         async with deps.inflight.track():
-            if await welcome.first_time(deps.services, PLATFORM, f"channel:{channel}", welcome.Place.CHANNEL):
-                await _post(client, channel, welcome.channel(deps.services.agreement, PLATFORM, [channel]))
+            key = f"channel:{channel}"
+            if await welcome.first_time(deps.services, PLATFORM, key, welcome.Place.CHANNEL):
+                await _post(deps, client, channel, key, welcome.channel(deps.services.agreement, PLATFORM, [channel]))
 
     async def on_left(event: dict[str, Any], context: AsyncBoltContext) -> None:
         channel = str(event.get("channel") or "")

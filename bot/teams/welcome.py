@@ -58,6 +58,8 @@ async def welcome_on_install(services: Services, context: TurnContext, email: st
         return False
     try:
         await context.send_activity(card_activity(render_view(notice), summary(notice)))
-    except Exception as exc:  # the install itself worked; the welcome is a courtesy
+    except Exception as exc:  # the install itself worked; the welcome is a courtesy, tried again next time
         log_failure(log, "could not send the Teams welcome", exc)
+        await welcome.forget(services, PLATFORM, [key])
+        return False
     return True

@@ -106,3 +106,13 @@ async def test_baton_welcome_off_posts_no_welcome(quiet: SlackDriver) -> None:
         {"type": "app_home_opened", "user": ALICE, "channel": "D0ALICE001", "tab": "home"}, event_id="Ev2"
     )
     assert _welcomes(quiet) == []
+
+
+async def test_a_welcome_slack_refused_is_sent_on_the_next_visit(welcoming: SlackDriver) -> None:
+    welcoming.fake.fail("chat.postMessage", status=500, html=True)
+    home = {"type": "app_home_opened", "user": ALICE, "channel": "D0ALICE001", "tab": "home"}
+    await welcoming.event(home, event_id="Ev1")
+    assert not welcoming.fake.calls_to("chat.postMessage", ok=True)
+    await welcoming.event(home, event_id="Ev2")
+    (landed,) = welcoming.fake.calls_to("chat.postMessage", ok=True)
+    assert "I'm Baton" in str(landed.body)
